@@ -1,0 +1,117 @@
+// Command luvs manages Linux IPVS (the kernel's layer-4 load balancer).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/luvs-lb/luvs/internal/ipvs"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the kernel or the system refused
+	exitInput   = 2 // bad command line, config or rules
+)
+
+// inputError marks errors caused by bad user input (exit code 2).
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error {
+	return inputError{fmt.Errorf(format, args...)}
+}
+
+var version = "dev"
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "luvs",
+		Short: "Manage Linux IPVS load balancing",
+		Long: `luvs manages Linux Virtual Server (IPVS), the kernel's layer-4 load balancer.
+
+It lists the kernel table like ipvsadm -Ln, saves and restores ipvsadm rules,
+and applies whole tables in a few netlink round trips: it reads the kernel
+table once, computes the difference, and sends only the changes.
+
+Most commands need root (CAP_NET_ADMIN) and a kernel with the ip_vs module.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return inputError{fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
+	})
+	root.AddCommand(newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
+		newTimeoutsCmd(), newSyncCmd(), newBenchCmd())
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "luvs:", err)
+	var in inputError
+	if errors.As(err, &in) || isCobraUsageError(err) {
+		return exitInput
+	}
+	return exitFailure
+}
+
+// isCobraUsageError recognises cobra's unknown-command and argument errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// openIPVS connects to the kernel, with an explanation when IPVS is missing.
+func openIPVS() (*ipvs.Client, error) {
+	c, err := ipvs.Open()
+	if err != nil {
+		if errors.Is(err, ipvs.ErrNotAvailable) {
+			return nil, fmt.Errorf("%w\n(on a machine without IPVS, `vm/luvs-vm demo` runs luvs in a VM)", err)
+		}
+		return nil, fmt.Errorf("connect to IPVS: %w", err)
+	}
+	return c, nil
+}
+
+// exactArgs is cobra.ExactArgs with an input error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return badInput("%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}
+
+// maxArgs is cobra.MaximumNArgs with an input error.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return badInput("%s takes at most %d argument(s), got %d", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/luvs-lb/luvs/internal/diff"
+	"github.com/luvs-lb/luvs/internal/ipvsadm"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+func newSaveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "save",
+		Short: "Print the kernel table as ipvsadm rules (like ipvsadm -Sn)",
+		Long: `Print the live IPVS table as ipvsadm rules, the format of ipvsadm -Sn, which
+both 'ipvsadm -R' and 'luvs restore' read back. Connection thresholds, which
+ipvsadm -S drops, are kept as -x/-y.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openIPVS()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			table, err := c.Table()
+			if err != nil {
+				return err
+			}
+			return ipvsadm.Save(os.Stdout, table)
+		},
+	}
+}
+
+func newRestoreCmd() *cobra.Command {
+	var dryRun, noDelete, quiet bool
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "restore [FILE]",
+		Short: "Make the kernel table equal to ipvsadm rules, changing only the difference",
+		Long: `Read ipvsadm rules (ipvsadm -S output, or -A/-a/-E/-e/-D/-d/-C commands) from
+FILE or standard input, check all of them, then make the kernel table equal
+to the result. Unlike 'ipvsadm -R', it reads the kernel table once, sends only
+the changes (services and real servers that already match are left alone, so
+traffic is not disturbed), and sends them in a few batched netlink round trips.
+
+Any error in the rules is reported with its line and nothing is applied.
+Services in the kernel that the rules do not mention are deleted unless
+--no-delete is given.`,
+		Example: `  ipvsadm -Sn > rules && luvs restore rules
+  luvs restore --dry-run < rules`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, r := "<stdin>", io.Reader(os.Stdin)
+			if len(args) == 1 && args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return badInput("%v", err)
+				}
+				defer f.Close()
+				name, r = args[0], f
+			}
+			desired, err := ipvsadm.Parse(name, r)
+			if err != nil {
+				return inputError{err}
+			}
+			if err := model.Validate(desired).Err(); err != nil {
+				return inputError{err}
+			}
+			c, err := openIPVS()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if batch > 0 {
+				c.MaxBatch = batch
+			}
+			actual, err := c.State()
+			if err != nil {
+				return err
+			}
+			var opts diff.Options
+			if noDelete {
+				opts.Owned = func(model.ServiceKey) bool { return false }
+			}
+			ops := diff.Plan(desired, actual, opts)
+			if dryRun || !quiet {
+				for _, op := range ops {
+					fmt.Println(op)
+				}
+			}
+			if dryRun {
+				fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
+				return nil
+			}
+			start := time.Now()
+			res := c.Apply(ops)
+			fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
+				res.Applied(), res.Failed(), res.RoundTrips, time.Since(start).Round(time.Microsecond))
+			return res.Err()
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")
+	f.BoolVar(&noDelete, "no-delete", false, "never delete services the rules do not mention")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print only the summary line")
+	f.IntVar(&batch, "batch", 0, "at most this many changes per netlink round trip (0: automatic; 1: one at a time)")
+	return cmd
+}

@@ -1,0 +1,261 @@
+// Package ipvsadm speaks ipvsadm's text formats: the `ipvsadm -Ln` listing
+// (with --stats, --rate, --thresholds, --persistent-conn, --exact), and the
+// `ipvsadm -S` / `-R` rule format.
+package ipvsadm
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strconv"
+
+	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Format selects the columns of a listing, like ipvsadm's list options.
+type Format int
+
+// Listing formats.
+const (
+	Default        Format = iota // Forward Weight ActiveConn InActConn
+	Stats                        // --stats
+	Rate                         // --rate
+	Thresholds                   // --thresholds
+	PersistentConn               // --persistent-conn
+)
+
+// ListOptions tune a listing.
+type ListOptions struct {
+	Format Format
+	// Exact prints full numbers instead of K/M/G/T abbreviations (--exact).
+	Exact bool
+	// NoSort keeps kernel order (--nosort); the default sorts as ipvsadm does.
+	NoSort bool
+}
+
+// List writes the table the way `ipvsadm -Ln` does, byte for byte.
+func List(w io.Writer, info ipvs.Info, table []ipvs.Service, opt ListOptions) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
+	writeTitle(bw, opt.Format)
+	if !opt.NoSort {
+		table = sortedServices(table)
+	}
+	for i := range table {
+		writeService(bw, &table[i], opt)
+	}
+	return bw.Flush()
+}
+
+func writeTitle(w *bufio.Writer, f Format) {
+	switch f {
+	case Stats:
+		fmt.Fprintf(w, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes")
+	case Rate:
+		fmt.Fprintf(w, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS")
+	case Thresholds:
+		fmt.Fprintf(w, "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Uthreshold", "Lthreshold", "ActiveConn", "InActConn")
+	case PersistentConn:
+		fmt.Fprintf(w, "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n",
+			"Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn", "InActConn")
+	default:
+		w.WriteString("Prot LocalAddress:Port Scheduler Flags\n" +
+			"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n")
+	}
+}
+
+// serviceName is the first column: "TCP  198.18.0.10:80", "FWM  3 IPv6".
+func serviceName(s *model.Service) string {
+	if s.IsFWMark() {
+		n := "FWM  " + strconv.FormatUint(uint64(s.FWMark), 10)
+		if s.Family == model.IPv6 {
+			n += " IPv6"
+		}
+		return n
+	}
+	n := s.Protocol.String() + "  " + addrPort(s.Addr, s.Port)
+	if len(n) > 33 {
+		n = n[:33]
+	}
+	return n
+}
+
+func addrPort(a netip.Addr, port uint16) string {
+	return netip.AddrPortFrom(a, port).String()
+}
+
+func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
+	name := serviceName(&s.Service)
+	switch opt.Format {
+	case Stats:
+		fmt.Fprintf(w, "%-33s", name)
+		largeNums(w, opt.Exact, s.Stats.Conns, s.Stats.InPkts, s.Stats.OutPkts, s.Stats.InBytes, s.Stats.OutBytes)
+	case Rate:
+		fmt.Fprintf(w, "%-33s", name)
+		largeNums(w, opt.Exact, s.Stats.CPS, s.Stats.InPPS, s.Stats.OutPPS, s.Stats.InBPS, s.Stats.OutBPS)
+	case Thresholds, PersistentConn:
+		w.WriteString(name)
+	default:
+		w.WriteString(name)
+		w.WriteString(" ")
+		w.WriteString(s.Scheduler)
+		if s.SchedFlags != 0 {
+			w.WriteString(" (" + model.SchedFlagNames(s.Scheduler, s.SchedFlags) + ")")
+		}
+		if s.Persistent {
+			fmt.Fprintf(w, " persistent %d", s.Timeout)
+			if m := s.Netmask(); s.Family == model.IPv6 && m != 128 {
+				fmt.Fprintf(w, " mask %d", m)
+			} else if s.Family != model.IPv6 && m != 32 {
+				fmt.Fprintf(w, " mask %s", maskString(m))
+			}
+			if s.PEName != "" {
+				w.WriteString(" pe " + s.PEName)
+			}
+		}
+		if s.OnePacket {
+			w.WriteString(" ops")
+		}
+	}
+	w.WriteString("\n")
+	dests := s.Dests
+	if !opt.NoSort {
+		dests = sortedDests(dests)
+	}
+	for i := range dests {
+		writeDest(w, &dests[i], opt)
+	}
+}
+
+func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
+	name := addrPort(d.Addr, d.Port)
+	if len(name) > 28 {
+		name = name[:28]
+	}
+	switch opt.Format {
+	case Stats:
+		fmt.Fprintf(w, "  -> %-28s", name)
+		largeNums(w, opt.Exact, d.Stats.Conns, d.Stats.InPkts, d.Stats.OutPkts, d.Stats.InBytes, d.Stats.OutBytes)
+		w.WriteString("\n")
+	case Rate:
+		fmt.Fprintf(w, "  -> %-28s %8d %8d %8d", name, uint32(d.Stats.CPS), uint32(d.Stats.InPPS), uint32(d.Stats.OutPPS))
+		largeNums(w, opt.Exact, d.Stats.InBPS, d.Stats.OutBPS)
+		w.WriteString("\n")
+	case Thresholds:
+		fmt.Fprintf(w, "  -> %-28s %-10d %-10d %-10d %-10d\n", name, d.UpperThreshold, d.LowerThreshold, d.ActiveConns, d.InactConns)
+	case PersistentConn:
+		fmt.Fprintf(w, "  -> %-28s %-9d %-11d %-10d %-10d\n", name, d.Weight, d.PersistConns, d.ActiveConns, d.InactConns)
+	default:
+		fmt.Fprintf(w, "  -> %-28s %-7s %-6d %-10d %-10d\n", name, d.Forward, d.Weight, d.ActiveConns, d.InactConns)
+	}
+}
+
+// largeNums prints counters as ipvsadm's print_largenum: 9 wide, abbreviated
+// with K, M, G, T unless exact.
+func largeNums(w *bufio.Writer, exact bool, vals ...uint64) {
+	for _, v := range vals {
+		if exact {
+			s := strconv.FormatUint(v, 10)
+			width := 9
+			if len(s) > 8 {
+				width = len(s) + 1
+			}
+			fmt.Fprintf(w, "%*s", width, s)
+			continue
+		}
+		switch {
+		case v < 100_000_000:
+			fmt.Fprintf(w, "%9d", v)
+		case v < 1_000_000_000:
+			fmt.Fprintf(w, "%8dK", v/1000)
+		case v < 100_000_000_000:
+			fmt.Fprintf(w, "%8dM", v/1_000_000)
+		case v < 100_000_000_000_000:
+			fmt.Fprintf(w, "%8dG", v/1_000_000_000)
+		default:
+			fmt.Fprintf(w, "%8dT", v/1_000_000_000_000)
+		}
+	}
+}
+
+func maskString(ones int) string {
+	var m uint32
+	if ones > 0 {
+		m = ^uint32(0) << (32 - ones)
+	}
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+}
+
+// addrWords returns an address as four host-order 32-bit words (IPv4 in the first).
+func addrWords(a netip.Addr) [4]uint32 {
+	var w [4]uint32
+	if a.Is4() {
+		b := a.As4()
+		w[0] = uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		return w
+	}
+	b := a.As16()
+	for i := range w {
+		w[i] = uint32(b[4*i])<<24 | uint32(b[4*i+1])<<16 | uint32(b[4*i+2])<<8 | uint32(b[4*i+3])
+	}
+	return w
+}
+
+// cmpWords mimics libipvs: differences of unsigned words taken as int.
+func cmpWords(a, b netip.Addr, six bool) int32 {
+	wa, wb := addrWords(a), addrWords(b)
+	n := 1
+	if six {
+		n = 4
+	}
+	for i := 0; i < n; i++ {
+		if r := int32(wa[i] - wb[i]); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// sortedServices orders services as libipvs's ipvs_cmp_services does.
+func sortedServices(in []ipvs.Service) []ipvs.Service {
+	out := append([]ipvs.Service(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if r := int32(a.FWMark - b.FWMark); r != 0 {
+			return r < 0
+		}
+		if a.Family != b.Family {
+			return a.Family < b.Family
+		}
+		if a.Protocol != b.Protocol {
+			return a.Protocol < b.Protocol
+		}
+		if r := cmpWords(a.Addr, b.Addr, a.Family == model.IPv6); r != 0 {
+			return r < 0
+		}
+		return a.Port < b.Port
+	})
+	return out
+}
+
+// sortedDests orders real servers as libipvs's ipvs_cmp_dests does.
+func sortedDests(in []ipvs.Dest) []ipvs.Dest {
+	out := append([]ipvs.Dest(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if fa, fb := a.Family(), b.Family(); fa != fb {
+			return fa < fb
+		}
+		if r := cmpWords(a.Addr, b.Addr, a.Family() == model.IPv6); r != 0 {
+			return r < 0
+		}
+		return a.Port < b.Port
+	})
+	return out
+}

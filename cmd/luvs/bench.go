@@ -1,7 +1,51 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/luvs-lb/luvs/internal/bench"
+)
 
 func newBenchCmd() *cobra.Command {
-	return &cobra.Command{Use: "bench", Short: "Benchmarks", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure luvs against ipvsadm on this kernel",
+	}
+	o := bench.KernelOptions{Services: 1000, Dests: 10, Repeat: 5}
+	kernel := &cobra.Command{
+		Use:   "kernel",
+		Short: "Apply and list a large table with luvs and with ipvsadm; print a table",
+		Long: `Build the same table (--services x --dests NAT real servers, addresses in
+198.18.0.0/15) with 'ipvsadm -R' and with 'luvs restore', each in a fresh
+network namespace, check that the results are identical, then time listing it
+with 'ipvsadm -Ln' and 'luvs list'. Needs root, ip, ipvsadm and IPVS; on a
+machine without IPVS run 'vm/luvs-vm bench'.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Services < 1 || o.Services > 60000 || o.Dests < 0 || o.Dests > 1000 {
+				return badInput("--services must be 1..60000 and --dests 0..1000")
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			o.Luvs = exe
+			rows, err := bench.Kernel(o, os.Stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Println()
+			bench.Print(os.Stdout, rows)
+			return nil
+		},
+	}
+	f := kernel.Flags()
+	f.IntVar(&o.Services, "services", o.Services, "virtual services")
+	f.IntVar(&o.Dests, "dests", o.Dests, "real servers per service")
+	f.IntVar(&o.Repeat, "repeat", o.Repeat, "runs of each listing; the median is reported")
+	cmd.AddCommand(kernel)
+	return cmd
 }

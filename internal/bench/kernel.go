@@ -1,0 +1,235 @@
+// Package bench measures luvs against ipvsadm on a real IPVS kernel. Each
+// method runs in a fresh network namespace (IPVS state is per namespace), as
+// a separate process started the same way for both tools, and the resulting
+// tables are compared so that a fast wrong answer cannot win.
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// KernelOptions size the apply/list benchmark.
+type KernelOptions struct {
+	Services int    // virtual services
+	Dests    int    // real servers per service
+	Luvs     string // path of the luvs binary
+	Repeat   int    // runs of each listing (the median is reported)
+}
+
+// Row is one line of the result table.
+type Row struct {
+	Operation string
+	Luvs      time.Duration
+	Peer      time.Duration // zero when there is no ipvsadm counterpart
+	PeerName  string
+}
+
+// Rules returns ipvsadm rules for n services with m NAT real servers each,
+// all in 198.18.0.0/15: VIPs 198.18.x.y:80, real servers 198.19.x.y:8080.
+func Rules(n, m int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		vip := fmt.Sprintf("198.18.%d.%d:80", i/250, i%250+1)
+		fmt.Fprintf(&b, "-A -t %s -s wrr\n", vip)
+		for j := 0; j < m; j++ {
+			k := i*m + j
+			fmt.Fprintf(&b, "-a -t %s -r 198.19.%d.%d:8080 -m -w %d\n", vip, k/250, k%250+1, 1+j%5)
+		}
+	}
+	return b.String()
+}
+
+// Kernel runs the benchmark and returns its rows. It needs root, ip and
+// ipvsadm, and creates and deletes namespaces named luvs-bench-*.
+func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
+	dir, err := os.MkdirTemp("", "luvs-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	rules := filepath.Join(dir, "rules")
+	if err := os.WriteFile(rules, []byte(Rules(o.Services, o.Dests)), 0o644); err != nil {
+		return nil, err
+	}
+	changed := filepath.Join(dir, "changed")
+	if err := os.WriteFile(changed, []byte(strings.Replace(Rules(o.Services, o.Dests), "-m -w 1\n", "-m -w 9\n", o.Services/10)), 0o644); err != nil {
+		return nil, err
+	}
+	size := fmt.Sprintf("%d services x %d real servers", o.Services, o.Dests)
+	var rows []Row
+	step := func(format string, args ...any) { fmt.Fprintf(progress, "bench: "+format+"\n", args...) }
+
+	nsPeer, nsLuvs, nsSingle := "luvs-bench-ipvsadm", "luvs-bench-luvs", "luvs-bench-single"
+	for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
+		_ = exec.Command("ip", "netns", "del", ns).Run()
+		if err := run(nil, "ip", "netns", "add", ns); err != nil {
+			return nil, err
+		}
+		defer exec.Command("ip", "netns", "del", ns).Run()
+		if err := run(nil, "ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
+			return nil, err
+		}
+	}
+
+	step("ipvsadm -R: %s", size)
+	peer, err := timed(rules, "ip", "netns", "exec", nsPeer, "ipvsadm", "-R")
+	if err != nil {
+		return nil, err
+	}
+	step("luvs restore (batched): %s", size)
+	luvs, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{"apply " + size, luvs, peer, "ipvsadm -R"})
+	step("luvs restore --batch 1 (one request per round trip): %s", size)
+	single, err := timed("", "ip", "netns", "exec", nsSingle, o.Luvs, "restore", "-q", "--batch", "1", rules)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{"apply, one request per round trip", single, peer, "ipvsadm -R"})
+
+	// Same tables? Compare ipvsadm's own view of all three namespaces.
+	want, err := output("ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range []string{nsLuvs, nsSingle} {
+		got, err := output("ip", "netns", "exec", ns, "ipvsadm", "-Sn")
+		if err != nil {
+			return nil, err
+		}
+		if got != want {
+			return nil, fmt.Errorf("table in %s differs from the one ipvsadm -R built", ns)
+		}
+	}
+	if n := strings.Count(want, "\n-a "); n != o.Services*o.Dests {
+		return nil, fmt.Errorf("expected %d real servers, ipvsadm -Sn shows %d", o.Services*o.Dests, n)
+	}
+
+	step("list: luvs list vs ipvsadm -Ln, median of %d", o.Repeat)
+	lp, err := median(o.Repeat, "ip", "netns", "exec", nsPeer, "ipvsadm", "-Ln")
+	if err != nil {
+		return nil, err
+	}
+	ll, err := median(o.Repeat, "ip", "netns", "exec", nsPeer, o.Luvs, "list")
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{"list " + size, ll, lp, "ipvsadm -Ln"})
+	lp, err = median(o.Repeat, "ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
+	if err != nil {
+		return nil, err
+	}
+	ll, err = median(o.Repeat, "ip", "netns", "exec", nsPeer, o.Luvs, "save")
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{"save " + size, ll, lp, "ipvsadm -Sn"})
+
+	step("luvs restore of unchanged and of 10%%-changed rules")
+	noop, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{Operation: "re-apply unchanged table (no-op)", Luvs: noop})
+	inc, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", changed)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{Operation: fmt.Sprintf("re-apply with %d weights changed", o.Services/10), Luvs: inc})
+	return rows, nil
+}
+
+// Print writes rows as an aligned table with the speed-up of luvs.
+func Print(w io.Writer, rows []Row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up")
+	for _, r := range rows {
+		if r.Peer == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\n", r.Operation, round(r.Luvs))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\n", r.Operation, round(r.Luvs), r.PeerName, round(r.Peer),
+			float64(r.Peer)/float64(r.Luvs))
+	}
+	tw.Flush()
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+func run(stdin io.Reader, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+func output(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
+// timed runs a command (with stdin from a file, if given) and returns how
+// long it took; output is discarded.
+func timed(stdinFile string, name string, args ...string) (time.Duration, error) {
+	var in io.Reader
+	if stdinFile != "" {
+		f, err := os.Open(stdinFile)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		in = f
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return d, nil
+}
+
+func median(n int, name string, args ...string) (time.Duration, error) {
+	if n < 1 {
+		n = 1
+	}
+	ds := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		d, err := timed("", name, args...)
+		if err != nil {
+			return 0, err
+		}
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], nil
+}

@@ -1,0 +1,60 @@
+package ipvsadm
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+
+	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+func TestListLayout(t *testing.T) {
+	vip := netip.MustParseAddr("198.18.0.10")
+	table := []ipvs.Service{
+		{
+			Service: model.Service{ServiceKey: model.ServiceKey{Family: model.IPv6, FWMark: 3}, Scheduler: "mh",
+				SchedFlags: model.SchedFlag1, Persistent: true, Timeout: 30, NetmaskBits: 64},
+		},
+		{
+			Service: model.Service{ServiceKey: model.ServiceKey{Family: model.IPv4, Protocol: model.TCP, Addr: vip, Port: 80},
+				Scheduler: "wrr", Persistent: true, Timeout: 300, NetmaskBits: 24},
+			Stats: ipvs.Stats{Conns: 123456789, InBytes: 2_000_000_000_000},
+			Dests: []ipvs.Dest{
+				{Dest: model.Dest{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, Weight: 3},
+					ActiveConns: 4, InactConns: 5},
+				{Dest: model.Dest{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}, Weight: 1, Forward: model.DirectRoute}},
+			},
+		},
+	}
+	info := ipvs.Info{Version: 1<<16 | 2<<8 | 1, ConnTabSize: 4096}
+	var b bytes.Buffer
+	if err := List(&b, info, table, ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  198.18.0.10:80 wrr persistent 300 mask 255.255.255.0
+  -> 198.18.1.1:80                Route   1      0          0         
+  -> 198.18.1.2:80                Masq    3      4          5         
+FWM  3 IPv6 mh (mh-fallback) persistent 30 mask 64
+`
+	if b.String() != want {
+		t.Errorf("list:\n%q\nwant:\n%q", b.String(), want)
+	}
+	b.Reset()
+	if err := List(&b, info, table[1:], ListOptions{Format: Stats}); err != nil {
+		t.Fatal(err)
+	}
+	want = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+TCP  198.18.0.10:80                123456K        0        0    2000G        0
+  -> 198.18.1.1:80                       0        0        0        0        0
+  -> 198.18.1.2:80                       0        0        0        0        0
+`
+	if b.String() != want {
+		t.Errorf("list --stats:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -1,0 +1,133 @@
+package model
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func key(s string) ServiceKey {
+	k, err := ParseServiceKey(s)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func rs(addr string, w int, f ForwardMethod) Dest {
+	ap := netip.MustParseAddrPort(addr)
+	return Dest{DestKey: DestKey{Addr: ap.Addr(), Port: ap.Port()}, Weight: w, Forward: f}
+}
+
+func TestValidateAcceptsGoodState(t *testing.T) {
+	gue := rs("198.18.2.1:80", 1, Tunnel)
+	gue.TunnelType, gue.TunnelPort = TunnelGUE, 6080
+	st := &State{Services: []VirtualServer{
+		{Service: Service{ServiceKey: key("198.18.0.10:80"), Scheduler: "wrr"},
+			Dests: []Dest{rs("198.18.1.1:80", 3, Masquerade), rs("198.18.1.2:80", 0, DirectRoute), gue}},
+		{Service: Service{ServiceKey: key("udp:[2001:db8::1]:53"), Scheduler: "sh", SchedFlags: SchedFlag1, OnePacket: true}},
+		{Service: Service{ServiceKey: key("fwmark6:3"), Scheduler: "mh", Persistent: true, Timeout: 300, NetmaskBits: 64},
+			Dests: []Dest{rs("[2001:db8:1::1]:0", 1, DirectRoute), rs("198.18.3.1:0", 1, Tunnel)}},
+		{Service: Service{ServiceKey: key("198.18.0.11:0"), Scheduler: "rr", Persistent: true, Timeout: 60}},
+	}}
+	if ps := Validate(st); len(ps) > 0 {
+		t.Fatalf("unexpected problems:\n%v", ps)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	svc := Service{ServiceKey: key("198.18.0.10:80"), Scheduler: "wrong"}
+	st := &State{Services: []VirtualServer{
+		{Service: svc, Dests: []Dest{
+			rs("198.18.1.1:80", 70000, Masquerade),
+			rs("198.18.1.1:80", -1, Masquerade),
+			rs("[2001:db8::1]:80", 1, Masquerade),
+		}},
+		{Service: svc},
+		{Service: Service{ServiceKey: key("198.18.0.12:0"), Scheduler: "rr"}},
+		{Service: Service{ServiceKey: key("198.18.0.13:80"), Scheduler: "rr", Persistent: true, Timeout: 0, NetmaskBits: 40}},
+		{Service: Service{ServiceKey: key("198.18.0.14:80"), Scheduler: "rr", OnePacket: true}},
+	}}
+	want := []string{
+		`service TCP 198.18.0.10:80: scheduler: unknown scheduler "wrong" (one of rr, wrr,`,
+		"service TCP 198.18.0.10:80, real server 198.18.1.1:80: weight: 70000 out of range 0..65535",
+		"service TCP 198.18.0.10:80, real server 198.18.1.1:80: duplicate real server",
+		"service TCP 198.18.0.10:80, real server 198.18.1.1:80: weight: -1 out of range 0..65535",
+		"service TCP 198.18.0.10:80, real server [2001:db8::1]:80: address: IPv6 real server in IPv4 service: mixed families need tunnel forwarding",
+		"service TCP 198.18.0.10:80: duplicate virtual service",
+		"service TCP 198.18.0.12:0: port: port 0 (all ports) is only allowed for persistent services",
+		"service TCP 198.18.0.13:80: persistence: timeout must be at least 1 second",
+		"service TCP 198.18.0.13:80: netmask: prefix length 40 out of range 1..32",
+		"service TCP 198.18.0.14:80: one_packet: one-packet scheduling applies to UDP services only",
+	}
+	got := Validate(st).Error()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing problem %q in:\n%s", w, got)
+		}
+	}
+}
+
+func TestValidateTunnels(t *testing.T) {
+	svc := Service{ServiceKey: key("198.18.0.10:80"), Scheduler: "rr"}
+	cases := []struct {
+		name string
+		mod  func(*Dest)
+		want string
+	}{
+		{"gue without port", func(d *Dest) { d.Forward, d.TunnelType = Tunnel, TunnelGUE }, "gue tunnels need a port"},
+		{"ipip with port", func(d *Dest) { d.Forward, d.TunnelPort = Tunnel, 5 }, "ipip tunnels have no port"},
+		{"tunnel settings on nat", func(d *Dest) { d.TunnelType = TunnelGRE }, "tunnel settings need tunnel forwarding"},
+		{"both checksums", func(d *Dest) {
+			d.Forward, d.TunnelType, d.TunnelPort, d.TunnelFlags = Tunnel, TunnelGUE, 1, TunnelCsum|TunnelRemCsum
+		}, "choose one of csum or remcsum"},
+		{"thresholds", func(d *Dest) { d.UpperThreshold, d.LowerThreshold = 5, 10 }, "lower threshold 10 is above upper threshold 5"},
+	}
+	for _, c := range cases {
+		d := rs("198.18.1.1:80", 1, Masquerade)
+		c.mod(&d)
+		if got := ValidateDest(&svc, &d).Error(); !strings.Contains(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestParseServiceKey(t *testing.T) {
+	good := map[string]string{
+		"198.18.0.10:80":        "TCP 198.18.0.10:80",
+		"udp:198.18.0.10:53":    "UDP 198.18.0.10:53",
+		"sctp:[2001:db8::1]:80": "SCTP [2001:db8::1]:80",
+		"fwmark:7":              "FWM 7",
+		"fwmark6:7":             "FWM 7 IPv6",
+		"[::ffff:198.18.0.1]:1": "TCP 198.18.0.1:1",
+	}
+	for in, want := range good {
+		k, err := ParseServiceKey(in)
+		if err != nil || k.String() != want {
+			t.Errorf("ParseServiceKey(%q) = %v, %v; want %s", in, k, err, want)
+		}
+	}
+	for _, bad := range []string{"", "198.18.0.10", "fwmark:0", "fwmark:x", "tcp:nohost:80", "198.18.0.300:80"} {
+		if _, err := ParseServiceKey(bad); err == nil {
+			t.Errorf("ParseServiceKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestFlagsRoundTrip(t *testing.T) {
+	s := Service{Persistent: true, OnePacket: true, SchedFlags: SchedFlag1 | SchedFlag3}
+	var back Service
+	back.SetFlags(s.Flags() | FlagHashed)
+	if back.Persistent != true || back.OnePacket != true || back.SchedFlags != SchedFlag1|SchedFlag3 {
+		t.Errorf("flags round trip: %+v", back)
+	}
+	if got := SchedFlagNames("sh", SchedFlag1|SchedFlag2); got != "sh-fallback,sh-port" {
+		t.Errorf("SchedFlagNames = %q", got)
+	}
+	if b, err := ParseSchedFlag("mh", "port"); err != nil || b != SchedFlag2 {
+		t.Errorf("ParseSchedFlag(mh, port) = %v, %v", b, err)
+	}
+	if _, err := ParseSchedFlag("rr", "sh-port"); err == nil {
+		t.Error("sh-port accepted for rr")
+	}
+}

@@ -187,7 +187,12 @@ multicast, so a failover does not break established connections.`,
 				return enc.Encode(ds)
 			}
 			for _, d := range ds {
-				fmt.Printf("%s sync daemon (mcast=%s, syncid=%d)\n", d.State, d.Interface, d.SyncID)
+				// The layout of ipvsadm -L --daemon.
+				fmt.Printf("%s sync daemon (mcast=%s, syncid=%d", d.State, d.Interface, d.SyncID)
+				if d.Group.IsValid() {
+					fmt.Printf(", maxlen=%d, group=%s, port=%d, ttl=%d", d.MaxLen, d.Group, d.Port, d.TTL)
+				}
+				fmt.Println(")")
 			}
 			return nil
 		},

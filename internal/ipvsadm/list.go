@@ -79,7 +79,7 @@ func serviceName(s *model.Service) string {
 		}
 		return n
 	}
-	n := s.Protocol.String() + "  " + addrPort(s.Addr, s.Port)
+	n := fmt.Sprintf("%-4s %s", s.Protocol, addrPort(s.Addr, s.Port))
 	if len(n) > 33 {
 		n = n[:33]
 	}
@@ -99,9 +99,7 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 	case Rate:
 		fmt.Fprintf(w, "%-33s", name)
 		largeNums(w, opt.Exact, s.Stats.CPS, s.Stats.InPPS, s.Stats.OutPPS, s.Stats.InBPS, s.Stats.OutBPS)
-	case Thresholds, PersistentConn:
-		w.WriteString(name)
-	default:
+	default: // the plain, --thresholds and --persistent-conn layouts share the service line
 		w.WriteString(name)
 		w.WriteString(" ")
 		w.WriteString(s.Scheduler)

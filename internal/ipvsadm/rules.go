@@ -25,9 +25,6 @@ func Save(w io.Writer, table []ipvs.Service) error {
 	for _, s := range sortedServices(table) {
 		name := ruleServiceName(&s.Service)
 		fmt.Fprintf(bw, "-A %s -s %s", name, s.Scheduler)
-		if s.SchedFlags != 0 {
-			bw.WriteString(" -b " + model.SchedFlagNames(s.Scheduler, s.SchedFlags))
-		}
 		if s.Persistent {
 			fmt.Fprintf(bw, " -p %d", s.Timeout)
 			if m := s.Netmask(); s.Family == model.IPv6 && m != 128 {
@@ -42,11 +39,16 @@ func Save(w io.Writer, table []ipvs.Service) error {
 		if s.OnePacket {
 			bw.WriteString(" -o")
 		}
+		if s.SchedFlags != 0 {
+			bw.WriteString(" -b " + model.SchedFlagNames(s.Scheduler, s.SchedFlags))
+		}
 		bw.WriteString("\n")
 		for _, d := range sortedDests(s.Dests) {
 			fmt.Fprintf(bw, "-a %s -r %s %s -w %d", name, addrPort(d.Addr, d.Port), forwardSwitch(d.Forward), d.Weight)
-			if d.Forward == model.Tunnel && d.TunnelType != model.TunnelIPIP {
+			if d.Forward == model.Tunnel {
 				fmt.Fprintf(bw, " --tun-type %s", d.TunnelType)
+			}
+			if d.Forward == model.Tunnel && d.TunnelType != model.TunnelIPIP {
 				if d.TunnelType == model.TunnelGUE {
 					fmt.Fprintf(bw, " --tun-port %d", d.TunnelPort)
 				}

@@ -13,7 +13,7 @@ const sample = `-A -t 198.18.0.10:80 -s wrr
 -a -t 198.18.0.10:80 -r 198.18.1.1:80 -m -w 3
 -a -t 198.18.0.10:80 -r 198.18.1.2:8080 -g -w 0 -x 100 -y 10
 -a -t 198.18.0.10:80 -r 198.18.1.3:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum
--A -u [2001:db8::1]:53 -s sh -b sh-fallback,sh-port -o
+-A -u [2001:db8::1]:53 -s sh -o -b sh-fallback,sh-port
 -a -u [2001:db8::1]:53 -r [2001:db8:1::1]:53 -m -w 1
 -A -t 198.18.0.11:443 -s rr -p 600 -M 255.255.255.0
 -A -f 7 -6 -s mh -p 30 -M 64
@@ -48,7 +48,7 @@ func TestParseSaveRoundTrip(t *testing.T) {
 -a -t 198.18.0.10:80 -r 198.18.1.3:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum
 -A -t 198.18.0.11:443 -s rr -p 600 -M 255.255.255.0
 -A --sctp-service 198.18.0.12:3868 -s lc
--A -u [2001:db8::1]:53 -s sh -b sh-fallback,sh-port -o
+-A -u [2001:db8::1]:53 -s sh -o -b sh-fallback,sh-port
 -a -u [2001:db8::1]:53 -r [2001:db8:1::1]:53 -m -w 1
 -A -f 7 -6 -s mh -p 30 -M 64
 -a -f 7 -6 -r [2001:db8:1::2]:0 -g -w 2

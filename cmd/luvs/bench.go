@@ -14,7 +14,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure luvs against ipvsadm on this kernel",
 	}
-	o := bench.KernelOptions{Services: 1000, Dests: 10, Repeat: 5}
+	o := bench.KernelOptions{Services: 1000, Dests: 10, Repeat: 5, ApplyRounds: 3}
 	kernel := &cobra.Command{
 		Use:   "kernel",
 		Short: "Apply and list a large table with luvs and with ipvsadm; print a table",
@@ -25,8 +25,8 @@ with 'ipvsadm -Ln' and 'luvs list'. Needs root, ip, ipvsadm and IPVS; on a
 machine without IPVS run 'vm/luvs-vm bench'.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Services < 1 || o.Services > 60000 || o.Dests < 0 || o.Dests > 1000 {
-				return badInput("--services must be 1..60000 and --dests 0..1000")
+			if o.Services < 1 || o.Services > 60000 || o.Dests < 0 || o.Dests > 1000 || o.Repeat < 1 || o.ApplyRounds < 1 {
+				return badInput("--services must be 1..60000, --dests 0..1000, --repeat and --rounds at least 1")
 			}
 			exe, err := os.Executable()
 			if err != nil {
@@ -46,6 +46,7 @@ machine without IPVS run 'vm/luvs-vm bench'.`,
 	f.IntVar(&o.Services, "services", o.Services, "virtual services")
 	f.IntVar(&o.Dests, "dests", o.Dests, "real servers per service")
 	f.IntVar(&o.Repeat, "repeat", o.Repeat, "runs of each listing; the median is reported")
+	f.IntVar(&o.ApplyRounds, "rounds", o.ApplyRounds, "times each tool builds the table from scratch; the median is reported")
 	cmd.AddCommand(kernel)
 	return cmd
 }

@@ -23,6 +23,8 @@ type KernelOptions struct {
 	Dests    int    // real servers per service
 	Luvs     string // path of the luvs binary
 	Repeat   int    // runs of each listing (the median is reported)
+	// ApplyRounds is how often the table is built from scratch by each tool.
+	ApplyRounds int
 }
 
 // Row is one line of the result table.
@@ -69,34 +71,38 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 	step := func(format string, args ...any) { fmt.Fprintf(progress, "bench: "+format+"\n", args...) }
 
 	nsPeer, nsLuvs, nsSingle := "luvs-bench-ipvsadm", "luvs-bench-luvs", "luvs-bench-single"
-	for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
-		_ = exec.Command("ip", "netns", "del", ns).Run()
-		if err := run(nil, "ip", "netns", "add", ns); err != nil {
+	defer func() {
+		for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
+			_ = exec.Command("ip", "netns", "del", ns).Run()
+		}
+	}()
+	// Apply: each round starts from fresh, empty namespaces; the median of
+	// the rounds is reported.
+	var peerRuns, luvsRuns, singleRuns []time.Duration
+	for round := 1; round <= o.ApplyRounds; round++ {
+		for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
+			if err := freshNetns(ns); err != nil {
+				return nil, err
+			}
+		}
+		step("round %d/%d: ipvsadm -R, luvs restore, luvs restore --batch 1: %s", round, o.ApplyRounds, size)
+		d, err := timed(rules, "ip", "netns", "exec", nsPeer, "ipvsadm", "-R")
+		if err != nil {
 			return nil, err
 		}
-		defer exec.Command("ip", "netns", "del", ns).Run()
-		if err := run(nil, "ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
+		peerRuns = append(peerRuns, d)
+		if d, err = timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules); err != nil {
 			return nil, err
 		}
+		luvsRuns = append(luvsRuns, d)
+		if d, err = timed("", "ip", "netns", "exec", nsSingle, o.Luvs, "restore", "-q", "--batch", "1", rules); err != nil {
+			return nil, err
+		}
+		singleRuns = append(singleRuns, d)
 	}
-
-	step("ipvsadm -R: %s", size)
-	peer, err := timed(rules, "ip", "netns", "exec", nsPeer, "ipvsadm", "-R")
-	if err != nil {
-		return nil, err
-	}
-	step("luvs restore (batched): %s", size)
-	luvs, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, Row{"apply " + size, luvs, peer, "ipvsadm -R"})
-	step("luvs restore --batch 1 (one request per round trip): %s", size)
-	single, err := timed("", "ip", "netns", "exec", nsSingle, o.Luvs, "restore", "-q", "--batch", "1", rules)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, Row{"apply, one request per round trip", single, peer, "ipvsadm -R"})
+	rows = append(rows,
+		Row{"apply " + size, med(luvsRuns), med(peerRuns), "ipvsadm -R"},
+		Row{"apply, one request per round trip", med(singleRuns), med(peerRuns), "ipvsadm -R"})
 
 	// Same tables? Compare ipvsadm's own view of all three namespaces.
 	want, err := output("ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
@@ -116,25 +122,25 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		return nil, fmt.Errorf("expected %d real servers, ipvsadm -Sn shows %d", o.Services*o.Dests, n)
 	}
 
-	step("list: luvs list vs ipvsadm -Ln, median of %d", o.Repeat)
-	lp, err := median(o.Repeat, "ip", "netns", "exec", nsPeer, "ipvsadm", "-Ln")
-	if err != nil {
-		return nil, err
+	step("list and save, alternating luvs and ipvsadm, median of %d", o.Repeat)
+	for _, pair := range []struct{ op, peerName, peer, luvs string }{
+		{"list", "ipvsadm -Ln", "-Ln", "list"},
+		{"save", "ipvsadm -Sn", "-Sn", "save"},
+	} {
+		var lr, pr []time.Duration
+		for i := 0; i < o.Repeat; i++ {
+			d, err := timed("", "ip", "netns", "exec", nsPeer, "ipvsadm", pair.peer)
+			if err != nil {
+				return nil, err
+			}
+			pr = append(pr, d)
+			if d, err = timed("", "ip", "netns", "exec", nsPeer, o.Luvs, pair.luvs); err != nil {
+				return nil, err
+			}
+			lr = append(lr, d)
+		}
+		rows = append(rows, Row{pair.op + " " + size, med(lr), med(pr), pair.peerName})
 	}
-	ll, err := median(o.Repeat, "ip", "netns", "exec", nsPeer, o.Luvs, "list")
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, Row{"list " + size, ll, lp, "ipvsadm -Ln"})
-	lp, err = median(o.Repeat, "ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
-	if err != nil {
-		return nil, err
-	}
-	ll, err = median(o.Repeat, "ip", "netns", "exec", nsPeer, o.Luvs, "save")
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, Row{"save " + size, ll, lp, "ipvsadm -Sn"})
 
 	step("luvs restore of unchanged and of 10%%-changed rules")
 	noop, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules)
@@ -218,18 +224,18 @@ func timed(stdinFile string, name string, args ...string) (time.Duration, error)
 	return d, nil
 }
 
-func median(n int, name string, args ...string) (time.Duration, error) {
-	if n < 1 {
-		n = 1
-	}
-	ds := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		d, err := timed("", name, args...)
-		if err != nil {
-			return 0, err
-		}
-		ds = append(ds, d)
-	}
+// med returns the median of ds.
+func med(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
 	slices.Sort(ds)
-	return ds[len(ds)/2], nil
+	return ds[len(ds)/2]
+}
+
+// freshNetns (re)creates an empty network namespace with lo up.
+func freshNetns(ns string) error {
+	_ = exec.Command("ip", "netns", "del", ns).Run()
+	if err := run(nil, "ip", "netns", "add", ns); err != nil {
+		return err
+	}
+	return run(nil, "ip", "-n", ns, "link", "set", "lo", "up")
 }

@@ -4,8 +4,6 @@
 package diff
 
 import (
-	"slices"
-
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -17,11 +15,15 @@ type Options struct {
 }
 
 // Plan returns the operations that make actual equal desired, ordered:
-// services added or edited, real servers added, edited, deleted, then
+// services added, services edited, real servers added, edited, deleted, then
 // services deleted. Deleting a service deletes its real servers, so those are
-// not listed separately.
+// not listed separately. The ops point into desired and actual.
 func Plan(desired, actual *model.State, opts Options) []model.Op {
-	var adds, edits, dadds, dedits, ddels, dels []model.Op
+	// One bucket per kind, in apply order (model.AddService == 1 ...).
+	var buckets [model.DelService + 1][]model.Op
+	add := func(kind model.OpKind, s *model.Service, d *model.Dest) {
+		buckets[kind] = append(buckets[kind], model.Op{Kind: kind, Service: s, Dest: d})
+	}
 	act := make(map[model.ServiceKey]*model.VirtualServer, len(actual.Services))
 	for i := range actual.Services {
 		act[actual.Services[i].ServiceKey] = &actual.Services[i]
@@ -32,43 +34,86 @@ func Plan(desired, actual *model.State, opts Options) []model.Op {
 		want[d.ServiceKey] = true
 		a := act[d.ServiceKey]
 		if a == nil {
-			adds = append(adds, model.Op{Kind: model.AddService, Service: d.Service})
-			for _, dst := range d.Dests {
-				dadds = append(dadds, model.Op{Kind: model.AddDest, Service: d.Service, Dest: dst})
+			add(model.AddService, &d.Service, nil)
+			for j := range d.Dests {
+				add(model.AddDest, &d.Service, &d.Dests[j])
 			}
 			continue
 		}
 		if !SameService(&d.Service, &a.Service) {
-			edits = append(edits, model.Op{Kind: model.EditService, Service: d.Service})
+			add(model.EditService, &d.Service, nil)
 		}
-		have := make(map[model.DestKey]*model.Dest, len(a.Dests))
-		for j := range a.Dests {
-			have[a.Dests[j].DestKey] = &a.Dests[j]
-		}
-		for _, dst := range d.Dests {
-			cur := have[dst.DestKey]
-			switch {
-			case cur == nil:
-				dadds = append(dadds, model.Op{Kind: model.AddDest, Service: d.Service, Dest: dst})
-			case !SameDest(&dst, cur):
-				dedits = append(dedits, model.Op{Kind: model.EditDest, Service: d.Service, Dest: dst})
-			}
-			delete(have, dst.DestKey)
-		}
-		for _, cur := range a.Dests {
-			if _, gone := have[cur.DestKey]; gone {
-				ddels = append(ddels, model.Op{Kind: model.DelDest, Service: d.Service, Dest: cur})
-			}
-		}
+		planDests(d, a, add)
 	}
 	for i := range actual.Services {
 		a := &actual.Services[i]
 		if want[a.ServiceKey] || (opts.Owned != nil && !opts.Owned(a.ServiceKey)) {
 			continue
 		}
-		dels = append(dels, model.Op{Kind: model.DelService, Service: a.Service})
+		add(model.DelService, &a.Service, nil)
 	}
-	return slices.Concat(adds, edits, dadds, dedits, ddels, dels)
+	n := 0
+	for _, b := range buckets {
+		n += len(b)
+	}
+	ops := make([]model.Op, 0, n)
+	for _, b := range buckets {
+		ops = append(ops, b...)
+	}
+	return ops
+}
+
+// planDests compares the real servers of one service present on both sides.
+func planDests(d, a *model.VirtualServer, add func(model.OpKind, *model.Service, *model.Dest)) {
+	// Few real servers per service: a linear scan beats a map.
+	if len(a.Dests) <= 16 {
+		seen := make([]bool, len(a.Dests))
+		for j := range d.Dests {
+			want := &d.Dests[j]
+			k := -1
+			for i := range a.Dests {
+				if a.Dests[i].DestKey == want.DestKey {
+					k = i
+					break
+				}
+			}
+			switch {
+			case k < 0:
+				add(model.AddDest, &d.Service, want)
+			case !SameDest(want, &a.Dests[k]):
+				seen[k] = true
+				add(model.EditDest, &d.Service, want)
+			default:
+				seen[k] = true
+			}
+		}
+		for i := range a.Dests {
+			if !seen[i] {
+				add(model.DelDest, &d.Service, &a.Dests[i])
+			}
+		}
+		return
+	}
+	have := make(map[model.DestKey]*model.Dest, len(a.Dests))
+	for i := range a.Dests {
+		have[a.Dests[i].DestKey] = &a.Dests[i]
+	}
+	for j := range d.Dests {
+		want := &d.Dests[j]
+		cur := have[want.DestKey]
+		switch {
+		case cur == nil:
+			add(model.AddDest, &d.Service, want)
+		case !SameDest(want, cur):
+			add(model.EditDest, &d.Service, want)
+		}
+		delete(have, want.DestKey)
+	}
+	for i := range a.Dests {
+		if _, gone := have[a.Dests[i].DestKey]; gone {
+			add(model.DelDest, &d.Service, &a.Dests[i])
+		}
+	}
 }
 
 // SameService reports whether two services have the same settings

@@ -87,13 +87,18 @@ func (cl *Client) Apply(ops []model.Op) *ApplyResult {
 		first := cl.c.seq + 1
 		lastOff, end := 0, start
 		for ; end < len(ops) && len(idx) < limit && len(buf) < maxBytes; end++ {
-			cmd, attrs, err := encodeOp(&ops[end])
+			off := len(buf)
+			buf = appendMsgHeader(buf, cl.c.family, unix.NLM_F_REQUEST, cl.c.nextSeq(), 0, genlVersion)
+			w := attrWriter{b: buf}
+			cmd, err := appendOp(&w, &ops[end])
 			if err != nil {
 				res.Errors[end] = &OpError{Op: ops[end], Err: err}
+				buf = buf[:off]
+				cl.c.seq--
 				continue
 			}
-			lastOff = len(buf)
-			buf = appendMsg(buf, cl.c.family, unix.NLM_F_REQUEST, cl.c.nextSeq(), cmd, genlVersion, attrs)
+			buf = finishMsg(w.b, off, cmd)
+			lastOff = off
 			idx = append(idx, end)
 		}
 		if len(idx) == 0 {

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -109,19 +108,16 @@ func (cl *Client) do(cmd uint8, dump bool, attrs []byte, fn func([]byte) error) 
 func (cl *Client) Info() (Info, error) {
 	var info Info
 	err := cl.do(cmdGetInfo, false, nil, func(b []byte) error {
-		ad, err := netlink.NewAttributeDecoder(b)
-		if err != nil {
-			return err
-		}
-		for ad.Next() {
-			switch ad.Type() {
+		r := attrReader{b: b}
+		for r.next() {
+			switch r.typ {
 			case infoAttrVersion:
-				info.Version = ad.Uint32()
+				info.Version = r.u32()
 			case infoAttrConnTabs:
-				info.ConnTabSize = ad.Uint32()
+				info.ConnTabSize = r.u32()
 			}
 		}
-		return ad.Err()
+		return r.err
 	})
 	if err != nil {
 		return info, fmt.Errorf("get IPVS info: %w", err)
@@ -149,11 +145,8 @@ func (cl *Client) Services() ([]Service, error) {
 // Service returns one virtual service, or an error wrapping unix.ESRCH.
 func (cl *Client) Service(k model.ServiceKey) (Service, error) {
 	var out Service
-	attrs, err := serviceKeyAttrs(k)
-	if err != nil {
-		return out, err
-	}
-	err = cl.do(cmdGetService, false, attrs, func(b []byte) error {
+	err := cl.do(cmdGetService, false, serviceKeyAttrs(k), func(b []byte) error {
+		var err error
 		out, err = decodeService(b)
 		return err
 	})
@@ -165,12 +158,8 @@ func (cl *Client) Service(k model.ServiceKey) (Service, error) {
 
 // Dests lists the real servers of a service in kernel order.
 func (cl *Client) Dests(k model.ServiceKey) ([]Dest, error) {
-	attrs, err := serviceKeyAttrs(k)
-	if err != nil {
-		return nil, err
-	}
 	var out []Dest
-	err = cl.do(cmdGetDest, true, attrs, func(b []byte) error {
+	err := cl.do(cmdGetDest, true, serviceKeyAttrs(k), func(b []byte) error {
 		d, err := decodeDest(b)
 		if err != nil {
 			return err
@@ -226,64 +215,52 @@ func ToState(t []Service) *model.State {
 	return st
 }
 
-func serviceKeyAttrs(k model.ServiceKey) ([]byte, error) {
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(cmdAttrService, func(nae *netlink.AttributeEncoder) error {
-		encodeServiceKey(nae, k)
-		return nil
-	})
-	return ae.Encode()
-}
-
 // AddService creates a virtual service.
 func (cl *Client) AddService(s model.Service) error {
-	return cl.Apply([]model.Op{{Kind: model.AddService, Service: s}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.AddService, Service: &s}}).Err()
 }
 
 // EditService changes a virtual service's scheduler, flags or persistence.
 func (cl *Client) EditService(s model.Service) error {
-	return cl.Apply([]model.Op{{Kind: model.EditService, Service: s}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.EditService, Service: &s}}).Err()
 }
 
 // DelService deletes a virtual service and its real servers.
 func (cl *Client) DelService(k model.ServiceKey) error {
-	return cl.Apply([]model.Op{{Kind: model.DelService, Service: model.Service{ServiceKey: k}}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.DelService, Service: &model.Service{ServiceKey: k}}}).Err()
 }
 
 // AddDest adds a real server to a service.
 func (cl *Client) AddDest(k model.ServiceKey, d model.Dest) error {
-	return cl.Apply([]model.Op{{Kind: model.AddDest, Service: model.Service{ServiceKey: k}, Dest: d}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.AddDest, Service: &model.Service{ServiceKey: k}, Dest: &d}}).Err()
 }
 
 // EditDest changes a real server's weight, forwarding or thresholds.
 func (cl *Client) EditDest(k model.ServiceKey, d model.Dest) error {
-	return cl.Apply([]model.Op{{Kind: model.EditDest, Service: model.Service{ServiceKey: k}, Dest: d}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.EditDest, Service: &model.Service{ServiceKey: k}, Dest: &d}}).Err()
 }
 
 // DelDest removes a real server from a service.
 func (cl *Client) DelDest(k model.ServiceKey, d model.DestKey) error {
-	return cl.Apply([]model.Op{{Kind: model.DelDest, Service: model.Service{ServiceKey: k}, Dest: model.Dest{DestKey: d}}}).Err()
+	return cl.Apply([]model.Op{{Kind: model.DelDest, Service: &model.Service{ServiceKey: k}, Dest: &model.Dest{DestKey: d}}}).Err()
 }
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.
 func (cl *Client) Timeouts() (Timeouts, error) {
 	var t Timeouts
 	err := cl.do(cmdGetConfig, false, nil, func(b []byte) error {
-		ad, err := netlink.NewAttributeDecoder(b)
-		if err != nil {
-			return err
-		}
-		for ad.Next() {
-			switch ad.Type() {
+		r := attrReader{b: b}
+		for r.next() {
+			switch r.typ {
 			case cmdAttrTimeoutTCP:
-				t.TCP = ad.Uint32()
+				t.TCP = r.u32()
 			case cmdAttrTimeoutFin:
-				t.TCPFin = ad.Uint32()
+				t.TCPFin = r.u32()
 			case cmdAttrTimeoutUDP:
-				t.UDP = ad.Uint32()
+				t.UDP = r.u32()
 			}
 		}
-		return ad.Err()
+		return r.err
 	})
 	if err != nil {
 		return t, fmt.Errorf("get timeouts: %w", err)
@@ -293,21 +270,17 @@ func (cl *Client) Timeouts() (Timeouts, error) {
 
 // SetTimeouts sets connection timeouts; a zero field is left unchanged.
 func (cl *Client) SetTimeouts(t Timeouts) error {
-	ae := netlink.NewAttributeEncoder()
+	var w attrWriter
 	if t.TCP != 0 {
-		ae.Uint32(cmdAttrTimeoutTCP, t.TCP)
+		w.u32(cmdAttrTimeoutTCP, t.TCP)
 	}
 	if t.TCPFin != 0 {
-		ae.Uint32(cmdAttrTimeoutFin, t.TCPFin)
+		w.u32(cmdAttrTimeoutFin, t.TCPFin)
 	}
 	if t.UDP != 0 {
-		ae.Uint32(cmdAttrTimeoutUDP, t.UDP)
+		w.u32(cmdAttrTimeoutUDP, t.UDP)
 	}
-	attrs, err := ae.Encode()
-	if err != nil {
-		return err
-	}
-	if err := cl.do(cmdSetConfig, false, attrs, nil); err != nil {
+	if err := cl.do(cmdSetConfig, false, w.b, nil); err != nil {
 		return fmt.Errorf("set timeouts: %w", err)
 	}
 	return nil
@@ -318,11 +291,7 @@ func (cl *Client) Zero(k *model.ServiceKey) error {
 	var attrs []byte
 	what := "all services"
 	if k != nil {
-		var err error
-		if attrs, err = serviceKeyAttrs(*k); err != nil {
-			return err
-		}
-		what = k.String()
+		attrs, what = serviceKeyAttrs(*k), k.String()
 	}
 	if err := cl.do(cmdZero, false, attrs, nil); err != nil {
 		return fmt.Errorf("zero counters of %s: %w", what, describe(model.EditService, err))

@@ -6,8 +6,6 @@ import (
 	"math/bits"
 	"net/netip"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -112,43 +110,40 @@ type Stats struct {
 
 // addr16 encodes an address as the kernel's 16-byte union nf_inet_addr.
 func addr16(a netip.Addr) []byte {
-	b := make([]byte, 16)
+	var b [16]byte
 	if a.Is4() {
 		v := a.As4()
-		copy(b, v[:])
+		copy(b[:], v[:])
 	} else {
-		v := a.As16()
-		copy(b, v[:])
+		b = a.As16()
 	}
-	return b
+	return b[:]
 }
 
-func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-
-// encodeServiceKey writes the attributes that identify a service.
-func encodeServiceKey(ae *netlink.AttributeEncoder, k model.ServiceKey) {
-	ae.Uint16(svcAttrAF, uint16(k.Family))
+// putServiceKey writes the attributes that identify a service.
+func putServiceKey(w *attrWriter, k model.ServiceKey) {
+	w.u16(svcAttrAF, uint16(k.Family))
 	if k.IsFWMark() {
-		ae.Uint32(svcAttrFWMark, k.FWMark)
+		w.u32(svcAttrFWMark, k.FWMark)
 		return
 	}
-	ae.Uint16(svcAttrProtocol, uint16(k.Protocol))
-	ae.Bytes(svcAttrAddr, addr16(k.Addr))
-	ae.Bytes(svcAttrPort, be16(k.Port))
+	w.u16(svcAttrProtocol, uint16(k.Protocol))
+	w.put(svcAttrAddr, addr16(k.Addr))
+	w.be16(svcAttrPort, k.Port)
 }
 
-// encodeService writes a full service (for add and edit).
-func encodeService(ae *netlink.AttributeEncoder, s *model.Service) {
-	encodeServiceKey(ae, s.ServiceKey)
-	ae.String(svcAttrSchedName, s.Scheduler)
-	flags := make([]byte, 8)
+// putService writes a full service (for add and edit).
+func putService(w *attrWriter, s *model.Service) {
+	putServiceKey(w, s.ServiceKey)
+	w.str(svcAttrSchedName, s.Scheduler)
+	var flags [8]byte
 	binary.NativeEndian.PutUint32(flags[0:4], s.Flags())
 	binary.NativeEndian.PutUint32(flags[4:8], ^uint32(0))
-	ae.Bytes(svcAttrFlags, flags)
-	ae.Uint32(svcAttrTimeout, s.Timeout)
-	ae.Bytes(svcAttrNetmask, netmaskBytes(s.Family, s.Netmask()))
+	w.put(svcAttrFlags, flags[:])
+	w.u32(svcAttrTimeout, s.Timeout)
+	w.put(svcAttrNetmask, netmaskBytes(s.Family, s.Netmask()))
 	if s.PEName != "" {
-		ae.String(svcAttrPEName, s.PEName)
+		w.str(svcAttrPEName, s.PEName)
 	}
 }
 
@@ -175,26 +170,37 @@ func netmaskOnes(f model.Family, b []byte) int {
 	return bits.LeadingZeros32(^binary.BigEndian.Uint32(b))
 }
 
-func encodeDestKey(ae *netlink.AttributeEncoder, d *model.Dest) {
-	ae.Uint16(destAttrAddrFamily, uint16(d.Family()))
-	ae.Bytes(destAttrAddr, addr16(d.Addr))
-	ae.Bytes(destAttrPort, be16(d.Port))
+func putDestKey(w *attrWriter, d *model.Dest) {
+	w.u16(destAttrAddrFamily, uint16(d.Family()))
+	w.put(destAttrAddr, addr16(d.Addr))
+	w.be16(destAttrPort, d.Port)
 }
 
-func encodeDest(ae *netlink.AttributeEncoder, d *model.Dest) {
-	encodeDestKey(ae, d)
-	ae.Uint32(destAttrFwdMethod, uint32(d.Forward))
-	ae.Uint32(destAttrWeight, uint32(d.Weight))
-	ae.Uint32(destAttrUThresh, d.UpperThreshold)
-	ae.Uint32(destAttrLThresh, d.LowerThreshold)
-	ae.Uint8(destAttrTunType, uint8(d.TunnelType))
-	ae.Bytes(destAttrTunPort, be16(d.TunnelPort))
-	ae.Uint16(destAttrTunFlags, d.TunnelFlags)
+func putDest(w *attrWriter, d *model.Dest) {
+	putDestKey(w, d)
+	w.u32(destAttrFwdMethod, uint32(d.Forward))
+	w.u32(destAttrWeight, uint32(d.Weight))
+	w.u32(destAttrUThresh, d.UpperThreshold)
+	w.u32(destAttrLThresh, d.LowerThreshold)
+	w.u8(destAttrTunType, uint8(d.TunnelType))
+	w.be16(destAttrTunPort, d.TunnelPort)
+	w.u16(destAttrTunFlags, d.TunnelFlags)
 }
 
-// encodeOp returns the command and attributes for one operation.
-func encodeOp(op *model.Op) (uint8, []byte, error) {
-	ae := netlink.NewAttributeEncoder()
+// serviceKeyAttrs returns the request attributes naming one service.
+func serviceKeyAttrs(k model.ServiceKey) []byte {
+	var w attrWriter
+	n := w.nest(cmdAttrService)
+	putServiceKey(&w, k)
+	w.end(n)
+	return w.b
+}
+
+// appendOp appends the attributes for one operation to w and returns its command.
+func appendOp(w *attrWriter, op *model.Op) (uint8, error) {
+	if op.Service == nil || (op.IsDest() && op.Dest == nil) {
+		return 0, fmt.Errorf("%s: incomplete operation", op.Kind)
+	}
 	var cmd uint8
 	switch op.Kind {
 	case model.AddService, model.EditService:
@@ -202,35 +208,42 @@ func encodeOp(op *model.Op) (uint8, []byte, error) {
 		if op.Kind == model.EditService {
 			cmd = cmdSetService
 		}
-		ae.Nested(cmdAttrService, func(nae *netlink.AttributeEncoder) error {
-			encodeService(nae, &op.Service)
-			return nil
-		})
+		n := w.nest(cmdAttrService)
+		putService(w, op.Service)
+		w.end(n)
+		return cmd, nil
 	case model.DelService:
-		cmd = cmdDelService
-		ae.Nested(cmdAttrService, func(nae *netlink.AttributeEncoder) error {
-			encodeServiceKey(nae, op.Service.ServiceKey)
-			return nil
-		})
-	case model.AddDest, model.EditDest, model.DelDest:
-		ae.Nested(cmdAttrService, func(nae *netlink.AttributeEncoder) error {
-			encodeServiceKey(nae, op.Service.ServiceKey)
-			return nil
-		})
-		ae.Nested(cmdAttrDest, func(nae *netlink.AttributeEncoder) error {
-			if op.Kind == model.DelDest {
-				encodeDestKey(nae, &op.Dest)
-			} else {
-				encodeDest(nae, &op.Dest)
-			}
-			return nil
-		})
-		cmd = map[model.OpKind]uint8{model.AddDest: cmdNewDest, model.EditDest: cmdSetDest, model.DelDest: cmdDelDest}[op.Kind]
+		n := w.nest(cmdAttrService)
+		putServiceKey(w, op.Service.ServiceKey)
+		w.end(n)
+		return cmdDelService, nil
+	case model.AddDest:
+		cmd = cmdNewDest
+	case model.EditDest:
+		cmd = cmdSetDest
+	case model.DelDest:
+		cmd = cmdDelDest
 	default:
-		return 0, nil, fmt.Errorf("unknown operation kind %d", op.Kind)
+		return 0, fmt.Errorf("unknown operation kind %d", op.Kind)
 	}
-	b, err := ae.Encode()
-	return cmd, b, err
+	n := w.nest(cmdAttrService)
+	putServiceKey(w, op.Service.ServiceKey)
+	w.end(n)
+	n = w.nest(cmdAttrDest)
+	if op.Kind == model.DelDest {
+		putDestKey(w, op.Dest)
+	} else {
+		putDest(w, op.Dest)
+	}
+	w.end(n)
+	return cmd, nil
+}
+
+// encodeOp returns the command and attributes for one operation.
+func encodeOp(op *model.Op) (uint8, []byte, error) {
+	var w attrWriter
+	cmd, err := appendOp(&w, op)
+	return cmd, w.b, err
 }
 
 // decodeAddr reads a 16-byte nf_inet_addr for the given family.
@@ -244,175 +257,165 @@ func decodeAddr(f model.Family, b []byte) netip.Addr {
 	return netip.Addr{}
 }
 
-func decodeStats(ad *netlink.AttributeDecoder, wide bool) Stats {
+// decodeStats reads a nested stats attribute; wide selects the 64-bit layout.
+func decodeStats(r attrReader, wide bool) Stats {
 	var s Stats
-	ad.Nested(func(nad *netlink.AttributeDecoder) error {
-		for nad.Next() {
-			var v uint64
-			switch {
-			case wide:
-				v = nad.Uint64()
-			case nad.Type() == statsInBytes || nad.Type() == statsOutBytes:
-				v = nad.Uint64()
-			default:
-				v = uint64(nad.Uint32())
-			}
-			switch nad.Type() {
-			case statsConns:
-				s.Conns = v
-			case statsInPkts:
-				s.InPkts = v
-			case statsOutPkts:
-				s.OutPkts = v
-			case statsInBytes:
-				s.InBytes = v
-			case statsOutBytes:
-				s.OutBytes = v
-			case statsCPS:
-				s.CPS = v
-			case statsInPPS:
-				s.InPPS = v
-			case statsOutPPS:
-				s.OutPPS = v
-			case statsInBPS:
-				s.InBPS = v
-			case statsOutBPS:
-				s.OutBPS = v
-			}
+	for r.next() {
+		var v uint64
+		switch {
+		case wide, r.typ == statsInBytes, r.typ == statsOutBytes:
+			v = r.u64()
+		default:
+			v = uint64(r.u32())
 		}
-		return nil
-	})
+		switch r.typ {
+		case statsConns:
+			s.Conns = v
+		case statsInPkts:
+			s.InPkts = v
+		case statsOutPkts:
+			s.OutPkts = v
+		case statsInBytes:
+			s.InBytes = v
+		case statsOutBytes:
+			s.OutBytes = v
+		case statsCPS:
+			s.CPS = v
+		case statsInPPS:
+			s.InPPS = v
+		case statsOutPPS:
+			s.OutPPS = v
+		case statsInBPS:
+			s.InBPS = v
+		case statsOutBPS:
+			s.OutBPS = v
+		}
+	}
 	return s
 }
 
 // decodeService parses a GET_SERVICE reply.
 func decodeService(b []byte) (Service, error) {
 	var s Service
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return s, err
-	}
-	for ad.Next() {
-		if ad.Type() != cmdAttrService {
+	top := attrReader{b: b}
+	for top.next() {
+		if top.typ != cmdAttrService {
 			continue
 		}
-		ad.Nested(func(nad *netlink.AttributeDecoder) error {
-			var rawAddr, rawMask []byte
-			have64 := false
-			for nad.Next() {
-				switch nad.Type() {
-				case svcAttrAF:
-					s.Family = model.Family(nad.Uint16())
-				case svcAttrProtocol:
-					s.Protocol = model.Protocol(nad.Uint16())
-				case svcAttrAddr:
-					rawAddr = nad.Bytes()
-				case svcAttrPort:
-					s.Port = binary.BigEndian.Uint16(nad.Bytes())
-				case svcAttrFWMark:
-					s.FWMark = nad.Uint32()
-				case svcAttrSchedName:
-					s.Scheduler = nad.String()
-				case svcAttrFlags:
-					if fb := nad.Bytes(); len(fb) >= 4 {
-						s.SetFlags(binary.NativeEndian.Uint32(fb[0:4]))
-					}
-				case svcAttrTimeout:
-					s.Timeout = nad.Uint32()
-				case svcAttrNetmask:
-					rawMask = nad.Bytes()
-				case svcAttrPEName:
-					s.PEName = nad.String()
-				case svcAttrStats64:
-					s.Stats = decodeStats(nad, true)
-					have64 = true
-				case svcAttrStats:
-					if !have64 {
-						s.Stats = decodeStats(nad, false)
-					}
+		r := top.nested()
+		var rawAddr, rawMask []byte
+		have64 := false
+		for r.next() {
+			switch r.typ {
+			case svcAttrAF:
+				s.Family = model.Family(r.u16())
+			case svcAttrProtocol:
+				s.Protocol = model.Protocol(r.u16())
+			case svcAttrAddr:
+				rawAddr = r.val
+			case svcAttrPort:
+				s.Port = r.be16()
+			case svcAttrFWMark:
+				s.FWMark = r.u32()
+			case svcAttrSchedName:
+				s.Scheduler = r.str()
+			case svcAttrFlags:
+				s.SetFlags(r.u32())
+			case svcAttrTimeout:
+				s.Timeout = r.u32()
+			case svcAttrNetmask:
+				rawMask = r.val
+			case svcAttrPEName:
+				s.PEName = r.str()
+			case svcAttrStats64:
+				s.Stats = decodeStats(r.nested(), true)
+				have64 = true
+			case svcAttrStats:
+				if !have64 {
+					s.Stats = decodeStats(r.nested(), false)
 				}
 			}
-			if s.FWMark == 0 {
-				s.Addr = decodeAddr(s.Family, rawAddr)
-			} else {
-				s.Protocol = 0
-			}
-			s.NetmaskBits = netmaskOnes(s.Family, rawMask)
-			if !s.Persistent {
-				s.Timeout, s.NetmaskBits = 0, 0
-			}
-			return nil
-		})
+		}
+		if r.err != nil {
+			return s, r.err
+		}
+		if s.FWMark == 0 {
+			s.Addr = decodeAddr(s.Family, rawAddr)
+		} else {
+			s.Protocol = 0
+		}
+		s.NetmaskBits = netmaskOnes(s.Family, rawMask)
+		if !s.Persistent {
+			s.Timeout, s.NetmaskBits = 0, 0
+		}
 	}
-	return s, ad.Err()
+	return s, top.err
 }
 
 // decodeDest parses a GET_DEST reply.
 func decodeDest(b []byte) (Dest, error) {
 	var d Dest
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return d, err
-	}
-	for ad.Next() {
-		if ad.Type() != cmdAttrDest {
+	top := attrReader{b: b}
+	for top.next() {
+		if top.typ != cmdAttrDest {
 			continue
 		}
-		ad.Nested(func(nad *netlink.AttributeDecoder) error {
-			var rawAddr []byte
-			fam := model.Family(0)
-			have64 := false
-			for nad.Next() {
-				switch nad.Type() {
-				case destAttrAddr:
-					rawAddr = nad.Bytes()
-				case destAttrAddrFamily:
-					fam = model.Family(nad.Uint16())
-				case destAttrPort:
-					d.Port = binary.BigEndian.Uint16(nad.Bytes())
-				case destAttrFwdMethod:
-					d.Forward = model.ForwardMethod(nad.Uint32() & fwdMask)
-				case destAttrWeight:
-					d.Weight = int(int32(nad.Uint32()))
-				case destAttrUThresh:
-					d.UpperThreshold = nad.Uint32()
-				case destAttrLThresh:
-					d.LowerThreshold = nad.Uint32()
-				case destAttrActiveConns:
-					d.ActiveConns = nad.Uint32()
-				case destAttrInactConns:
-					d.InactConns = nad.Uint32()
-				case destAttrPersistConns:
-					d.PersistConns = nad.Uint32()
-				case destAttrStats64:
-					d.Stats = decodeStats(nad, true)
-					have64 = true
-				case destAttrStats:
-					if !have64 {
-						d.Stats = decodeStats(nad, false)
-					}
-				case destAttrTunType:
-					d.TunnelType = model.TunnelType(nad.Uint8())
-				case destAttrTunPort:
-					d.TunnelPort = binary.BigEndian.Uint16(nad.Bytes())
-				case destAttrTunFlags:
-					d.TunnelFlags = nad.Uint16()
+		r := top.nested()
+		var rawAddr []byte
+		fam := model.Family(0)
+		have64 := false
+		for r.next() {
+			switch r.typ {
+			case destAttrAddr:
+				rawAddr = r.val
+			case destAttrAddrFamily:
+				fam = model.Family(r.u16())
+			case destAttrPort:
+				d.Port = r.be16()
+			case destAttrFwdMethod:
+				d.Forward = model.ForwardMethod(r.u32() & fwdMask)
+			case destAttrWeight:
+				d.Weight = int(int32(r.u32()))
+			case destAttrUThresh:
+				d.UpperThreshold = r.u32()
+			case destAttrLThresh:
+				d.LowerThreshold = r.u32()
+			case destAttrActiveConns:
+				d.ActiveConns = r.u32()
+			case destAttrInactConns:
+				d.InactConns = r.u32()
+			case destAttrPersistConns:
+				d.PersistConns = r.u32()
+			case destAttrStats64:
+				d.Stats = decodeStats(r.nested(), true)
+				have64 = true
+			case destAttrStats:
+				if !have64 {
+					d.Stats = decodeStats(r.nested(), false)
 				}
+			case destAttrTunType:
+				d.TunnelType = model.TunnelType(r.u8())
+			case destAttrTunPort:
+				d.TunnelPort = r.be16()
+			case destAttrTunFlags:
+				d.TunnelFlags = r.u16()
 			}
-			if fam == 0 {
-				fam = model.IPv4
-				if len(rawAddr) >= 16 && !allZero(rawAddr[4:16]) {
-					fam = model.IPv6
-				}
+		}
+		if r.err != nil {
+			return d, r.err
+		}
+		if fam == 0 {
+			fam = model.IPv4
+			if len(rawAddr) >= 16 && !allZero(rawAddr[4:16]) {
+				fam = model.IPv6
 			}
-			d.Addr = decodeAddr(fam, rawAddr)
-			if d.Forward != model.Tunnel {
-				d.TunnelType, d.TunnelPort, d.TunnelFlags = 0, 0, 0
-			}
-			return nil
-		})
+		}
+		d.Addr = decodeAddr(fam, rawAddr)
+		if d.Forward != model.Tunnel {
+			d.TunnelType, d.TunnelPort, d.TunnelFlags = 0, 0, 0
+		}
 	}
-	return d, ad.Err()
+	return d, top.err
 }
 
 func allZero(b []byte) bool {

@@ -23,7 +23,7 @@ func TestServiceAttributesRoundTrip(t *testing.T) {
 			Scheduler: "sh", SchedFlags: model.SchedFlag1 | model.SchedFlag2, OnePacket: true},
 		{ServiceKey: model.ServiceKey{Family: model.IPv6, FWMark: 9}, Scheduler: "mh", Persistent: true, Timeout: 5, NetmaskBits: 48, PEName: "sip"},
 	} {
-		_, attrs, err := encodeOp(&model.Op{Kind: model.AddService, Service: s})
+		_, attrs, err := encodeOp(&model.Op{Kind: model.AddService, Service: &s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestDestAttributesRoundTrip(t *testing.T) {
 		{DestKey: model.DestKey{Addr: netip.MustParseAddr("2001:db8::2"), Port: 80}, Weight: 0, Forward: model.Tunnel,
 			TunnelType: model.TunnelGUE, TunnelPort: 6080, TunnelFlags: model.TunnelRemCsum},
 	} {
-		cmd, attrs, err := encodeOp(&model.Op{Kind: model.AddDest, Service: svc, Dest: d})
+		cmd, attrs, err := encodeOp(&model.Op{Kind: model.AddDest, Service: &svc, Dest: &d})
 		if err != nil || cmd != cmdNewDest {
 			t.Fatal(cmd, err)
 		}
@@ -68,12 +68,13 @@ func TestNetmaskEncoding(t *testing.T) {
 	}
 }
 
+// The input is built with mdlayher/netlink, an independent encoder.
 func TestStatsDecoding(t *testing.T) {
 	ae := netlink.NewAttributeEncoder()
 	ae.Nested(cmdAttrDest, func(nae *netlink.AttributeEncoder) error {
 		nae.Uint16(destAttrAddrFamily, uint16(model.IPv4))
 		nae.Bytes(destAttrAddr, addr16(netip.MustParseAddr("198.18.1.1")))
-		nae.Bytes(destAttrPort, be16(80))
+		nae.Bytes(destAttrPort, []byte{0, 80}) // big-endian port
 		nae.Uint32(destAttrActiveConns, 7)
 		// Old 32-bit stats first, then 64-bit: the 64-bit ones win.
 		nae.Nested(destAttrStats, func(s *netlink.AttributeEncoder) error {
@@ -140,5 +141,36 @@ func TestOpenWithoutIPVS(t *testing.T) {
 	}
 	if !errors.Is(err, ErrNotAvailable) {
 		t.Errorf("Open() = %v, want ErrNotAvailable", err)
+	}
+}
+
+// Our encoder's output must parse with mdlayher/netlink's decoder too.
+func TestEncoderAgreesWithMdlayher(t *testing.T) {
+	s := model.Service{ServiceKey: model.ServiceKey{Family: model.IPv4, Protocol: model.TCP, Addr: netip.MustParseAddr("198.18.0.10"), Port: 80}, Scheduler: "wrr"}
+	_, b, err := encodeOp(&model.Op{Kind: model.AddService, Service: &s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sched string
+	var port uint16
+	for ad.Next() {
+		ad.Nested(func(nad *netlink.AttributeDecoder) error {
+			for nad.Next() {
+				switch nad.Type() {
+				case svcAttrSchedName:
+					sched = nad.String()
+				case svcAttrPort:
+					port = binary.BigEndian.Uint16(nad.Bytes())
+				}
+			}
+			return nil
+		})
+	}
+	if err := ad.Err(); err != nil || sched != "wrr" || port != 80 {
+		t.Errorf("mdlayher decoded sched %q port %d err %v", sched, port, err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,34 +56,29 @@ func (cl *Client) StartDaemon(d Daemon) error {
 	if d.Interface == "" {
 		return fmt.Errorf("start %s sync daemon: an interface is required", d.State)
 	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(cmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
-		nae.Uint32(daemonAttrState, uint32(d.State))
-		nae.String(daemonAttrMcastIfn, d.Interface)
-		nae.Uint32(daemonAttrSyncID, uint32(d.SyncID))
-		if d.MaxLen != 0 {
-			nae.Uint16(daemonAttrSyncMaxLen, d.MaxLen)
-		}
-		if d.Group.Is4() {
-			g := d.Group.As4()
-			nae.Bytes(daemonAttrMcastGroup, g[:])
-		} else if d.Group.Is6() {
-			g := d.Group.As16()
-			nae.Bytes(daemonAttrMcastGrp6, g[:])
-		}
-		if d.Port != 0 {
-			nae.Uint16(daemonAttrMcastPort, d.Port)
-		}
-		if d.TTL != 0 {
-			nae.Uint8(daemonAttrMcastTTL, d.TTL)
-		}
-		return nil
-	})
-	attrs, err := ae.Encode()
-	if err != nil {
-		return err
+	var w attrWriter
+	n := w.nest(cmdAttrDaemon)
+	w.u32(daemonAttrState, uint32(d.State))
+	w.str(daemonAttrMcastIfn, d.Interface)
+	w.u32(daemonAttrSyncID, uint32(d.SyncID))
+	if d.MaxLen != 0 {
+		w.u16(daemonAttrSyncMaxLen, d.MaxLen)
 	}
-	if err := cl.do(cmdNewDaemon, false, attrs, nil); err != nil {
+	if d.Group.Is4() {
+		g := d.Group.As4()
+		w.put(daemonAttrMcastGroup, g[:])
+	} else if d.Group.Is6() {
+		g := d.Group.As16()
+		w.put(daemonAttrMcastGrp6, g[:])
+	}
+	if d.Port != 0 {
+		w.u16(daemonAttrMcastPort, d.Port)
+	}
+	if d.TTL != 0 {
+		w.u8(daemonAttrMcastTTL, d.TTL)
+	}
+	w.end(n)
+	if err := cl.do(cmdNewDaemon, false, w.b, nil); err != nil {
 		return fmt.Errorf("start %s sync daemon on %s: %w", d.State, d.Interface, describeDaemon(err))
 	}
 	return nil
@@ -92,16 +86,11 @@ func (cl *Client) StartDaemon(d Daemon) error {
 
 // StopDaemon stops the sync daemon with the given role.
 func (cl *Client) StopDaemon(state SyncState) error {
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(cmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
-		nae.Uint32(daemonAttrState, uint32(state))
-		return nil
-	})
-	attrs, err := ae.Encode()
-	if err != nil {
-		return err
-	}
-	if err := cl.do(cmdDelDaemon, false, attrs, nil); err != nil {
+	var w attrWriter
+	n := w.nest(cmdAttrDaemon)
+	w.u32(daemonAttrState, uint32(state))
+	w.end(n)
+	if err := cl.do(cmdDelDaemon, false, w.b, nil); err != nil {
 		return fmt.Errorf("stop %s sync daemon: %w", state, describeDaemon(err))
 	}
 	return nil
@@ -111,45 +100,43 @@ func (cl *Client) StopDaemon(state SyncState) error {
 func (cl *Client) Daemons() ([]Daemon, error) {
 	var out []Daemon
 	err := cl.do(cmdGetDaemon, true, nil, func(b []byte) error {
-		ad, err := netlink.NewAttributeDecoder(b)
-		if err != nil {
-			return err
-		}
-		for ad.Next() {
-			if ad.Type() != cmdAttrDaemon {
+		top := attrReader{b: b}
+		for top.next() {
+			if top.typ != cmdAttrDaemon {
 				continue
 			}
 			var d Daemon
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				for nad.Next() {
-					switch nad.Type() {
-					case daemonAttrState:
-						d.State = SyncState(nad.Uint32())
-					case daemonAttrMcastIfn:
-						d.Interface = nad.String()
-					case daemonAttrSyncID:
-						d.SyncID = uint8(nad.Uint32())
-					case daemonAttrSyncMaxLen:
-						d.MaxLen = nad.Uint16()
-					case daemonAttrMcastGroup:
-						if b := nad.Bytes(); len(b) == 4 {
-							d.Group = netip.AddrFrom4([4]byte(b))
-						}
-					case daemonAttrMcastGrp6:
-						if b := nad.Bytes(); len(b) == 16 {
-							d.Group = netip.AddrFrom16([16]byte(b))
-						}
-					case daemonAttrMcastPort:
-						d.Port = nad.Uint16()
-					case daemonAttrMcastTTL:
-						d.TTL = nad.Uint8()
+			r := top.nested()
+			for r.next() {
+				switch r.typ {
+				case daemonAttrState:
+					d.State = SyncState(r.u32())
+				case daemonAttrMcastIfn:
+					d.Interface = r.str()
+				case daemonAttrSyncID:
+					d.SyncID = uint8(r.u32())
+				case daemonAttrSyncMaxLen:
+					d.MaxLen = r.u16()
+				case daemonAttrMcastGroup:
+					if len(r.val) == 4 {
+						d.Group = netip.AddrFrom4([4]byte(r.val))
 					}
+				case daemonAttrMcastGrp6:
+					if len(r.val) == 16 {
+						d.Group = netip.AddrFrom16([16]byte(r.val))
+					}
+				case daemonAttrMcastPort:
+					d.Port = r.u16()
+				case daemonAttrMcastTTL:
+					d.TTL = r.u8()
 				}
-				return nil
-			})
+			}
+			if r.err != nil {
+				return r.err
+			}
 			out = append(out, d)
 		}
-		return ad.Err()
+		return top.err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list sync daemons: %w", err)

@@ -7,14 +7,15 @@ import (
 	"os"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// Netlink framing. The generic netlink socket is kept small and local because
-// bulk apply needs what general-purpose netlink libraries do not offer:
-// many requests in one sendmsg, acks only for errors, and replies matched to
-// requests by sequence number without one failure hiding the others.
+// Netlink framing. The generic netlink socket is small and local because bulk
+// apply needs what general-purpose netlink libraries (mdlayher/netlink,
+// vishvananda/netlink) do not offer: many requests in one sendmsg, acks only
+// for errors, and replies matched to requests by sequence number without one
+// failure hiding the others (mdlayher/netlink's Receive returns the first
+// error of a datagram and drops the rest).
 
 const (
 	nlmsgHdrLen  = 16
@@ -47,6 +48,7 @@ type conn struct {
 	rcvBuf  int
 	sndBuf  int
 	recvBuf []byte
+	msgs    []message // reused by receive
 }
 
 func dialNetlink() (*conn, error) {
@@ -94,17 +96,29 @@ func (c *conn) nextSeq() uint32 {
 // appendMsg appends one netlink message (header, generic netlink header and
 // attributes) to b.
 func appendMsg(b []byte, typ, flags uint16, seq uint32, cmd, version uint8, attrs []byte) []byte {
-	n := nlmsgHdrLen + genlHdrLen + len(attrs)
-	b = binary.NativeEndian.AppendUint32(b, uint32(n))
+	off := len(b)
+	b = appendMsgHeader(b, typ, flags, seq, cmd, version)
+	return finishMsg(append(b, attrs...), off, cmd)
+}
+
+// appendMsgHeader appends the netlink and generic netlink headers of a
+// message whose attributes the caller appends next; finishMsg completes it.
+func appendMsgHeader(b []byte, typ, flags uint16, seq uint32, cmd, version uint8) []byte {
+	b = binary.NativeEndian.AppendUint32(b, 0) // length, set by finishMsg
 	b = binary.NativeEndian.AppendUint16(b, typ)
 	b = binary.NativeEndian.AppendUint16(b, flags)
 	b = binary.NativeEndian.AppendUint32(b, seq)
 	b = binary.NativeEndian.AppendUint32(b, 0)
-	b = append(b, cmd, version, 0, 0)
-	b = append(b, attrs...)
+	return append(b, cmd, version, 0, 0)
+}
+
+// finishMsg sets the length and command of the message starting at off.
+func finishMsg(b []byte, off int, cmd uint8) []byte {
 	for len(b)%4 != 0 {
 		b = append(b, 0)
 	}
+	binary.NativeEndian.PutUint32(b[off:], uint32(len(b)-off))
+	b[off+nlmsgHdrLen] = cmd
 	return b
 }
 
@@ -138,12 +152,17 @@ func (c *conn) receive() ([]message, error) {
 		if flags&unix.MSG_TRUNC != 0 {
 			return nil, errors.New("netlink receive: message truncated")
 		}
-		return parseMessages(c.recvBuf[:n])
+		c.msgs, err = appendMessages(c.msgs[:0], c.recvBuf[:n])
+		return c.msgs, err
 	}
 }
 
 func parseMessages(b []byte) ([]message, error) {
-	var msgs []message
+	return appendMessages(nil, b)
+}
+
+// appendMessages splits a datagram into messages, appending them to msgs.
+func appendMessages(msgs []message, b []byte) ([]message, error) {
 	for len(b) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(b[0:4]))
 		if l < nlmsgHdrLen || l > len(b) {
@@ -181,11 +200,10 @@ func nlError(m message) (errno unix.Errno, seq uint32, text string) {
 			off = 4 + int(binary.NativeEndian.Uint32(m.data[4:8]))
 		}
 		if off <= len(m.data) {
-			if ad, err := netlink.NewAttributeDecoder(m.data[off:]); err == nil {
-				for ad.Next() {
-					if ad.Type() == nlmsgerrMsg {
-						text = ad.String()
-					}
+			r := attrReader{b: m.data[off:]}
+			for r.next() {
+				if r.typ == nlmsgerrMsg {
+					text = r.str()
 				}
 			}
 		}
@@ -255,24 +273,17 @@ func (c *conn) request(typ uint16, cmd, version uint8, dump bool, attrs []byte, 
 
 // resolveFamily looks up a generic netlink family id by name.
 func (c *conn) resolveFamily(name string) (uint16, error) {
-	ae := netlink.NewAttributeEncoder()
-	ae.String(ctrlAttrName, name)
-	attrs, err := ae.Encode()
-	if err != nil {
-		return 0, err
-	}
+	var w attrWriter
+	w.str(ctrlAttrName, name)
 	var id uint16
-	err = c.request(genlIDCtrl, ctrlCmdGetFa, 1, false, attrs, func(b []byte) error {
-		ad, err := netlink.NewAttributeDecoder(b)
-		if err != nil {
-			return err
-		}
-		for ad.Next() {
-			if ad.Type() == ctrlAttrID {
-				id = ad.Uint16()
+	err := c.request(genlIDCtrl, ctrlCmdGetFa, 1, false, w.b, func(b []byte) error {
+		r := attrReader{b: b}
+		for r.next() {
+			if r.typ == ctrlAttrID {
+				id = r.u16()
 			}
 		}
-		return ad.Err()
+		return r.err
 	})
 	if err != nil {
 		return 0, err

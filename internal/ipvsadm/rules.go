@@ -115,16 +115,18 @@ func Parse(name string, r io.Reader) (*model.State, error) {
 	var errs model.Problems
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var fields []string
+	var ru rule
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		fields := strings.Fields(text)
+		fields = appendFields(fields[:0], text)
 		if fields[0] == "ipvsadm" {
 			fields = fields[1:]
 		}
-		if err := applyRule(st, index, fields); err != nil {
+		if err := applyRule(st, index, &ru, fields); err != nil {
 			errs = append(errs, model.Problem{Where: fmt.Sprintf("%s:%d", name, line), Msg: err.Error()})
 		}
 	}
@@ -144,12 +146,28 @@ type rule struct {
 	hasSvc  bool
 	dest    model.Dest
 	hasDest bool
-	set     map[string]bool // which options were given
 }
 
-func applyRule(st *model.State, index map[model.ServiceKey]int, args []string) error {
-	r, err := parseRule(args)
-	if err != nil {
+// appendFields splits s at runs of spaces and tabs, like strings.Fields,
+// reusing dst.
+func appendFields(dst []string, s string) []string {
+	for {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			return dst
+		}
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i:]
+	}
+}
+
+// applyRule replays one command line on st; r is scratch space.
+func applyRule(st *model.State, index map[model.ServiceKey]int, r *rule, args []string) error {
+	if err := r.parse(args); err != nil {
 		return err
 	}
 	if r.cmd == "C" {
@@ -219,13 +237,14 @@ var commands = map[string]string{
 	"-C": "C", "--clear": "C",
 }
 
-func parseRule(args []string) (*rule, error) {
-	r := &rule{set: map[string]bool{}}
+// parse fills r from one command line, with ipvsadm's defaults.
+func (r *rule) parse(args []string) error {
+	*r = rule{}
 	r.svc.Scheduler = DefaultScheduler
 	r.dest.Weight = 1
 	r.dest.Forward = model.DirectRoute
 	ipv6Mark := false
-	var mask string
+	var mask, schedFlags string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		value := func() (string, error) {
@@ -237,7 +256,7 @@ func parseRule(args []string) (*rule, error) {
 		}
 		if c, ok := commands[a]; ok {
 			if r.cmd != "" {
-				return nil, fmt.Errorf("two commands on one line (-%s and %s)", r.cmd, a)
+				return fmt.Errorf("two commands on one line (-%s and %s)", r.cmd, a)
 			}
 			r.cmd = c
 			continue
@@ -247,8 +266,13 @@ func parseRule(args []string) (*rule, error) {
 		switch a {
 		case "-t", "--tcp-service", "-u", "--udp-service", "--sctp-service":
 			if v, err = value(); err == nil {
-				proto := map[string]model.Protocol{"-t": model.TCP, "--tcp-service": model.TCP, "-u": model.UDP,
-					"--udp-service": model.UDP, "--sctp-service": model.SCTP}[a]
+				proto := model.TCP
+				switch a {
+				case "-u", "--udp-service":
+					proto = model.UDP
+				case "--sctp-service":
+					proto = model.SCTP
+				}
 				err = r.setServiceAddr(proto, v)
 			}
 		case "-f", "--fwmark-service":
@@ -277,9 +301,7 @@ func parseRule(args []string) (*rule, error) {
 		case "-M", "--netmask":
 			mask, err = value()
 		case "-b", "--sched-flags":
-			if v, err = value(); err == nil {
-				r.set["sched-flags:"+v] = true
-			}
+			schedFlags, err = value()
 		case "-o", "--ops":
 			r.svc.OnePacket = true
 		case "--pe":
@@ -319,40 +341,38 @@ func parseRule(args []string) (*rule, error) {
 		case "--tun-remcsum":
 			r.dest.TunnelFlags = model.TunnelRemCsum
 		default:
-			return nil, fmt.Errorf("unknown option %q", a)
+			return fmt.Errorf("unknown option %q", a)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if r.cmd == "" {
-		return nil, fmt.Errorf("no command (-A, -E, -D, -a, -e, -d or -C)")
+		return fmt.Errorf("no command (-A, -E, -D, -a, -e, -d or -C)")
 	}
 	if ipv6Mark && r.svc.IsFWMark() {
 		r.svc.Family = model.IPv6
 	}
-	for k := range r.set {
-		if name, ok := strings.CutPrefix(k, "sched-flags:"); ok {
-			for _, f := range strings.Split(name, ",") {
-				bit, err := model.ParseSchedFlag(r.svc.Scheduler, f)
-				if err != nil {
-					return nil, err
-				}
-				r.svc.SchedFlags |= bit
+	if schedFlags != "" {
+		for _, f := range strings.Split(schedFlags, ",") {
+			bit, err := model.ParseSchedFlag(r.svc.Scheduler, f)
+			if err != nil {
+				return err
 			}
+			r.svc.SchedFlags |= bit
 		}
 	}
 	if mask != "" {
 		bits, err := parseNetmask(r.svc.Family, mask)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.svc.NetmaskBits = bits
 	}
 	if r.svc.Persistent && r.svc.NetmaskBits == 0 {
 		r.svc.NetmaskBits = r.svc.Netmask()
 	}
-	return r, nil
+	return nil
 }
 
 func intValue(opt string, value func() (string, error), lo, hi int) (int, error) {

@@ -33,12 +33,14 @@ func (k OpKind) String() string {
 	return "op?"
 }
 
-// Op is one change. Service is always set (for dest ops only its key matters);
-// Dest is set for dest ops.
+// Op is one change. Service is always set (for dest ops and deletions only
+// its key matters); Dest is set for dest ops (for deletions only its key
+// matters). They point into the states a plan was made from, which must not
+// change while the op is in use.
 type Op struct {
 	Kind    OpKind
-	Service Service
-	Dest    Dest
+	Service *Service
+	Dest    *Dest
 }
 
 // IsDest reports whether the op changes a real server.

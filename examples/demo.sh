@@ -1,0 +1,99 @@
+#!/bin/sh
+# The luvs demo, run inside the IPVS VM by scripts/demo (or on any Linux host
+# with IPVS, as root, from this directory: sh demo.sh).
+#
+# It builds a small network in namespaces, using only 198.18.0.0/15 and
+# 2001:db8::/32:
+#
+#   client ns ──veth── director (this ns: IPVS, VIPs on dummy0) ──veth── web1..web3 ns
+#
+# then lets luvs load-balance real HTTP requests across three busybox web
+# servers, changes weights live, and shows the table as luvs and ipvsadm see it.
+set -eu
+cd "$(dirname "$0")"
+
+REQUESTS=${REQUESTS:-12}
+# busybox sh runs its own netns-less `ip` applet; find iproute2's.
+IP=
+for c in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do
+	if [ -x "$c" ] && "$c" -V 2>&1 | grep -q iproute2; then IP=$c && break; fi
+done
+[ -n "$IP" ] || { echo "demo: iproute2's ip not found" >&2; exit 1; }
+
+say() { printf "\n== %s\n" "$*"; }
+fail() { echo "demo: FAIL: $*" >&2; exit 1; }
+
+# link NS HOSTIF N: namespace NS on 198.18.N.0/24 and 2001:db8:N::/64, the
+# director at .1, NS at .2, default routes via the director.
+link() {
+	"$IP" netns add "$1"
+	"$IP" link add "$2" type veth peer name eth0 netns "$1"
+	"$IP" addr add "198.18.$3.1/24" dev "$2"
+	"$IP" addr add "2001:db8:$3::1/64" dev "$2" nodad
+	"$IP" link set "$2" up
+	"$IP" -n "$1" link set lo up
+	"$IP" -n "$1" addr add "198.18.$3.2/24" dev eth0
+	"$IP" -n "$1" addr add "2001:db8:$3::2/64" dev eth0 nodad
+	"$IP" -n "$1" link set eth0 up
+	"$IP" -n "$1" route add default via "198.18.$3.1"
+	"$IP" -n "$1" -6 route add default via "2001:db8:$3::1"
+}
+
+say "network: a client, a director and three web servers in namespaces"
+echo 1 >/proc/sys/net/ipv4/ip_forward
+echo 1 >/proc/sys/net/ipv6/conf/all/forwarding
+"$IP" link add dummy0 type dummy
+"$IP" link set dummy0 up
+"$IP" addr add 198.18.0.10/32 dev dummy0
+"$IP" addr add 2001:db8::10/128 dev dummy0 nodad
+link client vcl 200
+for i in 1 2 3; do
+	link "web$i" "vweb$i" "1$i"
+	mkdir -p "/tmp/web$i" && echo "web$i" >"/tmp/web$i/index.html"
+	"$IP" netns exec "web$i" busybox httpd -p "198.18.1$i.2:80" -h "/tmp/web$i"
+	"$IP" netns exec "web$i" busybox httpd -p "[2001:db8:1$i::2]:80" -h "/tmp/web$i"
+done
+echo "web1..web3 serve their names on 198.18.1{1,2,3}.2:80 and [2001:db8:1{1,2,3}::2]:80"
+
+say "luvs restore demo.rules: build the table (nothing is applied if any line is wrong)"
+cat demo.rules
+luvs restore demo.rules
+
+say "luvs list (the layout of ipvsadm -Ln)"
+luvs list
+
+# requests URL: send REQUESTS requests from the client namespace, count answers.
+requests() {
+	out=/tmp/answers
+	: >"$out"
+	n=0
+	while [ "$n" -lt "$REQUESTS" ]; do
+		n=$((n + 1))
+		# busybox wget -T crashes: bound each request with timeout instead.
+		"$IP" netns exec client timeout 5 wget -q -O - "$1" >>"$out" 2>/dev/null || echo failed >>"$out"
+	done
+	sort "$out" | uniq -c
+	! grep -q failed "$out" || fail "some requests to $1 failed"
+}
+
+say "$REQUESTS requests to http://198.18.0.10/ from the client namespace"
+requests http://198.18.0.10/
+say "$REQUESTS requests to http://[2001:db8::10]/"
+requests "http://[2001:db8::10]/"
+
+say "weights 3:1:0 for the IPv4 service: luvs restore sends only the 2 changes"
+sed -e 's/198.18.11.2:80 -m -w 1/198.18.11.2:80 -m -w 3/' \
+	-e 's/198.18.13.2:80 -m -w 1/198.18.13.2:80 -m -w 0/' demo.rules >/tmp/weighted.rules
+luvs restore /tmp/weighted.rules
+requests http://198.18.0.10/
+grep -q web3 /tmp/answers && fail "web3 has weight 0 but still got requests"
+
+say "luvs list --stats (IPVS folds its counters every 2 s)"
+sleep 2
+luvs list --stats
+say "ipvsadm -Ln agrees"
+ipvsadm -Ln
+say "luvs save (ipvsadm -S format)"
+luvs save
+echo
+echo "demo: done"

@@ -18,10 +18,13 @@ import (
 // error of a datagram and drops the rest).
 
 const (
-	nlmsgHdrLen  = 16
-	genlHdrLen   = 4
-	recvBufSize  = 64 << 10 // a dump skb is at most 32 KiB
-	wantRcvBuf   = 8 << 20  // room for ~8,000 error replies
+	nlmsgHdrLen = 16
+	genlHdrLen  = 4
+	// recvBufSize bounds the kernel's dump skbs (it sizes them by the largest
+	// buffer we receive into, at least one page): 8 KiB keeps them order-1
+	// allocations and listed 10,000 real servers ~10% faster than 64 KiB.
+	recvBufSize  = 8 << 10
+	wantRcvBuf   = 8 << 20 // room for ~8,000 error replies
 	wantSndBuf   = 4 << 20
 	ioTimeout    = 30 * time.Second
 	genlIDCtrl   = 0x10

@@ -140,14 +140,10 @@ func TestEveryFieldReadsBack(t *testing.T) {
 // normalize fills in what the kernel reports back (the default persistence
 // netmask, empty real-server lists) and sorts the state as ipvs.ToState does.
 func normalize(st *model.State) {
-	t := make([]ipvs.Service, len(st.Services))
-	for i, v := range st.Services {
-		t[i].Service = v.Service
-		if v.Persistent && v.NetmaskBits == 0 {
-			t[i].NetmaskBits = v.Netmask()
-		}
-		for _, d := range v.Dests {
-			t[i].Dests = append(t[i].Dests, ipvs.Dest{Dest: d})
+	t := ipvs.FromState(st)
+	for i := range t {
+		if t[i].Persistent && t[i].NetmaskBits == 0 {
+			t[i].NetmaskBits = t[i].Netmask()
 		}
 	}
 	*st = *ipvs.ToState(t)

@@ -215,6 +215,20 @@ func ToState(t []Service) *model.State {
 	return st
 }
 
+// FromState converts desired state to the kernel-table form (zero counters),
+// e.g. to print it with the ipvsadm formatters.
+func FromState(st *model.State) []Service {
+	t := make([]Service, len(st.Services))
+	for i, v := range st.Services {
+		t[i].Service = v.Service
+		t[i].Dests = make([]Dest, len(v.Dests))
+		for j, d := range v.Dests {
+			t[i].Dests[j].Dest = d
+		}
+	}
+	return t
+}
+
 // AddService creates a virtual service.
 func (cl *Client) AddService(s model.Service) error {
 	return cl.Apply([]model.Op{{Kind: model.AddService, Service: &s}}).Err()

@@ -22,14 +22,7 @@ func BenchmarkParse(b *testing.B) {
 
 func BenchmarkList(b *testing.B) {
 	st, _ := Parse("r", strings.NewReader(bench.Rules(1000, 10)))
-	var t []ipvs.Service
-	for _, v := range st.Services {
-		s := ipvs.Service{Service: v.Service}
-		for _, d := range v.Dests {
-			s.Dests = append(s.Dests, ipvs.Dest{Dest: d})
-		}
-		t = append(t, s)
-	}
+	t := ipvs.FromState(st)
 	b.Run("list", func(b *testing.B) {
 		for b.Loop() {
 			List(io.Discard, ipvs.Info{}, t, ListOptions{})

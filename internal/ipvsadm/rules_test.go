@@ -29,16 +29,8 @@ func TestParseSaveRoundTrip(t *testing.T) {
 	if ps := model.Validate(st); len(ps) > 0 {
 		t.Fatalf("parsed state invalid: %v", ps)
 	}
-	var table []ipvs.Service
-	for _, v := range st.Services {
-		s := ipvs.Service{Service: v.Service}
-		for _, d := range v.Dests {
-			s.Dests = append(s.Dests, ipvs.Dest{Dest: d})
-		}
-		table = append(table, s)
-	}
 	var out bytes.Buffer
-	if err := Save(&out, table); err != nil {
+	if err := Save(&out, ipvs.FromState(st)); err != nil {
 		t.Fatal(err)
 	}
 	// ipvsadm's order: fwmark 0 first by family, protocol, address, port; then fwmarks.

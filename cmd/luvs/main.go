@@ -56,7 +56,7 @@ Most commands need root (CAP_NET_ADMIN) and a kernel with the ip_vs module.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return inputError{fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
+	root.AddCommand(newCheckCmd(), newApplyCmd(), newExecCmd(), newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
 		newTimeoutsCmd(), newSyncCmd(), newBenchCmd())
 	return root
 }

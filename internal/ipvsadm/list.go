@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/model"
@@ -90,6 +91,42 @@ func addrPort(a netip.Addr, port uint16) string {
 	return netip.AddrPortFrom(a, port).String()
 }
 
+// ServiceLine is a service's line in ipvsadm -Ln: name, scheduler and flags,
+// e.g. "TCP  198.18.0.10:80 wrr persistent 300 mask 255.255.255.0".
+func ServiceLine(s *model.Service) string {
+	var b strings.Builder
+	b.WriteString(serviceName(s))
+	b.WriteString(" ")
+	b.WriteString(s.Scheduler)
+	if s.SchedFlags != 0 {
+		b.WriteString(" (" + model.SchedFlagNames(s.Scheduler, s.SchedFlags) + ")")
+	}
+	if s.Persistent {
+		fmt.Fprintf(&b, " persistent %d", s.Timeout)
+		if m := s.Netmask(); s.Family == model.IPv6 && m != 128 {
+			fmt.Fprintf(&b, " mask %d", m)
+		} else if s.Family != model.IPv6 && m != 32 {
+			fmt.Fprintf(&b, " mask %s", maskString(m))
+		}
+		if s.PEName != "" {
+			b.WriteString(" pe " + s.PEName)
+		}
+	}
+	if s.OnePacket {
+		b.WriteString(" ops")
+	}
+	return b.String()
+}
+
+// DestName is a real server's address column: "198.18.1.1:80" cut to 28 characters.
+func DestName(d *model.Dest) string {
+	name := addrPort(d.Addr, d.Port)
+	if len(name) > 28 {
+		name = name[:28]
+	}
+	return name
+}
+
 func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 	name := serviceName(&s.Service)
 	switch opt.Format {
@@ -100,26 +137,7 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 		fmt.Fprintf(w, "%-33s", name)
 		largeNums(w, opt.Exact, s.Stats.CPS, s.Stats.InPPS, s.Stats.OutPPS, s.Stats.InBPS, s.Stats.OutBPS)
 	default: // the plain, --thresholds and --persistent-conn layouts share the service line
-		w.WriteString(name)
-		w.WriteString(" ")
-		w.WriteString(s.Scheduler)
-		if s.SchedFlags != 0 {
-			w.WriteString(" (" + model.SchedFlagNames(s.Scheduler, s.SchedFlags) + ")")
-		}
-		if s.Persistent {
-			fmt.Fprintf(w, " persistent %d", s.Timeout)
-			if m := s.Netmask(); s.Family == model.IPv6 && m != 128 {
-				fmt.Fprintf(w, " mask %d", m)
-			} else if s.Family != model.IPv6 && m != 32 {
-				fmt.Fprintf(w, " mask %s", maskString(m))
-			}
-			if s.PEName != "" {
-				w.WriteString(" pe " + s.PEName)
-			}
-		}
-		if s.OnePacket {
-			w.WriteString(" ops")
-		}
+		w.WriteString(ServiceLine(&s.Service))
 	}
 	w.WriteString("\n")
 	dests := s.Dests
@@ -132,10 +150,7 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 }
 
 func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
-	name := addrPort(d.Addr, d.Port)
-	if len(name) > 28 {
-		name = name[:28]
-	}
+	name := DestName(&d.Dest)
 	switch opt.Format {
 	case Stats:
 		fmt.Fprintf(w, "  -> %-28s", name)

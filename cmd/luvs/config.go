@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/luvs-lb/luvs/internal/diff"
+	"github.com/luvs-lb/luvs/internal/ipvsadm"
+	"github.com/luvs-lb/luvs/internal/luaconf"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// loadConfig loads a Lua configuration; problems are input errors (exit 2).
+func loadConfig(path string) (*luaconf.Result, error) {
+	res, err := luaconf.Load(path, luaconf.Options{Output: os.Stderr})
+	if err != nil {
+		var ps luaconf.Problems
+		if errors.As(err, &ps) {
+			return nil, inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", path, len(ps), err)}
+		}
+		return nil, inputError{err}
+	}
+	return res, nil
+}
+
+func newCheckCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a Lua configuration and print the table it asks for",
+		Long: `Load FILE (and its includes) in the sandbox, check every value, and print the
+desired IPVS table with each real server's health checks. Every problem is
+reported as file:line:col: message and the exit code is 2; nothing touches
+the kernel, so check runs anywhere, without root or IPVS.`,
+		Example: `  luvs check examples/web.lua
+  luvs check --json examples/web.lua | jq '.services[0].servers'`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			res, err := loadConfig(args[0])
+			if err != nil {
+				return err
+			}
+			defer res.Close()
+			if asJSON {
+				return configJSON(os.Stdout, res.Config)
+			}
+			cfg := res.Config
+			st := cfg.State()
+			nchecks := 0
+			for _, s := range cfg.Services {
+				for _, rs := range s.Servers {
+					nchecks += len(rs.Checks)
+				}
+				if s.Script != nil {
+					nchecks++
+				}
+			}
+			fmt.Printf("%s: OK: %d virtual servers, %d real servers, %d health checks (loaded in %s)\n",
+				args[0], len(st.Services), st.DestCount(), nchecks, time.Since(start).Round(time.Millisecond))
+			printConfig(os.Stdout, cfg)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the configuration as JSON")
+	return cmd
+}
+
+// printConfig writes the desired table in ipvsadm's layout, with checks.
+func printConfig(w io.Writer, cfg *model.Config) {
+	fmt.Fprintln(w, "Prot LocalAddress:Port Scheduler Flags")
+	fmt.Fprintln(w, "  -> RemoteAddress:Port           Forward Weight Checks")
+	for _, s := range cfg.Services {
+		line := ipvsadm.ServiceLine(&s.Service)
+		var extra []string
+		if s.Name != "" {
+			extra = append(extra, "name "+s.Name)
+		}
+		if s.Quorum > 0 {
+			extra = append(extra, fmt.Sprintf("quorum %d", s.Quorum))
+		}
+		if s.Sorry != nil {
+			extra = append(extra, "sorry "+s.Sorry.DestKey.String())
+		}
+		if len(extra) > 0 {
+			line += "  [" + strings.Join(extra, ", ") + "]"
+		}
+		fmt.Fprintln(w, line)
+		for _, rs := range s.Servers {
+			checks := "-"
+			if len(rs.Checks) > 0 {
+				var cs []string
+				for _, c := range rs.Checks {
+					cs = append(cs, describeCheck(c))
+				}
+				checks = strings.Join(cs, "; ")
+			}
+			if rs.OnFail == model.Remove {
+				checks += " (on_fail remove)"
+			}
+			fmt.Fprintf(w, "  -> %-28s %-7s %-6d %s\n", ipvsadm.DestName(&rs.Dest), rs.Forward, rs.Weight, checks)
+		}
+		if s.Script != nil {
+			fmt.Fprintf(w, "  healthcheck function at %s every %s, timeout %s\n", s.Script.Where, s.Script.Interval, s.Script.Timeout)
+		}
+	}
+}
+
+func describeCheck(c model.Check) string {
+	var b strings.Builder
+	b.WriteString(string(c.Kind))
+	switch {
+	case c.HTTP != nil:
+		fmt.Fprintf(&b, " %s %s", c.HTTP.Method, c.HTTP.Path)
+	case c.DNS != nil:
+		fmt.Fprintf(&b, " %s %s", c.DNS.Type, c.DNS.Name)
+	case c.Exec != nil:
+		fmt.Fprintf(&b, " %s", strings.Join(c.Exec.Argv, " "))
+	}
+	if c.Port != 0 {
+		fmt.Fprintf(&b, " port %d", c.Port)
+	}
+	fmt.Fprintf(&b, " every %s timeout %s rise %d fall %d", c.Interval, c.Timeout, c.Rise, c.Fall)
+	return b.String()
+}
+
+func configJSON(w io.Writer, cfg *model.Config) error {
+	type jcheck struct {
+		Kind       string `json:"kind"`
+		Interval   string `json:"interval"`
+		Timeout    string `json:"timeout"`
+		Rise       int    `json:"rise"`
+		Fall       int    `json:"fall"`
+		RetryDelay string `json:"retry_delay,omitempty"`
+		Port       uint16 `json:"port,omitempty"`
+		Addr       string `json:"addr,omitempty"`
+		HTTP       any    `json:"http,omitempty"`
+		UDP        any    `json:"udp,omitempty"`
+		DNS        any    `json:"dns,omitempty"`
+		Exec       any    `json:"exec,omitempty"`
+		Where      string `json:"where"`
+	}
+	type jserver struct {
+		Address string   `json:"address"`
+		Port    uint16   `json:"port"`
+		Name    string   `json:"name,omitempty"`
+		Weight  int      `json:"weight"`
+		Forward string   `json:"forward"`
+		OnFail  string   `json:"on_fail"`
+		Checks  []jcheck `json:"checks"`
+		Where   string   `json:"where"`
+	}
+	type jservice struct {
+		Key         string    `json:"key"`
+		Name        string    `json:"name,omitempty"`
+		Scheduler   string    `json:"scheduler"`
+		Flags       string    `json:"flags,omitempty"`
+		Persistence uint32    `json:"persistence,omitempty"`
+		Quorum      int       `json:"quorum"`
+		Sorry       string    `json:"sorry_server,omitempty"`
+		Healthcheck string    `json:"healthcheck,omitempty"`
+		Servers     []jserver `json:"servers"`
+		Where       string    `json:"where"`
+	}
+	out := struct {
+		Services []jservice `json:"services"`
+	}{Services: []jservice{}}
+	for _, s := range cfg.Services {
+		js := jservice{Key: s.ServiceKey.String(), Name: s.Name, Scheduler: s.Scheduler,
+			Flags: model.SchedFlagNames(s.Scheduler, s.SchedFlags), Quorum: s.Quorum, Where: s.Where, Servers: []jserver{}}
+		if s.Persistent {
+			js.Persistence = s.Timeout
+		}
+		if s.Sorry != nil {
+			js.Sorry = s.Sorry.DestKey.String()
+		}
+		if s.Script != nil {
+			js.Healthcheck = s.Script.Where
+		}
+		for _, rs := range s.Servers {
+			jr := jserver{Address: rs.Addr.String(), Port: rs.Port, Name: rs.Name, Weight: rs.Weight,
+				Forward: rs.Forward.String(), OnFail: string(rs.OnFail), Where: rs.Where, Checks: []jcheck{}}
+			for _, c := range rs.Checks {
+				jc := jcheck{Kind: string(c.Kind), Interval: c.Interval.String(), Timeout: c.Timeout.String(),
+					Rise: c.Rise, Fall: c.Fall, Port: c.Port, Where: c.Where}
+				if c.RetryDelay > 0 {
+					jc.RetryDelay = c.RetryDelay.String()
+				}
+				if c.Addr.IsValid() {
+					jc.Addr = c.Addr.String()
+				}
+				if c.HTTP != nil {
+					jc.HTTP = c.HTTP
+				}
+				if c.UDP != nil {
+					jc.UDP = c.UDP
+				}
+				if c.DNS != nil {
+					jc.DNS = c.DNS
+				}
+				if c.Exec != nil {
+					jc.Exec = c.Exec
+				}
+				jr.Checks = append(jr.Checks, jc)
+			}
+			js.Servers = append(js.Servers, jr)
+		}
+		out.Services = append(out.Services, js)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func newApplyCmd() *cobra.Command {
+	var dryRun, prune bool
+	cmd := &cobra.Command{
+		Use:   "apply FILE",
+		Short: "Make the kernel table match a Lua configuration once (no daemon)",
+		Long: `Load and check FILE like 'luvs check'; if anything is wrong, report it and
+change nothing. Otherwise read the kernel table once, compute the difference
+and apply it in a few netlink round trips, printing each change. Every real
+server is taken as healthy (health checks run only under 'luvs run').
+
+Services in the kernel that the configuration does not mention are left
+alone unless --prune is given. Applying the same file twice changes nothing.`,
+		Example: `  luvs apply --dry-run examples/web.lua
+  luvs apply examples/web.lua`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := loadConfig(args[0])
+			if err != nil {
+				return err
+			}
+			defer res.Close()
+			desired := res.Config.State()
+			c, err := openIPVS()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			actual, err := c.State()
+			if err != nil {
+				return err
+			}
+			var opts diff.Options
+			if !prune {
+				opts.Owned = func(model.ServiceKey) bool { return false }
+			}
+			ops := diff.Plan(desired, actual, opts)
+			for _, op := range ops {
+				fmt.Println(op)
+			}
+			if dryRun {
+				fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
+				return nil
+			}
+			start := time.Now()
+			r := c.Apply(ops)
+			fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
+				r.Applied(), r.Failed(), r.RoundTrips, time.Since(start).Round(time.Microsecond))
+			return r.Err()
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")
+	cmd.Flags().BoolVar(&prune, "prune", false, "also delete kernel services the configuration does not mention")
+	return cmd
+}

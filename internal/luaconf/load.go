@@ -1,0 +1,266 @@
+package luaconf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/luvs-lb/luvs/internal/luasandbox"
+	"github.com/luvs-lb/luvs/internal/luasrc"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Options tune Load.
+type Options struct {
+	Limits luasandbox.Limits
+	// Output receives print() output; nil discards it.
+	Output io.Writer
+}
+
+// Result is a loaded configuration.
+type Result struct {
+	Config *model.Config
+	// L is the Lua state the configuration ran in. Health-check functions
+	// (model.ScriptCheck.Fn, *lua.LFunction) belong to it; it is not safe for
+	// concurrent use.
+	L *lua.LState
+	// Files are the files read (the main file first, then includes).
+	Files []string
+}
+
+// Close releases the Lua state.
+func (r *Result) Close() {
+	if r != nil && r.L != nil {
+		r.L.Close()
+	}
+}
+
+// fileInfo is one source file of the configuration.
+type fileInfo struct {
+	name  string // as shown in messages (and the Lua chunk name)
+	path  string // absolute, cleaned
+	lines []string
+	index *luasrc.Index
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	L        *lua.LState
+	opts     Options
+	root     string // directory of the main file: includes must stay inside
+	files    map[string]*fileInfo
+	order    []*fileInfo
+	stack    []*fileInfo // include stack
+	problems Problems
+	defaults *decl
+	services []*decl
+}
+
+// dslNames are the functions whose call sites are indexed for positions.
+var dslNames = []string{"virtual_server", "real_server", "defaults",
+	"http", "https", "tcp", "udp", "dns", "exec", "ping"}
+
+// Load reads and runs the configuration in path and returns it. Any problem
+// (syntax, type, unknown key, invalid value, duplicate) makes Load return
+// Problems with every problem found, and no configuration.
+func Load(path string, opts Options) (*Result, error) {
+	if opts.Limits == (luasandbox.Limits{}) {
+		opts.Limits = luasandbox.DefaultLimits
+	}
+	if opts.Output == nil {
+		opts.Output = io.Discard
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	l := &loader{opts: opts, root: filepath.Dir(abs), files: map[string]*fileInfo{}}
+	l.L = luasandbox.New(opts.Limits, opts.Output)
+	l.install()
+	ok := false
+	defer func() {
+		if !ok {
+			l.L.Close()
+		}
+	}()
+
+	err = luasandbox.Run(l.L, opts.Limits, func() error { return l.runFile(path, abs, Pos{}) })
+	if err != nil {
+		var ps Problems
+		var le *luasandbox.LimitError
+		if errors.As(err, &le) || (!errors.As(err, &ps) && !strings.Contains(err.Error(), errIncluded)) {
+			l.problems = append(l.problems, Problem{Pos: l.errorPos(err), Msg: l.errorText(err)})
+		}
+		return nil, l.problems.sorted()
+	}
+	cfg := l.resolve()
+	if len(l.problems) > 0 {
+		return nil, l.problems.sorted()
+	}
+	ok = true
+	res := &Result{Config: cfg, L: l.L}
+	for _, f := range l.order {
+		res.Files = append(res.Files, f.path)
+	}
+	return res, nil
+}
+
+// runFile parses and runs one file (the main one or an include).
+func (l *loader) runFile(name, abs string, from Pos) error {
+	for _, f := range l.stack {
+		if f.path == abs {
+			return l.fail(from, "include cycle: %s includes itself", name)
+		}
+	}
+	if len(l.stack) >= 16 {
+		return l.fail(from, "includes nested more than 16 deep")
+	}
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		if from.File == "" {
+			return l.fail(Pos{File: name}, "%v", errors.Unwrap(err))
+		}
+		return l.fail(from, "include %q: %v", name, errors.Unwrap(err))
+	}
+	f := &fileInfo{name: name, path: abs, lines: strings.Split(string(src), "\n")}
+	l.files[name] = f
+	l.order = append(l.order, f)
+
+	chunk, perr := parse.Parse(strings.NewReader(string(src)), name)
+	if perr != nil {
+		return l.syntaxError(f, src, perr)
+	}
+	toks, lerr := luasrc.Lex(name, src)
+	if lerr == nil {
+		f.index = luasrc.NewIndex(toks, dslNames...)
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return l.fail(Pos{File: name}, "%v", err)
+	}
+	l.stack = append(l.stack, f)
+	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
+	l.L.Push(l.L.NewFunctionFromProto(proto))
+	return l.L.PCall(0, 0, nil)
+}
+
+// fail records a problem and returns it as an error that stops loading.
+func (l *loader) fail(p Pos, format string, args ...any) error {
+	pr := Problem{Pos: p, Msg: fmt.Sprintf(format, args...)}
+	l.problems = append(l.problems, pr)
+	return Problems{pr}
+}
+
+var (
+	parseErrRE   = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
+	parseEOFRE   = regexp.MustCompile(`at EOF:\s*(.*)$`)
+	runtimeErrRE = regexp.MustCompile(`^([^\n]*?):(\d+):\s*(.*)$`)
+)
+
+// syntaxError explains a parse failure with a position. gopher-lua gives no
+// position for an unclosed bracket or block at end of file, so brackets and
+// blocks are matched here first.
+func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
+	if err := luasrc.CheckBalance(f.name, src); err != nil {
+		var le *luasrc.Error
+		if errors.As(err, &le) {
+			return l.fail(Pos{File: f.name, Line: le.Pos.Line, Col: le.Pos.Col}, "%s", le.Msg)
+		}
+	}
+	if _, err := luasrc.Lex(f.name, src); err != nil {
+		var le *luasrc.Error
+		if errors.As(err, &le) {
+			return l.fail(Pos{File: f.name, Line: le.Pos.Line, Col: le.Pos.Col}, "%s", le.Msg)
+		}
+	}
+	msg := perr.Error()
+	if m := parseErrRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		what := strings.TrimSpace(m[4])
+		if what == "" || what == "syntax error" {
+			what = "syntax error"
+		}
+		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near '%s'", what, m[3])
+	}
+	if m := parseEOFRE.FindStringSubmatch(msg); m != nil {
+		return l.fail(Pos{File: f.name, Line: len(f.lines), Col: 1}, "unexpected end of file: %s", m[1])
+	}
+	return l.fail(Pos{File: f.name}, "%s", msg)
+}
+
+// errorPos finds the position of a Lua runtime error ("file:12: msg"): the
+// line from the message, the column of its first non-blank character.
+func (l *loader) errorPos(err error) Pos {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		if m := runtimeErrRE.FindStringSubmatch(ae.Object.String()); m != nil {
+			if f := l.files[m[1]]; f != nil {
+				line, _ := strconv.Atoi(m[2])
+				return Pos{File: f.name, Line: line, Col: f.indent(line)}
+			}
+		}
+	}
+	if len(l.stack) > 0 {
+		return Pos{File: l.stack[len(l.stack)-1].name}
+	}
+	if len(l.order) > 0 {
+		return Pos{File: l.order[0].name}
+	}
+	return Pos{}
+}
+
+// errorText is the message of a runtime error without its position prefix.
+func (l *loader) errorText(err error) string {
+	var le *luasandbox.LimitError
+	if errors.As(err, &le) {
+		return "loading stopped: " + le.Cause.Error()
+	}
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		s := ae.Object.String()
+		if m := runtimeErrRE.FindStringSubmatch(s); m != nil && l.files[m[1]] != nil {
+			s = m[3]
+		}
+		if ae.Type == lua.ApiErrorRun && ae.Cause != nil && s == "" {
+			s = ae.Cause.Error()
+		}
+		return s
+	}
+	return err.Error()
+}
+
+// indent returns the column of the first non-blank character of line.
+func (f *fileInfo) indent(line int) int {
+	if line < 1 || line > len(f.lines) {
+		return 1
+	}
+	s := f.lines[line-1]
+	return len([]rune(s)) - len([]rune(strings.TrimLeft(s, " \t"))) + 1
+}
+
+// callerPos returns the file and line of the Lua code calling the current
+// Go function.
+func (l *loader) callerPos() (Pos, *fileInfo) {
+	dbg, ok := l.L.GetStack(1)
+	if ok {
+		if _, err := l.L.GetInfo("Sl", dbg, lua.LNil); err == nil {
+			if f := l.files[dbg.Source]; f != nil {
+				return Pos{File: f.name, Line: dbg.CurrentLine, Col: f.indent(dbg.CurrentLine)}, f
+			}
+		}
+	}
+	if len(l.stack) > 0 {
+		f := l.stack[len(l.stack)-1]
+		return Pos{File: f.name}, f
+	}
+	return Pos{}, nil
+}

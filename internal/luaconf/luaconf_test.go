@@ -1,0 +1,248 @@
+package luaconf
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luvs-lb/luvs/internal/luasandbox"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// The corpus: every file in testdata/bad must fail with exactly the
+// problems listed in its "--! " header lines (positions relative to the file).
+func TestMalformedCorpus(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 40 {
+		t.Errorf("corpus has %d malformed configs, want at least 40", len(files))
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			want := expectedProblems(t, path)
+			if len(want) == 0 {
+				t.Fatalf("%s has no --! lines", path)
+			}
+			lim := luasandbox.DefaultLimits
+			lim.Time = time.Second
+			res, err := Load(path, Options{Limits: lim})
+			if err == nil {
+				res.Close()
+				t.Fatalf("loaded without error; want:\n%s", strings.Join(want, "\n"))
+			}
+			got := strings.Split(strings.ReplaceAll(err.Error(), "testdata/bad/", ""), "\n")
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("problems differ\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func expectedProblems(t *testing.T, path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var want []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s, ok := strings.CutPrefix(sc.Text(), "--! "); ok {
+			want = append(want, s)
+		}
+	}
+	return want
+}
+
+// Every example configuration loads.
+func TestExamplesLoad(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*.lua")
+	n := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_exec.lua") {
+			continue // imperative scripts for luvs exec
+		}
+		n++
+		res, err := Load(path, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if len(res.Config.Services) == 0 {
+			t.Errorf("%s: no services", path)
+		}
+		res.Close()
+	}
+	if n < 5 {
+		t.Errorf("only %d example configs", n)
+	}
+}
+
+func load(t *testing.T, src string) (*model.Config, error) {
+	t.Helper()
+	lim := luasandbox.DefaultLimits
+	lim.Time = time.Second
+	return loadLimited(t, src, lim)
+}
+
+func loadLimited(t *testing.T, src string, lim luasandbox.Limits) (*model.Config, error) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.lua")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load(path, Options{Limits: lim})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(res.Close)
+	return res.Config, nil
+}
+
+func TestDSLBuildsModel(t *testing.T) {
+	cfg, err := load(t, `
+defaults { scheduler = "wrr", forward = "nat", check = http { path = "/healthz", interval = "2s" }, rise = 3 }
+local web1 = real_server "198.18.1.1:80" { weight = 3 }
+virtual_server "198.18.0.10:80" {
+  protocol = "tcp", persistence = "300s", sorry_server = "198.18.9.1:80", quorum = 1,
+  web1,
+  real_server "198.18.1.2:80" { check = tcp { timeout = "1s" }, on_fail = "remove" },
+  real_server "198.18.1.3" { forward = "dr", check = false },
+  healthcheck = function(lvs, dests) end,
+}
+local pool = {}
+for i = 1, 20 do pool[#pool + 1] = real_server(("[2001:db8:2::%d]:8080"):format(i)) {} end
+virtual_server "[2001:db8::10]:8080" { servers = pool }
+virtual_server "udp:198.18.0.53:53" { scheduler = "sh", sched_flags = "sh-fallback", one_packet = true,
+  real_server "198.18.1.1:53" {} }
+virtual_server "fwmark6:9" { real_server "2001:db8:1::1" { forward = "dr" } }
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Services) != 4 {
+		t.Fatalf("%d services", len(cfg.Services))
+	}
+	web := cfg.Services[0]
+	if web.Scheduler != "wrr" || !web.Persistent || web.Timeout != 300 || web.Quorum != 1 ||
+		web.Sorry == nil || web.Sorry.String() != "198.18.9.1:80" || web.Script == nil {
+		t.Errorf("web service: %+v", web)
+	}
+	if _, ok := web.Script.Fn.(*lua.LFunction); !ok {
+		t.Errorf("healthcheck is %T", web.Script.Fn)
+	}
+	s := web.Servers
+	if len(s) != 3 || s[0].Weight != 3 || s[0].Forward != model.Masquerade || len(s[0].Checks) != 1 {
+		t.Fatalf("servers: %+v", s)
+	}
+	c := s[0].Checks[0]
+	if c.Kind != model.CheckHTTP || c.HTTP.Path != "/healthz" || c.Interval != 2*time.Second || c.Rise != 3 || c.Fall != model.DefaultFall {
+		t.Errorf("inherited check: %+v", c)
+	}
+	if c := s[1].Checks[0]; c.Kind != model.CheckTCP || c.Timeout != time.Second || c.Rise != 3 || s[1].OnFail != model.Remove {
+		t.Errorf("own check: %+v %s", c, s[1].OnFail)
+	}
+	if s[2].Port != 80 || s[2].Forward != model.DirectRoute || len(s[2].Checks) != 0 {
+		t.Errorf("bare address server: %+v", s[2])
+	}
+	if v6 := cfg.Services[1]; len(v6.Servers) != 20 || v6.Servers[19].Addr.String() != "2001:db8:2::20" {
+		t.Errorf("pool: %d servers", len(v6.Servers))
+	}
+	if u := cfg.Services[2]; u.Protocol != model.UDP || u.SchedFlags != model.SchedFlag1 || !u.OnePacket {
+		t.Errorf("udp: %+v", u.Service)
+	}
+	if f := cfg.Services[3]; f.FWMark != 9 || f.Family != model.IPv6 {
+		t.Errorf("fwmark: %+v", f.Service)
+	}
+	if ps := model.Validate(cfg.State()); len(ps) > 0 {
+		t.Errorf("state invalid: %v", ps)
+	}
+}
+
+// Configurations cannot reach the file system, processes or the network,
+// and cannot hang or exhaust memory.
+func TestSandbox(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`os.execute("id")`, "os.execute is not available in the luvs sandbox"},
+		{`io.open("/etc/passwd")`, "io.open is not available in the luvs sandbox"},
+		{`dofile("/etc/passwd")`, "dofile is not available in the luvs sandbox"},
+		{`loadfile("/etc/passwd")`, "loadfile is not available in the luvs sandbox"},
+		{`loadstring("return 1")`, "loadstring is not available in the luvs sandbox"},
+		{`load(function() return nil end)`, "load is not available in the luvs sandbox"},
+		{`require("os")`, "require is not available in the luvs sandbox"},
+		{`debug.getinfo(1)`, "debug.getinfo is not available in the luvs sandbox"},
+		{`package.loadlib("x", "y")`, "package.loadlib is not available in the luvs sandbox"},
+		{`setfenv(1, {})`, "setfenv is not available in the luvs sandbox"},
+		{`os.getenv("HOME")`, "os.getenv is not available in the luvs sandbox"},
+		{`string.dump(print)`, "attempt to call a non-function object"},
+		{`http.get("http://198.18.0.1/")`, "http.get talks to the network, which is only allowed inside health checks"},
+		{`tcp.connect("198.18.0.1:80")`, "tcp.connect talks to the network"},
+		{`include "../../../etc/passwd"`, "outside the configuration's directory"},
+		{`include "/etc/hostname"`, "outside the configuration's directory"},
+		{`while true do end`, "loading stopped: did not finish within 1s (an endless loop?)"},
+		{`local s = string.rep("x", 1e10)`, "string.rep: result of 10000000000 bytes is over the limit"},
+		{`local function f() return f() + 1 end f()`, "stack overflow"},
+	} {
+		_, err := load(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s\n got: %v\nwant: %s", c.src, err, c.want)
+		}
+	}
+}
+
+// A configuration that allocates without bound is stopped by the memory
+// limit (here 32 MiB, so that it trips well before the time limit).
+func TestMemoryLimit(t *testing.T) {
+	lim := luasandbox.Limits{Time: 20 * time.Second, Memory: 32 << 20, CallDepth: 200}
+	for _, src := range []string{
+		`local t = {} for i = 1, 1e9 do t[i] = {} end`,
+		`local s = "x" for i = 1, 40 do s = s .. s end`,
+	} {
+		start := time.Now()
+		_, err := loadLimited(t, src, lim)
+		if err == nil || !strings.Contains(err.Error(), "loading stopped: memory limit exceeded: more than 32 MiB allocated") {
+			t.Errorf("%s: %v", src, err)
+		}
+		t.Logf("%s stopped after %s", src, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func TestInclude(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "main.lua"), []byte(`include "sub/pool.lua"
+virtual_server "198.18.0.10:80" { servers = pool }
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "pool.lua"), []byte(`include "more.lua"
+pool = { real_server "198.18.1.1:80" {}, extra }
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "sub", "more.lua"), []byte(`extra = real_server "198.18.1.2:80" { weight = 2 }
+`), 0o644)
+	res, err := Load(filepath.Join(dir, "main.lua"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if n := len(res.Config.Services[0].Servers); n != 2 || len(res.Files) != 3 {
+		t.Errorf("%d servers from %d files", n, len(res.Files))
+	}
+	// A problem in an included file is reported at its own position.
+	os.WriteFile(filepath.Join(dir, "sub", "more.lua"), []byte("\n  extra = real_server \"198.18.1.2:80\" { wieght = 2 }\n"), 0o644)
+	_, err = Load(filepath.Join(dir, "main.lua"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "sub/more.lua:2:41: unknown key \"wieght\"") {
+		t.Errorf("include error: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "sub", "more.lua"), []byte("include \"pool.lua\"\n"), 0o644)
+	_, err = Load(filepath.Join(dir, "main.lua"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "include cycle") {
+		t.Errorf("include cycle: %v", err)
+	}
+}

@@ -1,0 +1,789 @@
+package luaconf
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Option names by where they may appear.
+var (
+	checkCommonKeys = []string{"interval", "timeout", "rise", "fall", "retry_delay"}
+	serverKeys      = append([]string{"weight", "forward", "tunnel_type", "tunnel_port", "tunnel_csum",
+		"upper_threshold", "lower_threshold", "check", "checks", "on_fail"}, checkCommonKeys...)
+	serviceOwnKeys = []string{"protocol", "scheduler", "sched_flags", "persistence", "netmask",
+		"one_packet", "pe", "quorum", "hysteresis", "healthcheck_interval", "healthcheck_timeout"}
+	realServerKeys    = append([]string{"name"}, serverKeys...)
+	virtualServerKeys = slices.Concat([]string{"name", "family", "servers", "sorry_server", "healthcheck"},
+		serviceOwnKeys, serverKeys)
+	defaultsKeys = slices.Concat(serviceOwnKeys, serverKeys)
+	checkKeys    = map[string][]string{
+		"http":  {"method", "path", "host", "headers", "status", "body", "digest"},
+		"https": {"method", "path", "host", "headers", "status", "body", "digest", "sni", "verify"},
+		"tcp":   {},
+		"udp":   {"payload", "expect"},
+		"dns":   {"name", "type", "rcode", "answer"},
+		"exec":  {"argv", "dynamic_weight"},
+		"ping":  {},
+	}
+)
+
+// chain looks options up in a declaration, then in the ones it inherits
+// from (virtual server, defaults).
+type chain []*decl
+
+// get returns the first non-nil value of key and the declaration holding it.
+func (c chain) get(key string) (lua.LValue, *decl) {
+	for _, d := range c {
+		if d == nil {
+			continue
+		}
+		if v := d.opts.RawGetString(key); v != lua.LNil {
+			return v, d
+		}
+	}
+	return lua.LNil, nil
+}
+
+func (l *loader) problem(p Pos, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Pos: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+// checkKeys reports unknown keys and stray positional values in d's table.
+func (l *loader) checkKeys(d *decl, known []string, positional bool) {
+	d.opts.ForEach(func(k, v lua.LValue) {
+		switch k := k.(type) {
+		case lua.LString:
+			if !slices.Contains(known, string(k)) {
+				l.problem(d.keyPos(string(k)), "unknown key %q in %s%s", string(k), describe(d), suggest(string(k), known))
+			}
+		case lua.LNumber:
+			if !positional {
+				l.problem(d.pos, "%s takes only key = value options, not a list entry (%s)", describe(d), v.Type())
+			}
+		default:
+			l.problem(d.pos, "%s has a key of type %s; keys are names", describe(d), k.Type())
+		}
+	})
+}
+
+func describe(d *decl) string {
+	switch d.kind {
+	case "virtual_server", "real_server":
+		return fmt.Sprintf("%s %q", d.kind, d.arg)
+	case "defaults":
+		return "defaults"
+	}
+	return d.kind + " check"
+}
+
+func (l *loader) str(c chain, key string) (string, *decl, bool) {
+	v, d := c.get(key)
+	if d == nil {
+		return "", nil, false
+	}
+	s, ok := v.(lua.LString)
+	if !ok {
+		l.problem(d.valPos(key), "%s must be a string, got %s", key, v.Type())
+		return "", d, false
+	}
+	return string(s), d, true
+}
+
+func (l *loader) integer(c chain, key string, lo, hi int) (int, *decl, bool) {
+	v, d := c.get(key)
+	if d == nil {
+		return 0, nil, false
+	}
+	n, ok := v.(lua.LNumber)
+	if !ok {
+		l.problem(d.valPos(key), "%s must be an integer, got %s", key, v.Type())
+		return 0, d, false
+	}
+	f := float64(n)
+	if f != math.Trunc(f) {
+		l.problem(d.valPos(key), "%s must be an integer, got %s", key, strconv.FormatFloat(f, 'g', -1, 64))
+		return 0, d, false
+	}
+	if f < float64(lo) || f > float64(hi) {
+		l.problem(d.valPos(key), "%s %s out of range %d..%d", key, strconv.FormatFloat(f, 'g', -1, 64), lo, hi)
+		return 0, d, false
+	}
+	return int(f), d, true
+}
+
+func (l *loader) boolean(c chain, key string) (bool, *decl, bool) {
+	v, d := c.get(key)
+	if d == nil {
+		return false, nil, false
+	}
+	b, ok := v.(lua.LBool)
+	if !ok {
+		l.problem(d.valPos(key), "%s must be true or false, got %s", key, v.Type())
+		return false, d, false
+	}
+	return bool(b), d, true
+}
+
+// duration reads "2s", "1m30s", "500ms" or a number of seconds.
+func (l *loader) duration(c chain, key string, min time.Duration) (time.Duration, *decl, bool) {
+	v, d := c.get(key)
+	if d == nil {
+		return 0, nil, false
+	}
+	var dur time.Duration
+	switch v := v.(type) {
+	case lua.LNumber:
+		dur = time.Duration(float64(v) * float64(time.Second))
+	case lua.LString:
+		var err error
+		if dur, err = time.ParseDuration(string(v)); err != nil {
+			l.problem(d.valPos(key), "%s: invalid duration %q (write e.g. \"2s\", \"500ms\", \"1m30s\")", key, string(v))
+			return 0, d, false
+		}
+	default:
+		l.problem(d.valPos(key), "%s must be a duration like \"2s\", got %s", key, v.Type())
+		return 0, d, false
+	}
+	if dur < min {
+		l.problem(d.valPos(key), "%s %s is too short (at least %s)", key, dur, min)
+		return 0, d, false
+	}
+	return dur, d, true
+}
+
+// enum reads a string that must be one of choices (after normalising).
+func (l *loader) enum(c chain, key string, parse func(string) (any, error)) (any, *decl, bool) {
+	s, d, ok := l.str(c, key)
+	if !ok {
+		return nil, d, false
+	}
+	v, err := parse(s)
+	if err != nil {
+		l.problem(d.valPos(key), "%s: %v", key, err)
+		return nil, d, false
+	}
+	return v, d, true
+}
+
+// parseServerAddr reads "198.18.1.1:80", "[2001:db8::1]:80" or a bare
+// address (whose port is defPort).
+func parseServerAddr(s string, defPort uint16) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.AddrPort{}, fmt.Errorf("invalid address %q (want IP:PORT, [IPv6]:PORT or IP)", s)
+	}
+	return netip.AddrPortFrom(a.Unmap(), defPort), nil
+}
+
+// resolve turns the recorded declarations into a configuration, reporting
+// every problem with its position.
+func (l *loader) resolve() *model.Config {
+	if l.defaults != nil {
+		l.checkKeys(l.defaults, defaultsKeys, false)
+	}
+	cfg := &model.Config{}
+	seen := map[model.ServiceKey]*decl{}
+	checked := map[*decl]bool{}
+	for _, vd := range l.services {
+		sc, ok := l.resolveService(vd, checked)
+		if sc.Family == 0 {
+			continue // no usable address: reported
+		}
+		if first := seen[sc.ServiceKey]; first != nil {
+			l.problem(vd.pos, "duplicate virtual server %s (first declared at %s)", sc.ServiceKey, first.pos)
+			continue
+		}
+		seen[sc.ServiceKey] = vd
+		if ok {
+			cfg.Services = append(cfg.Services, sc)
+		}
+	}
+	return cfg
+}
+
+func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.ServiceConfig, bool) {
+	l.checkKeys(vd, virtualServerKeys, true)
+	c := chain{vd, l.defaults}
+	sc := model.ServiceConfig{Where: vd.pos.String()}
+	n0 := len(l.problems)
+	if name, _, ok := l.str(chain{vd}, "name"); ok {
+		sc.Name = name
+	}
+
+	// The address: "ADDR:PORT", "udp:ADDR:PORT", "fwmark:N", "fwmark6:N".
+	key, err := model.ParseServiceKey(vd.arg)
+	if err != nil {
+		l.problem(vd.argPos(), "virtual_server %q: %v", vd.arg, err)
+		return sc, false
+	}
+	explicitProto := strings.Contains(vd.arg, ":") && !strings.HasPrefix(vd.arg, "[") && slices.Contains([]string{"tcp", "udp", "sctp"}, strings.ToLower(strings.SplitN(vd.arg, ":", 2)[0]))
+	if v, d, ok := l.enum(c, "protocol", func(s string) (any, error) { return model.ParseProtocol(s) }); ok {
+		switch {
+		case key.IsFWMark():
+			l.problem(d.keyPos("protocol"), "a fwmark service has no protocol (the mark selects the packets)")
+		case explicitProto && v.(model.Protocol) != key.Protocol && d == vd:
+			l.problem(d.valPos("protocol"), "protocol %s contradicts the address %q", v.(model.Protocol), vd.arg)
+		case !explicitProto:
+			key.Protocol = v.(model.Protocol)
+		}
+	}
+	if v, d, ok := l.str(chain{vd}, "family"); ok {
+		switch strings.ToLower(v) {
+		case "ipv4", "inet", "4":
+			key.Family = model.IPv4
+		case "ipv6", "inet6", "6":
+			key.Family = model.IPv6
+		default:
+			l.problem(d.valPos("family"), "family must be \"ipv4\" or \"ipv6\", got %q", v)
+		}
+		if !key.IsFWMark() {
+			l.problem(d.keyPos("family"), "family applies to fwmark services only (the address has one)")
+		}
+	}
+	sc.ServiceKey = key
+
+	sc.Scheduler = "wlc"
+	if v, _, ok := l.str(c, "scheduler"); ok {
+		sc.Scheduler = v
+	}
+	if v, d := c.get("sched_flags"); d != nil {
+		var names []string
+		switch v := v.(type) {
+		case lua.LString:
+			names = strings.Split(string(v), ",")
+		case *lua.LTable:
+			for i := 1; i <= v.Len(); i++ {
+				names = append(names, v.RawGetInt(i).String())
+			}
+		default:
+			l.problem(d.valPos("sched_flags"), "sched_flags must be a string or a list of strings, got %s", v.Type())
+		}
+		for _, n := range names {
+			bit, err := model.ParseSchedFlag(sc.Scheduler, strings.TrimSpace(n))
+			if err != nil {
+				l.problem(d.valPos("sched_flags"), "sched_flags: %v", err)
+				continue
+			}
+			sc.SchedFlags |= bit
+		}
+	}
+	if v, d := c.get("persistence"); d != nil {
+		switch v := v.(type) {
+		case lua.LBool:
+			if v {
+				sc.Persistent, sc.Timeout = true, 300
+			}
+		default:
+			if dur, _, ok := l.duration(chain{d}, "persistence", time.Second); ok {
+				sc.Persistent, sc.Timeout = true, uint32(dur/time.Second)
+			}
+		}
+	}
+	if v, d := c.get("netmask"); d != nil {
+		switch v := v.(type) {
+		case lua.LNumber:
+			if n, _, ok := l.integer(chain{d}, "netmask", 1, 128); ok {
+				sc.NetmaskBits = n
+			}
+		case lua.LString:
+			if a, err := netip.ParseAddr(string(v)); err == nil && a.Is4() {
+				if ones := prefixOnes(a); ones > 0 {
+					sc.NetmaskBits = ones
+				} else {
+					l.problem(d.valPos("netmask"), "netmask %q is not a contiguous mask", string(v))
+				}
+			} else {
+				l.problem(d.valPos("netmask"), "netmask must be a prefix length or a mask like \"255.255.255.0\", got %q", string(v))
+			}
+		default:
+			l.problem(d.valPos("netmask"), "netmask must be a prefix length or a mask string, got %s", v.Type())
+		}
+	}
+	if v, _, ok := l.boolean(c, "one_packet"); ok {
+		sc.OnePacket = v
+	}
+	if v, _, ok := l.str(c, "pe"); ok {
+		sc.PEName = v
+	}
+	if v, _, ok := l.integer(c, "quorum", 0, math.MaxInt32); ok {
+		sc.Quorum = v
+	}
+	if v, _, ok := l.integer(c, "hysteresis", 0, math.MaxInt32); ok {
+		sc.Hysteresis = v
+	}
+	if v, d := c.get("healthcheck"); d != nil {
+		fn, ok := v.(*lua.LFunction)
+		if !ok {
+			l.problem(d.valPos("healthcheck"), "healthcheck must be a function(lvs, dests), got %s", v.Type())
+		} else {
+			sc.Script = &model.ScriptCheck{Interval: model.DefaultInterval, Fn: fn, Where: d.valPos("healthcheck").String()}
+			if dur, _, ok := l.duration(c, "healthcheck_interval", 100*time.Millisecond); ok {
+				sc.Script.Interval = dur
+			}
+			sc.Script.Timeout = min(model.DefaultTimeout, sc.Script.Interval)
+			if dur, hd, ok := l.duration(c, "healthcheck_timeout", 10*time.Millisecond); ok {
+				sc.Script.Timeout = dur
+				if dur > sc.Script.Interval {
+					l.problem(hd.valPos("healthcheck_timeout"), "healthcheck_timeout %s is longer than healthcheck_interval %s", dur, sc.Script.Interval)
+				}
+			}
+		}
+	}
+
+	// Real servers: positional entries, then servers = { ... }.
+	type entry struct {
+		d   *decl
+		pos Pos
+	}
+	var entries []entry
+	for i := 1; i <= vd.opts.Len(); i++ {
+		v := vd.opts.RawGetInt(i)
+		if rd := l.asDecl(v, mtRealServer); rd != nil {
+			entries = append(entries, entry{rd, vd.itemPos(i - 1)})
+		} else {
+			l.problem(vd.itemPos(i-1), "entry %d of virtual_server %q is a %s; list entries must be real_server \"...\" { ... }", i, vd.arg, typeName(v))
+		}
+	}
+	if v, d := (chain{vd}).get("servers"); d != nil {
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			l.problem(d.valPos("servers"), "servers must be a list of real servers, got %s", v.Type())
+		} else {
+			for i := 1; i <= t.Len(); i++ {
+				if rd := l.asDecl(t.RawGetInt(i), mtRealServer); rd != nil {
+					entries = append(entries, entry{rd, rd.pos})
+				} else {
+					l.problem(d.valPos("servers"), "servers[%d] is a %s, not a real_server", i, typeName(t.RawGetInt(i)))
+				}
+			}
+		}
+	}
+	seenDest := map[model.DestKey]Pos{}
+	for _, e := range entries {
+		if !checked[e.d] {
+			checked[e.d] = true
+			l.checkKeys(e.d, realServerKeys, false)
+		}
+		rs, ok := l.resolveServer(e.d, vd, &sc.Service)
+		if !rs.Addr.IsValid() {
+			continue // no usable address: reported
+		}
+		if first, dup := seenDest[rs.DestKey]; dup {
+			l.problem(e.pos, "duplicate real server %s in virtual_server %q (first at %s)", rs.DestKey, vd.arg, first)
+			continue
+		}
+		seenDest[rs.DestKey] = e.pos
+		if ok {
+			sc.Servers = append(sc.Servers, rs)
+		}
+	}
+	if v, d := (chain{vd}).get("sorry_server"); d != nil {
+		var dest model.Dest
+		ok := true
+		if rd := l.asDecl(v, mtRealServer); rd != nil {
+			rs, rok := l.resolveServer(rd, vd, &sc.Service)
+			dest, ok = rs.Dest, rok
+		} else if s, isStr := v.(lua.LString); isStr {
+			ap, err := parseServerAddr(string(s), key.Port)
+			if err != nil {
+				l.problem(d.valPos("sorry_server"), "sorry_server: %v", err)
+				ok = false
+			}
+			fwd := model.Masquerade
+			if f, _, fok := l.enum(c, "forward", func(s string) (any, error) { return model.ParseForwardMethod(s) }); fok {
+				fwd = f.(model.ForwardMethod)
+			}
+			dest = model.Dest{DestKey: model.DestKey{Addr: ap.Addr(), Port: ap.Port()}, Weight: 1, Forward: fwd}
+		} else {
+			l.problem(d.valPos("sorry_server"), "sorry_server must be an address string or a real_server, got %s", v.Type())
+			ok = false
+		}
+		if ok {
+			if _, clash := seenDest[dest.DestKey]; clash {
+				l.problem(d.valPos("sorry_server"), "sorry_server %s is also a real server of this service", dest.DestKey)
+			}
+			for _, p := range model.ValidateDest(&sc.Service, &dest) {
+				l.problem(d.valPos("sorry_server"), "sorry_server: %s: %s", p.Field, p.Msg)
+			}
+			sc.Sorry = &dest
+		}
+	}
+	for _, p := range model.ValidateService(&sc.Service) {
+		l.problem(l.fieldPos(vd, c, p.Field), "virtual_server %q: %s", vd.arg, problemText(p))
+	}
+	return sc, len(l.problems) == n0
+}
+
+// prefixOnes returns the prefix length of a contiguous IPv4 mask, or -1.
+func prefixOnes(a netip.Addr) int {
+	b := a.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	ones := 0
+	for ones < 32 && m&(1<<(31-ones)) != 0 {
+		ones++
+	}
+	if ones < 32 && m<<ones != 0 {
+		return -1
+	}
+	return ones
+}
+
+func problemText(p model.Problem) string {
+	if p.Field != "" {
+		return p.Field + ": " + p.Msg
+	}
+	return p.Msg
+}
+
+// fieldPos maps a model field name to the position of the option that set it.
+func (l *loader) fieldPos(d *decl, c chain, field string) Pos {
+	key := map[string]string{
+		"scheduler": "scheduler", "persistence": "persistence", "netmask": "netmask", "one_packet": "one_packet",
+		"pe": "pe", "sched_flags": "sched_flags", "weight": "weight", "forward": "forward",
+		"tunnel": "tunnel_type", "tunnel_type": "tunnel_type", "tunnel_port": "tunnel_port",
+		"tunnel_csum": "tunnel_csum", "thresholds": "lower_threshold",
+	}[field]
+	if key != "" {
+		if _, holder := c.get(key); holder != nil {
+			return holder.valPos(key)
+		}
+	}
+	if field == "address" || field == "port" || field == "family" || field == "fwmark" {
+		return d.argPos()
+	}
+	return d.pos
+}
+
+// asDecl returns the declaration behind a DSL userdata of the given type.
+func (l *loader) asDecl(v lua.LValue, mt string) *decl {
+	ud, ok := v.(*lua.LUserData)
+	if !ok || ud.Metatable != l.L.GetTypeMetatable(mt) {
+		return nil
+	}
+	return declOf(ud)
+}
+
+func typeName(v lua.LValue) string {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if d, ok := ud.Value.(*decl); ok {
+			return describe(d)
+		}
+	}
+	return v.Type().String()
+}
+
+// resolveServer builds a real server of service svc (declared by vd).
+func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerConfig, bool) {
+	n0 := len(l.problems)
+	c := chain{rd, vd, l.defaults}
+	rs := model.ServerConfig{Where: rd.pos.String(), OnFail: model.Drain}
+	if name, _, ok := l.str(chain{rd}, "name"); ok {
+		rs.Name = name
+	}
+	ap, err := parseServerAddr(rd.arg, svc.Port)
+	if err != nil {
+		l.problem(rd.argPos(), "real_server: %v", err)
+		return rs, false
+	}
+	rs.Addr, rs.Port = ap.Addr(), ap.Port()
+	rs.Weight = 1
+	if w, _, ok := l.integer(c, "weight", math.MinInt32, math.MaxInt32); ok {
+		rs.Weight = w
+	}
+	rs.Forward = model.Masquerade
+	if v, _, ok := l.enum(c, "forward", func(s string) (any, error) { return model.ParseForwardMethod(s) }); ok {
+		rs.Forward = v.(model.ForwardMethod)
+	}
+	if rs.Forward == model.Tunnel {
+		if v, _, ok := l.enum(c, "tunnel_type", func(s string) (any, error) { return model.ParseTunnelType(s) }); ok {
+			rs.TunnelType = v.(model.TunnelType)
+		}
+		if v, _, ok := l.integer(c, "tunnel_port", 1, 65535); ok {
+			rs.TunnelPort = uint16(v)
+		}
+		if v, d, ok := l.str(c, "tunnel_csum"); ok {
+			switch v {
+			case "nocsum", "none":
+			case "csum":
+				rs.TunnelFlags = model.TunnelCsum
+			case "remcsum":
+				rs.TunnelFlags = model.TunnelRemCsum
+			default:
+				l.problem(d.valPos("tunnel_csum"), "tunnel_csum must be \"csum\", \"remcsum\" or \"nocsum\", got %q", v)
+			}
+		}
+	} else {
+		for _, k := range []string{"tunnel_type", "tunnel_port", "tunnel_csum"} {
+			if _, d := (chain{rd}).get(k); d != nil {
+				l.problem(d.keyPos(k), "%s needs forward = \"tunnel\"", k)
+			}
+		}
+	}
+	if v, _, ok := l.integer(c, "upper_threshold", 0, math.MaxInt32); ok {
+		rs.UpperThreshold = uint32(v)
+	}
+	if v, _, ok := l.integer(c, "lower_threshold", 0, math.MaxInt32); ok {
+		rs.LowerThreshold = uint32(v)
+	}
+	if v, _, ok := l.enum(c, "on_fail", func(s string) (any, error) {
+		switch model.OnFail(s) {
+		case model.Drain, model.Remove:
+			return model.OnFail(s), nil
+		}
+		return nil, fmt.Errorf("must be \"drain\" or \"remove\", got %q", s)
+	}); ok {
+		rs.OnFail = v.(model.OnFail)
+	}
+	rs.Checks = l.resolveChecks(c)
+	for _, p := range model.ValidateDest(svc, &rs.Dest) {
+		l.problem(l.fieldPos(rd, c, p.Field), "real_server %q: %s", rd.arg, problemText(p))
+	}
+	return rs, len(l.problems) == n0
+}
+
+// resolveChecks reads check = X or checks = {X, Y} (false or {} for none),
+// the nearest declaration winning.
+func (l *loader) resolveChecks(c chain) []model.Check {
+	var list []lua.LValue
+	var holder *decl
+	for _, d := range c {
+		if d == nil {
+			continue
+		}
+		cv, cs := d.opts.RawGetString("check"), d.opts.RawGetString("checks")
+		if cv == lua.LNil && cs == lua.LNil {
+			continue
+		}
+		holder = d
+		if cv != lua.LNil && cs != lua.LNil {
+			l.problem(d.keyPos("checks"), "use check or checks, not both")
+		}
+		switch {
+		case cv == lua.LFalse:
+		case cv != lua.LNil:
+			list = append(list, cv)
+		case cs == lua.LFalse:
+		default:
+			t, ok := cs.(*lua.LTable)
+			if !ok {
+				l.problem(d.valPos("checks"), "checks must be a list of checks, got %s", cs.Type())
+				break
+			}
+			for i := 1; i <= t.Len(); i++ {
+				list = append(list, t.RawGetInt(i))
+			}
+		}
+		break
+	}
+	var out []model.Check
+	for _, v := range list {
+		cd := l.asDecl(v, mtCheck)
+		if cd == nil {
+			key := "check"
+			if holder.opts.RawGetString("check") == lua.LNil {
+				key = "checks"
+			}
+			l.problem(holder.valPos(key), "%s must be a check such as http { path = \"/\" } or tcp {}, got %s", key, typeName(v))
+			continue
+		}
+		if ck, ok := l.resolveCheck(cd, c); ok {
+			out = append(out, ck)
+		}
+	}
+	return out
+}
+
+var statusRE = regexp.MustCompile(`^(\d{3})(?:-(\d{3}))?$`)
+
+// resolveCheck builds one check; common settings inherit along c.
+func (l *loader) resolveCheck(cd *decl, c chain) (model.Check, bool) {
+	n0 := len(l.problems)
+	l.checkKeys(cd, append(slices.Clone(checkCommonKeys), append([]string{"addr", "port"}, checkKeys[cd.kind]...)...), false)
+	cc := append(chain{cd}, c...)
+	ck := model.Check{Kind: model.CheckKind(cd.kind), Interval: model.DefaultInterval, Timeout: model.DefaultTimeout,
+		Rise: model.DefaultRise, Fall: model.DefaultFall, Where: cd.pos.String()}
+	if v, _, ok := l.duration(cc, "interval", 100*time.Millisecond); ok {
+		ck.Interval = v
+	}
+	if v, _, ok := l.duration(cc, "timeout", 10*time.Millisecond); ok {
+		ck.Timeout = v
+	}
+	if v, _, ok := l.integer(cc, "rise", 1, 1000); ok {
+		ck.Rise = v
+	}
+	if v, _, ok := l.integer(cc, "fall", 1, 1000); ok {
+		ck.Fall = v
+	}
+	if v, _, ok := l.duration(cc, "retry_delay", 0); ok {
+		ck.RetryDelay = v
+	}
+	own := chain{cd}
+	if v, d, ok := l.str(own, "addr"); ok {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			l.problem(d.valPos("addr"), "addr: invalid address %q", v)
+		}
+		ck.Addr = a.Unmap()
+	}
+	if v, _, ok := l.integer(own, "port", 1, 65535); ok {
+		ck.Port = uint16(v)
+	}
+	switch cd.kind {
+	case "http", "https":
+		h := &model.HTTPCheck{Method: "GET", Path: "/", Verify: false}
+		if v, _, ok := l.str(own, "method"); ok {
+			h.Method = strings.ToUpper(v)
+		}
+		if v, d, ok := l.str(own, "path"); ok {
+			if !strings.HasPrefix(v, "/") {
+				l.problem(d.valPos("path"), "path must start with /, got %q", v)
+			}
+			h.Path = v
+		}
+		if v, _, ok := l.str(own, "host"); ok {
+			h.Host = v
+		}
+		if v, d := own.get("headers"); d != nil {
+			t, ok := v.(*lua.LTable)
+			if !ok {
+				l.problem(d.valPos("headers"), "headers must be a table of name = value, got %s", v.Type())
+			} else {
+				h.Headers = map[string]string{}
+				t.ForEach(func(k, val lua.LValue) { h.Headers[k.String()] = val.String() })
+			}
+		}
+		if v, d := own.get("status"); d != nil {
+			h.Status = l.statusRanges(d, v)
+		}
+		if v, d, ok := l.str(own, "body"); ok {
+			if _, err := regexp.Compile(v); err != nil {
+				l.problem(d.valPos("body"), "body: invalid regular expression: %v", err)
+			}
+			h.Body = v
+		}
+		if v, d, ok := l.str(own, "digest"); ok {
+			if len(v) != 32 || strings.Trim(strings.ToLower(v), "0123456789abcdef") != "" {
+				l.problem(d.valPos("digest"), "digest must be 32 hex digits (an MD5 sum), got %q", v)
+			}
+			h.Digest = strings.ToLower(v)
+		}
+		if v, _, ok := l.str(own, "sni"); ok {
+			h.SNI = v
+		}
+		if v, _, ok := l.boolean(own, "verify"); ok {
+			h.Verify = v
+		}
+		ck.HTTP = h
+	case "udp":
+		u := &model.UDPCheck{}
+		if v, _, ok := l.str(own, "payload"); ok {
+			u.Payload = []byte(v)
+		}
+		if v, _, ok := l.str(own, "expect"); ok {
+			u.Expect = []byte(v)
+		}
+		ck.UDP = u
+	case "dns":
+		q := &model.DNSCheck{Type: "A", Rcode: "NOERROR"}
+		if v, d, ok := l.str(own, "name"); ok {
+			q.Name = v
+		} else if d == nil {
+			l.problem(cd.pos, "dns check needs name = \"...\" (the name to query)")
+		}
+		if v, d, ok := l.str(own, "type"); ok {
+			q.Type = strings.ToUpper(v)
+			if !slices.Contains([]string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}, q.Type) {
+				l.problem(d.valPos("type"), "type %q is not a DNS record type luvs checks (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT)", v)
+			}
+		}
+		if v, d, ok := l.str(own, "rcode"); ok {
+			q.Rcode = strings.ToUpper(v)
+			if !slices.Contains([]string{"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"}, q.Rcode) {
+				l.problem(d.valPos("rcode"), "rcode %q is unknown (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, FORMERR, NOTIMP)", v)
+			}
+		}
+		if v, _, ok := l.str(own, "answer"); ok {
+			q.Answer = v
+		}
+		ck.DNS = q
+	case "exec":
+		e := &model.ExecCheck{}
+		v, d := own.get("argv")
+		switch t := v.(type) {
+		case *lua.LTable:
+			for i := 1; i <= t.Len(); i++ {
+				s, ok := t.RawGetInt(i).(lua.LString)
+				if !ok {
+					l.problem(d.valPos("argv"), "argv[%d] must be a string, got %s", i, t.RawGetInt(i).Type())
+					continue
+				}
+				e.Argv = append(e.Argv, string(s))
+			}
+			if t.Len() == 0 {
+				l.problem(d.valPos("argv"), "argv is empty; give the program and its arguments")
+			}
+		case nil:
+		default:
+			if d != nil {
+				l.problem(d.valPos("argv"), "argv must be a list of strings (no shell), got %s", v.Type())
+			}
+		}
+		if d == nil {
+			l.problem(cd.pos, "exec check needs argv = { \"/path/to/program\", \"arg\", ... }")
+		}
+		if v, _, ok := l.boolean(own, "dynamic_weight"); ok {
+			e.DynamicWeight = v
+		}
+		ck.Exec = e
+	}
+	if ck.Timeout > ck.Interval {
+		l.problem(cd.pos, "%s check: timeout %s is longer than interval %s", cd.kind, ck.Timeout, ck.Interval)
+	}
+	return ck, len(l.problems) == n0
+}
+
+// statusRanges reads 200, "200-299", or a list of those.
+func (l *loader) statusRanges(d *decl, v lua.LValue) []model.StatusRange {
+	var items []lua.LValue
+	if t, ok := v.(*lua.LTable); ok {
+		for i := 1; i <= t.Len(); i++ {
+			items = append(items, t.RawGetInt(i))
+		}
+	} else {
+		items = []lua.LValue{v}
+	}
+	var out []model.StatusRange
+	for _, it := range items {
+		s := it.String()
+		m := statusRE.FindStringSubmatch(s)
+		if m == nil || (it.Type() != lua.LTNumber && it.Type() != lua.LTString) {
+			l.problem(d.valPos("status"), "status: %q is not a code or range like 200 or \"200-299\"", s)
+			continue
+		}
+		lo, _ := strconv.Atoi(m[1])
+		hi := lo
+		if m[2] != "" {
+			hi, _ = strconv.Atoi(m[2])
+		}
+		if lo < 100 || hi > 599 || lo > hi {
+			l.problem(d.valPos("status"), "status: %q is outside 100-599", s)
+			continue
+		}
+		out = append(out, model.StatusRange{Lo: lo, Hi: hi})
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package model
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is a whole luvs configuration: the virtual services to run, with
+// their real servers, health checks and failure policy. State() gives the
+// kernel table it asks for when every real server is healthy.
+type Config struct {
+	Services []ServiceConfig
+}
+
+// OnFail is what happens to a real server whose checks fail.
+type OnFail string
+
+// Failure policies.
+const (
+	// Drain sets the weight to 0: no new connections, existing ones finish.
+	Drain OnFail = "drain"
+	// Remove deletes the real server from the service.
+	Remove OnFail = "remove"
+)
+
+// ServiceConfig is a virtual service as configured.
+type ServiceConfig struct {
+	Service
+	Name    string // optional label for logs and metrics
+	Servers []ServerConfig
+	// Quorum is the minimum total weight of healthy servers; below it the
+	// sorry server (if any) replaces them. Hysteresis delays the switch back.
+	Quorum     int
+	Hysteresis int
+	// Sorry is installed while the quorum is lost; nil for none.
+	Sorry *Dest
+	// Script is a free-form health check over the whole service; nil for none.
+	Script *ScriptCheck
+	// Where is the source position of the declaration ("web.lua:12:1").
+	Where string
+}
+
+// ServerConfig is a real server as configured.
+type ServerConfig struct {
+	Dest
+	Name   string
+	Checks []Check
+	OnFail OnFail
+	Where  string
+}
+
+// CheckKind names a built-in health checker.
+type CheckKind string
+
+// Built-in checkers.
+const (
+	CheckHTTP  CheckKind = "http"
+	CheckHTTPS CheckKind = "https"
+	CheckTCP   CheckKind = "tcp"
+	CheckUDP   CheckKind = "udp"
+	CheckDNS   CheckKind = "dns"
+	CheckExec  CheckKind = "exec"
+	CheckPing  CheckKind = "ping"
+)
+
+// Check defaults.
+const (
+	DefaultInterval = 5 * time.Second
+	DefaultTimeout  = 2 * time.Second
+	DefaultRise     = 2
+	DefaultFall     = 3
+)
+
+// Check is one health check of a real server. A server is up when all of
+// its checks pass.
+type Check struct {
+	Kind     CheckKind
+	Interval time.Duration
+	Timeout  time.Duration
+	// Rise successes in a row bring a server up, Fall failures take it down.
+	Rise, Fall int
+	// RetryDelay is the pause before retrying a failed check within one round
+	// (keepalived's delay_before_retry); 0 waits for the next interval.
+	RetryDelay time.Duration
+	// Addr and Port override where the check connects (zero: the real server's).
+	Addr netip.Addr
+	Port uint16
+
+	HTTP *HTTPCheck // http and https
+	UDP  *UDPCheck
+	DNS  *DNSCheck
+	Exec *ExecCheck
+
+	Where string
+}
+
+// StatusRange is an inclusive range of HTTP status codes.
+type StatusRange struct{ Lo, Hi int }
+
+// HTTPCheck are the settings of an http or https check.
+type HTTPCheck struct {
+	Method  string
+	Path    string
+	Host    string            // Host header; empty: the target address
+	Headers map[string]string // extra request headers
+	Status  []StatusRange     // accepted codes; default 200-299
+	Body    string            // regular expression the body must match; empty: any
+	Digest  string            // hex MD5 of the body (keepalived's digest); empty: any
+	SNI     string            // TLS server name (https)
+	Verify  bool              // verify the TLS certificate (https)
+}
+
+// UDPCheck sends Payload and expects a reply (containing Expect when set);
+// an ICMP port unreachable means down.
+type UDPCheck struct {
+	Payload []byte
+	Expect  []byte
+}
+
+// DNSCheck queries Name/Type and expects Rcode (and an answer containing
+// Answer when set).
+type DNSCheck struct {
+	Name   string
+	Type   string
+	Rcode  string
+	Answer string
+}
+
+// ExecCheck runs Argv (never through a shell) with the target in the
+// environment. Exit 0 is up, 1 down; with DynamicWeight, 2..255 is up with
+// weight code-2 (keepalived's MISC_CHECK misc_dynamic).
+type ExecCheck struct {
+	Argv          []string
+	DynamicWeight bool
+}
+
+// ScriptCheck is a free-form health check (a Lua function in the config).
+// Fn is the loader's handle to the function; the model does not look inside.
+type ScriptCheck struct {
+	Interval time.Duration
+	Timeout  time.Duration
+	Fn       any
+	Where    string
+}
+
+// State returns the kernel table this configuration asks for when every
+// real server is healthy (sorry servers are not included).
+func (c *Config) State() *State {
+	st := &State{Services: make([]VirtualServer, len(c.Services))}
+	for i, s := range c.Services {
+		v := VirtualServer{Service: s.Service, Dests: make([]Dest, len(s.Servers))}
+		for j, rs := range s.Servers {
+			v.Dests[j] = rs.Dest
+		}
+		st.Services[i] = v
+	}
+	return st
+}

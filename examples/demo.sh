@@ -8,7 +8,8 @@
 #   client ns ──veth── director (this ns: IPVS, VIPs on dummy0) ──veth── web1..web3 ns
 #
 # then lets luvs load-balance real HTTP requests across three busybox web
-# servers, changes weights live, and shows the table as luvs and ipvsadm see it.
+# servers from the Lua configuration web.lua, rejects a broken edit, changes
+# weights live, and shows the table as luvs and ipvsadm see it.
 set -eu
 cd "$(dirname "$0")"
 
@@ -55,9 +56,12 @@ for i in 1 2 3; do
 done
 echo "web1..web3 serve their names on 198.18.1{1,2,3}.2:80 and [2001:db8:1{1,2,3}::2]:80"
 
-say "luvs restore demo.rules: build the table (nothing is applied if any line is wrong)"
-cat demo.rules
-luvs restore demo.rules
+say "luvs check web.lua: validate the Lua configuration (no kernel needed)"
+cat web.lua
+luvs check web.lua
+
+say "luvs apply web.lua: compute the difference with the kernel and apply it"
+luvs apply web.lua
 
 say "luvs list (the layout of ipvsadm -Ln)"
 luvs list
@@ -76,17 +80,27 @@ requests() {
 	! grep -q failed "$out" || fail "some requests to $1 failed"
 }
 
-say "$REQUESTS requests to http://198.18.0.10/ from the client namespace"
+say "$REQUESTS requests to http://198.18.0.10/ from the client namespace (weights 3:1:1)"
 requests http://198.18.0.10/
-say "$REQUESTS requests to http://[2001:db8::10]/"
-requests "http://[2001:db8::10]/"
 
-say "weights 3:1:0 for the IPv4 service: luvs restore sends only the 2 changes"
-sed -e 's/198.18.11.2:80 -m -w 1/198.18.11.2:80 -m -w 3/' \
-	-e 's/198.18.13.2:80 -m -w 1/198.18.13.2:80 -m -w 0/' demo.rules >/tmp/weighted.rules
-luvs restore /tmp/weighted.rules
+say "a broken edit (a missing closing brace) is rejected with its position; nothing is applied"
+sed -e 's/real_server "198.18.12.2:80" { name = "web2" },/real_server "198.18.12.2:80" { name = "web2",/' web.lua >/tmp/broken.lua
+if luvs apply /tmp/broken.lua; then fail "a broken configuration was applied"; fi
+luvs list | grep -q "198.18.12.2:80" || fail "the table changed after a rejected apply"
+
+say "weights 1:1:0 for web1..web3: luvs apply sends only the changes"
+sed -e 's/weight = 3, name = "web1"/weight = 1, name = "web1"/' \
+	-e 's/name = "web3", check/name = "web3", weight = 0, check/' web.lua >/tmp/weighted.lua
+luvs apply --dry-run /tmp/weighted.lua
+luvs apply /tmp/weighted.lua
 requests http://198.18.0.10/
 grep -q web3 /tmp/answers && fail "web3 has weight 0 but still got requests"
+
+say "luvs restore demo.rules: ipvsadm's rule format works too (the IPv6 service)"
+grep -v "198.18.0.10" demo.rules >/tmp/v6.rules
+luvs restore --no-delete /tmp/v6.rules
+say "$REQUESTS requests to http://[2001:db8::10]/"
+requests "http://[2001:db8::10]/"
 
 say "luvs list --stats (IPVS folds its counters every 2 s)"
 sleep 2

@@ -1,0 +1,466 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/diff"
+	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// DataPlane is where the table lives (*ipvs.Client in production).
+type DataPlane interface {
+	State() (*model.State, error)
+	Apply(ops []model.Op) *ipvs.ApplyResult
+}
+
+// ProbeResult is the outcome of one health probe.
+type ProbeResult struct {
+	OK     bool
+	Weight int // >= 0: a dynamic weight; -1: none
+	Msg    string
+}
+
+// Prober runs one kind of check against a real server.
+type Prober interface {
+	Probe(ctx context.Context, addr netip.Addr, port uint16) ProbeResult
+}
+
+// ProberFactory builds the prober for a check.
+type ProberFactory func(model.Check) (Prober, error)
+
+// Options configure an Engine.
+type Options struct {
+	DataPlane DataPlane
+	Probers   ProberFactory
+	Logger    *slog.Logger
+	// RepairInterval is how often the kernel is read back to repair changes
+	// made behind luvs's back (0: 10 s).
+	RepairInterval time.Duration
+}
+
+// Engine runs health checks and keeps the kernel in line.
+type Engine struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	cfg      *model.Config
+	health   map[ServerKey]Health
+	monitors map[monitorKey]*monitor
+	checkUp  map[monitorKey]ProbeResult // last verdict of each check
+	quorum   quorumState
+	added    map[model.ServiceKey][]model.Dest
+	owned    map[model.ServiceKey]bool
+	stats    Stats
+
+	kick chan struct{}
+}
+
+// Stats count what the engine did.
+type Stats struct {
+	Reconciles  int
+	OpsApplied  int
+	OpsFailed   int
+	Repairs     int
+	LastApplied time.Time
+}
+
+// monitorKey identifies one check of one real server; a check whose
+// settings change gets a new key (and so a fresh health history).
+type monitorKey struct {
+	Server ServerKey
+	Index  int
+	Sig    string
+}
+
+type monitor struct {
+	key    monitorKey
+	check  model.Check
+	prober Prober
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New creates an engine for cfg; Run starts it.
+func New(cfg *model.Config, opts Options) (*Engine, error) {
+	if opts.RepairInterval == 0 {
+		opts.RepairInterval = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := &Engine{
+		opts: opts, log: opts.Logger, cfg: cfg,
+		health: map[ServerKey]Health{}, monitors: map[monitorKey]*monitor{}, checkUp: map[monitorKey]ProbeResult{},
+		quorum: quorumState{}, added: map[model.ServiceKey][]model.Dest{}, owned: map[model.ServiceKey]bool{},
+		kick: make(chan struct{}, 1),
+	}
+	for _, s := range cfg.Services {
+		e.owned[s.ServiceKey] = true
+	}
+	return e, nil
+}
+
+func checkSig(c model.Check) string {
+	c.Where = ""
+	return fmt.Sprintf("%+v|%+v|%+v|%+v|%+v", c, c.HTTP, c.UDP, c.DNS, c.Exec)
+}
+
+// Run adopts the kernel's table (changing only what differs), starts the
+// health checks and keeps the table in line until ctx is done.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	err := e.startMonitors(ctx)
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := e.reconcile("start"); err != nil {
+		return err
+	}
+	tick := time.NewTicker(e.opts.RepairInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			e.stopMonitors(nil)
+			return nil
+		case <-e.kick:
+			// Let a burst of health changes settle into one apply.
+			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-e.kick:
+			default:
+			}
+			if err := e.reconcile("health"); err != nil {
+				e.log.Error("reconcile failed", "err", err)
+			}
+		case <-tick.C:
+			if err := e.reconcile("repair"); err != nil {
+				e.log.Error("read-back failed", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) poke() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// reconcile makes the kernel equal to the effective state. why is "start",
+// "health", "reload" or "repair" (for a repair, any change means someone
+// else changed the table).
+func (e *Engine) reconcile(why string) error {
+	e.mu.Lock()
+	desired := Effective(e.cfg, e.health, e.added, e.quorum)
+	owned := make(map[model.ServiceKey]bool, len(e.owned))
+	for k := range e.owned {
+		owned[k] = true
+	}
+	e.mu.Unlock()
+
+	actual, err := e.opts.DataPlane.State()
+	if err != nil {
+		return err
+	}
+	ops := diff.Plan(desired, actual, diff.Options{Owned: func(k model.ServiceKey) bool { return owned[k] }})
+	if len(ops) == 0 {
+		e.mu.Lock()
+		e.stats.Reconciles++
+		e.mu.Unlock()
+		return nil
+	}
+	res := e.opts.DataPlane.Apply(ops)
+	for i, op := range ops {
+		switch {
+		case res.Errors[i] != nil:
+			e.log.Error("change failed", "op", op.String(), "err", res.Errors[i])
+		case why == "repair":
+			e.log.Warn("repaired a change made outside luvs", "op", op.String())
+		default:
+			e.log.Info("applied", "op", op.String(), "why", why)
+		}
+	}
+	e.mu.Lock()
+	e.stats.Reconciles++
+	e.stats.OpsApplied += res.Applied()
+	e.stats.OpsFailed += res.Failed()
+	e.stats.LastApplied = time.Now()
+	if why == "repair" {
+		e.stats.Repairs++
+	}
+	// Services dropped by a reload are deleted now; stop owning them.
+	for k := range e.owned {
+		if !inConfig(e.cfg, k) {
+			delete(e.owned, k)
+		}
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+func inConfig(cfg *model.Config, k model.ServiceKey) bool {
+	for i := range cfg.Services {
+		if cfg.Services[i].ServiceKey == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Reload switches to a new configuration. Checks whose settings did not
+// change keep running with their up/down state and counters; the rest start
+// afresh. Services the new configuration drops are deleted.
+func (e *Engine) Reload(ctx context.Context, cfg *model.Config) error {
+	e.mu.Lock()
+	old := e.cfg
+	e.cfg = cfg
+	for _, s := range cfg.Services {
+		e.owned[s.ServiceKey] = true
+	}
+	// Forget Lua-added servers and per-server state of servers now gone.
+	e.added = map[model.ServiceKey][]model.Dest{}
+	for k, h := range e.health {
+		if !hasServer(cfg, k) {
+			delete(e.health, k)
+		} else if h.Removed {
+			h.Removed = false
+			e.health[k] = h
+		}
+	}
+	err := e.startMonitors(ctx)
+	e.mu.Unlock()
+	if err != nil {
+		e.mu.Lock()
+		e.cfg = old
+		e.mu.Unlock()
+		return err
+	}
+	return e.reconcile("reload")
+}
+
+func hasServer(cfg *model.Config, k ServerKey) bool {
+	for i := range cfg.Services {
+		s := &cfg.Services[i]
+		if s.ServiceKey != k.Service {
+			continue
+		}
+		for j := range s.Servers {
+			if s.Servers[j].DestKey == k.Dest {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// startMonitors starts the checks of e.cfg that are not running and stops
+// those no longer configured. Called with e.mu held.
+func (e *Engine) startMonitors(ctx context.Context) error {
+	want := map[monitorKey]model.Check{}
+	for i := range e.cfg.Services {
+		s := &e.cfg.Services[i]
+		for _, rs := range s.Servers {
+			for ci, c := range rs.Checks {
+				want[monitorKey{ServerKey{s.ServiceKey, rs.DestKey}, ci, checkSig(c)}] = c
+			}
+		}
+	}
+	var stop []*monitor
+	for k, m := range e.monitors {
+		if _, ok := want[k]; !ok {
+			stop = append(stop, m)
+			delete(e.monitors, k)
+			delete(e.checkUp, k)
+		}
+	}
+	for k, c := range want {
+		if _, running := e.monitors[k]; running {
+			continue
+		}
+		p, err := e.opts.Probers(c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Where, err)
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		m := &monitor{key: k, check: c, prober: p, cancel: cancel, done: make(chan struct{})}
+		e.monitors[k] = m
+		go e.runMonitor(mctx, m)
+	}
+	if len(stop) > 0 {
+		go e.stopMonitors(stop)
+	}
+	// Servers whose checks changed get their health recomputed from the
+	// checks now running.
+	for k := range e.health {
+		e.recompute(k)
+	}
+	return nil
+}
+
+// stopMonitors stops the given monitors (all when nil) and waits for them.
+func (e *Engine) stopMonitors(ms []*monitor) {
+	if ms == nil {
+		e.mu.Lock()
+		for _, m := range e.monitors {
+			ms = append(ms, m)
+		}
+		e.mu.Unlock()
+	}
+	for _, m := range ms {
+		m.cancel()
+	}
+	for _, m := range ms {
+		<-m.done
+	}
+}
+
+// runMonitor probes one check every interval and reports state changes
+// after Rise successes or Fall failures in a row.
+func (e *Engine) runMonitor(ctx context.Context, m *monitor) {
+	defer close(m.done)
+	c := m.check
+	addr, port := m.key.Server.Dest.Addr, m.key.Server.Dest.Port
+	if c.Addr.IsValid() {
+		addr = c.Addr
+	}
+	if c.Port != 0 {
+		port = c.Port
+	}
+	// Spread the first probes over a second so that a large configuration
+	// does not probe everything at once.
+	wait := time.Duration(rand.Int64N(int64(min(c.Interval, time.Second))))
+	up, okRun, failRun := true, 0, 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = c.Interval
+		pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		r := m.prober.Probe(pctx, addr, port)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if !r.OK && c.RetryDelay > 0 && failRun+1 < c.Fall {
+			// keepalived's delay_before_retry: retry sooner than the interval.
+			wait = c.RetryDelay
+		}
+		if r.OK {
+			okRun, failRun = okRun+1, 0
+		} else {
+			okRun, failRun = 0, failRun+1
+		}
+		changed := false
+		switch {
+		case !up && okRun >= c.Rise:
+			up, changed = true, true
+		case up && failRun >= c.Fall:
+			up, changed = false, true
+		}
+		e.report(m.key, up, r, changed)
+	}
+}
+
+// report records a check's verdict and recomputes its server's health.
+func (e *Engine) report(k monitorKey, up bool, r ProbeResult, changed bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, live := e.monitors[k]; !live {
+		return
+	}
+	prev, seen := e.checkUp[k]
+	r.OK = up
+	e.checkUp[k] = r
+	if changed || !seen || prev.Weight != r.Weight {
+		if e.recompute(k.Server) {
+			e.poke()
+		}
+	}
+}
+
+// recompute derives a server's health from its checks; it reports whether
+// the result changed. Called with e.mu held.
+func (e *Engine) recompute(sk ServerKey) bool {
+	h := Health{Up: true, Weight: -1}
+	for mk, r := range e.checkUp {
+		if mk.Server != sk {
+			continue
+		}
+		if !r.OK {
+			h.Up = false
+			h.Reason = r.Msg
+		}
+		if r.Weight >= 0 {
+			h.Weight = r.Weight
+		}
+	}
+	old, seen := e.health[sk]
+	h.Removed = old.Removed
+	if seen && old.Up == h.Up && old.Weight == h.Weight {
+		return false
+	}
+	if !seen && h.Up && h.Weight < 0 {
+		e.health[sk] = h
+		return false
+	}
+	e.health[sk] = h
+	if old.Up != h.Up || !seen {
+		if h.Up {
+			e.log.Info("real server up", "service", sk.Service.String(), "server", sk.Dest.String())
+		} else {
+			e.log.Warn("real server down", "service", sk.Service.String(), "server", sk.Dest.String(), "reason", h.Reason)
+		}
+	}
+	if h.Weight != old.Weight && h.Weight >= 0 {
+		e.log.Info("weight changed by check", "service", sk.Service.String(), "server", sk.Dest.String(), "weight", h.Weight)
+	}
+	return true
+}
+
+// Health returns a copy of the servers' health.
+func (e *Engine) Health() map[ServerKey]Health {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[ServerKey]Health, len(e.health))
+	for k, v := range e.health {
+		out[k] = v
+	}
+	return out
+}
+
+// Stats returns counters of the engine's work.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// Cleanup deletes every service the engine owns (for --cleanup-on-exit).
+func (e *Engine) Cleanup() error {
+	e.mu.Lock()
+	var ops []model.Op
+	for k := range e.owned {
+		ops = append(ops, model.Op{Kind: model.DelService, Service: &model.Service{ServiceKey: k}})
+	}
+	e.mu.Unlock()
+	res := e.opts.DataPlane.Apply(ops)
+	for i, op := range ops {
+		if res.Errors[i] == nil {
+			e.log.Info("removed on exit", "op", op.String())
+		}
+	}
+	return res.Err()
+}

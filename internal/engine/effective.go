@@ -18,8 +18,11 @@ type ServerKey struct {
 type Health struct {
 	Up bool
 	// Weight overrides the configured weight when >= 0 (a dynamic weight
-	// from an exec check, or one set by a Lua health check).
+	// from an exec check).
 	Weight int
+	// ScriptWeight, when >= 0, is a weight set by a Lua health check
+	// (dest.weight = n); it wins over Weight until the next reload.
+	ScriptWeight int
 	// Removed is set by a Lua health check (lvs:del_dest): the server is out
 	// of the table until a reload or lvs:add_dest.
 	Removed bool
@@ -45,11 +48,14 @@ func Effective(cfg *model.Config, health map[ServerKey]Health, added map[model.S
 		for _, rs := range sc.Servers {
 			h, known := health[ServerKey{sc.ServiceKey, rs.DestKey}]
 			if !known {
-				h = Health{Up: true, Weight: -1}
+				h = Health{Up: true, Weight: -1, ScriptWeight: -1}
 			}
 			d := rs.Dest
 			if h.Weight >= 0 {
 				d.Weight = h.Weight
+			}
+			if h.ScriptWeight >= 0 {
+				d.Weight = h.ScriptWeight
 			}
 			switch {
 			case h.Removed:
@@ -66,8 +72,8 @@ func Effective(cfg *model.Config, health map[ServerKey]Health, added map[model.S
 			if v.Dest(d.DestKey) != nil {
 				continue
 			}
-			if h, ok := health[ServerKey{sc.ServiceKey, d.DestKey}]; ok && h.Weight >= 0 {
-				d.Weight = h.Weight
+			if h, ok := health[ServerKey{sc.ServiceKey, d.DestKey}]; ok && h.ScriptWeight >= 0 {
+				d.Weight = h.ScriptWeight
 			}
 			live += d.Weight
 			v.Dests = append(v.Dests, d)

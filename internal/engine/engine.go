@@ -233,8 +233,8 @@ func (e *Engine) Reload(ctx context.Context, cfg *model.Config) error {
 	for k, h := range e.health {
 		if !hasServer(cfg, k) {
 			delete(e.health, k)
-		} else if h.Removed {
-			h.Removed = false
+		} else {
+			h.Removed, h.ScriptWeight = false, -1
 			e.health[k] = h
 		}
 	}
@@ -394,7 +394,7 @@ func (e *Engine) report(k monitorKey, up bool, r ProbeResult, changed bool) {
 // recompute derives a server's health from its checks; it reports whether
 // the result changed. Called with e.mu held.
 func (e *Engine) recompute(sk ServerKey) bool {
-	h := Health{Up: true, Weight: -1}
+	h := Health{Up: true, Weight: -1, ScriptWeight: -1}
 	for mk, r := range e.checkUp {
 		if mk.Server != sk {
 			continue
@@ -408,11 +408,13 @@ func (e *Engine) recompute(sk ServerKey) bool {
 		}
 	}
 	old, seen := e.health[sk]
-	h.Removed = old.Removed
+	if seen {
+		h.Removed, h.ScriptWeight = old.Removed, old.ScriptWeight
+	}
 	if seen && old.Up == h.Up && old.Weight == h.Weight {
 		return false
 	}
-	if !seen && h.Up && h.Weight < 0 {
+	if !seen && h.Up && h.Weight < 0 && h.ScriptWeight < 0 {
 		e.health[sk] = h
 		return false
 	}
@@ -428,6 +430,98 @@ func (e *Engine) recompute(sk ServerKey) bool {
 		e.log.Info("weight changed by check", "service", sk.Service.String(), "server", sk.Dest.String(), "weight", h.Weight)
 	}
 	return true
+}
+
+// ScriptDest is a real server as a Lua health check sees it.
+type ScriptDest struct {
+	model.Dest
+	Up bool
+}
+
+// ScriptView returns the real servers of a service as the table has them
+// now (after health and script changes).
+func (e *Engine) ScriptView(svc model.ServiceKey) []ScriptDest {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := Effective(e.cfg, e.health, e.added, copyQuorum(e.quorum))
+	v := st.Find(svc)
+	if v == nil {
+		return nil
+	}
+	out := make([]ScriptDest, len(v.Dests))
+	for i, d := range v.Dests {
+		h, ok := e.health[ServerKey{svc, d.DestKey}]
+		out[i] = ScriptDest{Dest: d, Up: !ok || h.Up}
+	}
+	return out
+}
+
+func copyQuorum(q quorumState) quorumState {
+	c := make(quorumState, len(q))
+	for k, v := range q {
+		c[k] = v
+	}
+	return c
+}
+
+// ScriptRemove takes a real server out of a service until the next reload
+// (lvs:del_dest in a Lua health check).
+func (e *Engine) ScriptRemove(svc model.ServiceKey, dk model.DestKey) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sk := ServerKey{svc, dk}
+	h, ok := e.health[sk]
+	if !ok {
+		h = Health{Up: true, Weight: -1, ScriptWeight: -1}
+	}
+	h.Removed = true
+	e.health[sk] = h
+	added := e.added[svc][:0]
+	for _, d := range e.added[svc] {
+		if d.DestKey != dk {
+			added = append(added, d)
+		}
+	}
+	e.added[svc] = added
+	e.log.Info("real server removed by health script", "service", svc.String(), "server", dk.String())
+	e.poke()
+}
+
+// ScriptAdd puts a real server into a service until the next reload
+// (lvs:add_dest in a Lua health check).
+func (e *Engine) ScriptAdd(svc model.ServiceKey, d model.Dest) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sk := ServerKey{svc, d.DestKey}
+	if h, ok := e.health[sk]; ok && h.Removed {
+		h.Removed = false
+		e.health[sk] = h
+	} else if !hasServer(e.cfg, sk) {
+		for _, a := range e.added[svc] {
+			if a.DestKey == d.DestKey {
+				return
+			}
+		}
+		e.added[svc] = append(e.added[svc], d)
+	}
+	e.log.Info("real server added by health script", "service", svc.String(), "server", d.DestKey.String())
+	e.poke()
+}
+
+// ScriptWeight sets a real server's weight until the next reload
+// (dest.weight = n in a Lua health check).
+func (e *Engine) ScriptWeight(svc model.ServiceKey, dk model.DestKey, w int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sk := ServerKey{svc, dk}
+	h, ok := e.health[sk]
+	if !ok {
+		h = Health{Up: true, Weight: -1}
+	}
+	h.ScriptWeight = w
+	e.health[sk] = h
+	e.log.Info("weight set by health script", "service", svc.String(), "server", dk.String(), "weight", w)
+	e.poke()
 }
 
 // Health returns a copy of the servers' health.

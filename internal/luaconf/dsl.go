@@ -230,7 +230,8 @@ func (l *loader) defaultsFn(L *lua.LState) int {
 	}
 	d := l.newDecl("defaults", "defaults", "", opts)
 	if l.defaults != nil {
-		L.RaiseError("defaults already set at %s; set all defaults in one place", l.defaults.pos)
+		l.problem(d.pos, "defaults already set at %s; set all defaults in one place", l.defaults.pos)
+		return 0
 	}
 	l.defaults = d
 	return 0
@@ -253,6 +254,7 @@ func (l *loader) checkFn(kind string) lua.LGFunction {
 		ud.Value = d
 		d.ud = ud
 		L.SetMetatable(ud, L.GetTypeMetatable(mtCheck))
+		l.checks = append(l.checks, d)
 		L.Push(ud)
 		return 1
 	}
@@ -291,6 +293,7 @@ func (l *loader) includeFn(L *lua.LState) int {
 		// including file without a second message. A load stopped by a limit
 		// is reported once, by Load.
 		_, recorded := err.(Problems)
+		recorded = recorded || strings.Contains(err.Error(), errIncluded)
 		if !recorded && L.Context().Err() == nil {
 			l.problems = append(l.problems, Problem{Pos: l.errorPos(err), Msg: l.errorText(err)})
 		}

@@ -48,8 +48,9 @@ func (r *Result) Close() {
 type fileInfo struct {
 	name  string // as shown in messages (and the Lua chunk name)
 	path  string // absolute, cleaned
-	lines []string
-	index *luasrc.Index
+	lines  []string
+	tokens []luasrc.Token
+	index  *luasrc.Index
 }
 
 // loader holds the state of one Load.
@@ -63,6 +64,8 @@ type loader struct {
 	problems Problems
 	defaults *decl
 	services []*decl
+	checks   []*decl // every check constructed, to validate unused ones too
+	resolved map[*decl]bool
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
@@ -140,9 +143,17 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 		return l.syntaxError(f, src, perr)
 	}
 	toks, lerr := luasrc.Lex(name, src)
-	if lerr == nil {
-		f.index = luasrc.NewIndex(toks, dslNames...)
+	if lerr != nil {
+		// gopher-lua reads some mistakes without complaint (an unknown
+		// escape such as "\d" silently becomes "d"); luvs does not.
+		var le *luasrc.Error
+		if errors.As(lerr, &le) {
+			return l.fail(Pos{File: f.name, Line: le.Pos.Line, Col: le.Pos.Col}, "%s", le.Msg)
+		}
+		return l.fail(Pos{File: f.name}, "%v", lerr)
 	}
+	f.tokens = toks
+	f.index = luasrc.NewIndex(toks, dslNames...)
 	proto, err := lua.Compile(isolateCalls(chunk), name)
 	if err != nil {
 		return l.fail(Pos{File: name}, "%v", err)
@@ -211,18 +222,24 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 			return l.fail(Pos{File: f.name, Line: le.Pos.Line, Col: le.Pos.Col}, "%s", le.Msg)
 		}
 	}
-	msg := perr.Error()
+	msg := strings.TrimSpace(perr.Error())
 	if m := parseErrRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		col, _ := strconv.Atoi(m[2])
+		// gopher-lua gives the column of the token's last character.
+		col = max(1, col-len([]rune(m[3]))+1)
 		what := strings.TrimSpace(m[4])
-		if what == "" || what == "syntax error" {
+		if what == "" {
 			what = "syntax error"
 		}
 		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near '%s'", what, m[3])
 	}
 	if m := parseEOFRE.FindStringSubmatch(msg); m != nil {
-		return l.fail(Pos{File: f.name, Line: len(f.lines), Col: 1}, "unexpected end of file: %s", m[1])
+		last := len(f.lines)
+		for last > 1 && strings.TrimSpace(f.lines[last-1]) == "" {
+			last--
+		}
+		return l.fail(Pos{File: f.name, Line: last, Col: 1}, "unexpected end of file: %s", strings.TrimSpace(m[1]))
 	}
 	return l.fail(Pos{File: f.name}, "%s", msg)
 }

@@ -12,6 +12,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luvs-lb/luvs/internal/luasrc"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -68,7 +69,7 @@ func (l *loader) checkKeys(d *decl, known []string, positional bool) {
 			}
 		case lua.LNumber:
 			if !positional {
-				l.problem(d.pos, "%s takes only key = value options, not a list entry (%s)", describe(d), v.Type())
+				l.problem(d.itemPos(int(k)-1), "%s takes only key = value options, not a list entry (%s)", describe(d), typeName(v))
 			}
 		default:
 			l.problem(d.pos, "%s has a key of type %s; keys are names", describe(d), k.Type())
@@ -178,15 +179,7 @@ func (l *loader) enum(c chain, key string, parse func(string) (any, error)) (any
 // parseServerAddr reads "198.18.1.1:80", "[2001:db8::1]:80" or a bare
 // address (whose port is defPort).
 func parseServerAddr(s string, defPort uint16) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
-	}
-	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" {
-		return netip.AddrPort{}, fmt.Errorf("invalid address %q (want IP:PORT, [IPv6]:PORT or IP)", s)
-	}
-	return netip.AddrPortFrom(a.Unmap(), defPort), nil
+	return model.ParseAddrPort(s, int(defPort))
 }
 
 // resolve turns the recorded declarations into a configuration, reporting
@@ -196,6 +189,7 @@ func (l *loader) resolve() *model.Config {
 		l.checkKeys(l.defaults, defaultsKeys, false)
 	}
 	cfg := &model.Config{}
+	defer l.validateUnusedChecks()
 	seen := map[model.ServiceKey]*decl{}
 	checked := map[*decl]bool{}
 	for _, vd := range l.services {
@@ -228,13 +222,16 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	key, err := model.ParseServiceKey(vd.arg)
 	if err != nil {
 		l.problem(vd.argPos(), "virtual_server %q: %v", vd.arg, err)
+		// (an address that does not parse is reported once, here)
 		return sc, false
 	}
 	explicitProto := strings.Contains(vd.arg, ":") && !strings.HasPrefix(vd.arg, "[") && slices.Contains([]string{"tcp", "udp", "sctp"}, strings.ToLower(strings.SplitN(vd.arg, ":", 2)[0]))
 	if v, d, ok := l.enum(c, "protocol", func(s string) (any, error) { return model.ParseProtocol(s) }); ok {
 		switch {
 		case key.IsFWMark():
-			l.problem(d.keyPos("protocol"), "a fwmark service has no protocol (the mark selects the packets)")
+			if d == vd {
+				l.problem(d.keyPos("protocol"), "a fwmark service has no protocol (the mark selects the packets)")
+			}
 		case explicitProto && v.(model.Protocol) != key.Protocol && d == vd:
 			l.problem(d.valPos("protocol"), "protocol %s contradicts the address %q", v.(model.Protocol), vd.arg)
 		case !explicitProto:
@@ -325,22 +322,23 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	if v, _, ok := l.integer(c, "hysteresis", 0, math.MaxInt32); ok {
 		sc.Hysteresis = v
 	}
+	interval, timeout := model.DefaultInterval, time.Duration(0)
+	if dur, _, ok := l.duration(c, "healthcheck_interval", 100*time.Millisecond); ok {
+		interval = dur
+	}
+	timeout = min(model.DefaultTimeout, interval)
+	if dur, hd, ok := l.duration(c, "healthcheck_timeout", 10*time.Millisecond); ok {
+		timeout = dur
+		if dur > interval {
+			l.problem(hd.valPos("healthcheck_timeout"), "healthcheck_timeout %s is longer than healthcheck_interval %s", dur, interval)
+		}
+	}
 	if v, d := c.get("healthcheck"); d != nil {
 		fn, ok := v.(*lua.LFunction)
 		if !ok {
 			l.problem(d.valPos("healthcheck"), "healthcheck must be a function(lvs, dests), got %s", v.Type())
 		} else {
-			sc.Script = &model.ScriptCheck{Interval: model.DefaultInterval, Fn: fn, Where: d.valPos("healthcheck").String()}
-			if dur, _, ok := l.duration(c, "healthcheck_interval", 100*time.Millisecond); ok {
-				sc.Script.Interval = dur
-			}
-			sc.Script.Timeout = min(model.DefaultTimeout, sc.Script.Interval)
-			if dur, hd, ok := l.duration(c, "healthcheck_timeout", 10*time.Millisecond); ok {
-				sc.Script.Timeout = dur
-				if dur > sc.Script.Interval {
-					l.problem(hd.valPos("healthcheck_timeout"), "healthcheck_timeout %s is longer than healthcheck_interval %s", dur, sc.Script.Interval)
-				}
-			}
+			sc.Script = &model.ScriptCheck{Interval: interval, Timeout: timeout, Fn: fn, Where: d.valPos("healthcheck").String()}
 		}
 	}
 
@@ -361,13 +359,21 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	if v, d := (chain{vd}).get("servers"); d != nil {
 		t, ok := v.(*lua.LTable)
 		if !ok {
-			l.problem(d.valPos("servers"), "servers must be a list of real servers, got %s", v.Type())
+			l.problem(d.valPos("servers"), "servers must be a list of real servers, got %s", typeName(v))
 		} else {
+			items := l.tableItems(d.valPos("servers"))
 			for i := 1; i <= t.Len(); i++ {
+				pos := d.valPos("servers")
+				if i-1 < len(items) {
+					pos = items[i-1]
+				}
 				if rd := l.asDecl(t.RawGetInt(i), mtRealServer); rd != nil {
-					entries = append(entries, entry{rd, rd.pos})
+					if len(items) == 0 {
+						pos = rd.pos // a list built elsewhere: point at each server's declaration
+					}
+					entries = append(entries, entry{rd, pos})
 				} else {
-					l.problem(d.valPos("servers"), "servers[%d] is a %s, not a real_server", i, typeName(t.RawGetInt(i)))
+					l.problem(pos, "servers[%d] is a %s, not a real_server", i, typeName(t.RawGetInt(i)))
 				}
 			}
 		}
@@ -428,6 +434,63 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	return sc, len(l.problems) == n0
 }
 
+// tableItems returns the positions of the positional entries of the table
+// constructor whose '{' is at p, or nil when p is not a '{' (a table built
+// elsewhere).
+func (l *loader) tableItems(p Pos) []Pos {
+	f := l.files[p.File]
+	if f == nil {
+		return nil
+	}
+	toks := f.tokens
+	i := 0
+	for i < len(toks) && (toks[i].Pos.Line != p.Line || toks[i].Pos.Col != p.Col) {
+		i++
+	}
+	if i == len(toks) || toks[i].Text != "{" || toks[i].Kind != luasrc.Symbol {
+		return nil
+	}
+	var items []Pos
+	depth, start := 0, true
+	for j := i; j < len(toks); j++ {
+		t := toks[j]
+		if t.Kind == luasrc.Symbol {
+			switch t.Text {
+			case "{", "(", "[":
+				if depth == 1 && start {
+					if t.Text == "[" { // [key] = value
+						start = false
+					} else {
+						items = append(items, Pos{File: p.File, Line: t.Pos.Line, Col: t.Pos.Col})
+						start = false
+					}
+				}
+				depth++
+				continue
+			case "}", ")", "]":
+				depth--
+				if depth == 0 {
+					return items
+				}
+				continue
+			case ",", ";":
+				if depth == 1 {
+					start = true
+				}
+				continue
+			}
+		}
+		if depth == 1 && start {
+			start = false
+			isKey := t.Kind == luasrc.Name && j+1 < len(toks) && toks[j+1].Kind == luasrc.Symbol && toks[j+1].Text == "="
+			if !isKey {
+				items = append(items, Pos{File: p.File, Line: t.Pos.Line, Col: t.Pos.Col})
+			}
+		}
+	}
+	return items
+}
+
 // prefixOnes returns the prefix length of a contiguous IPv4 mask, or -1.
 func prefixOnes(a netip.Addr) int {
 	b := a.As4()
@@ -451,13 +514,14 @@ func problemText(p model.Problem) string {
 
 // fieldPos maps a model field name to the position of the option that set it.
 func (l *loader) fieldPos(d *decl, c chain, field string) Pos {
-	key := map[string]string{
-		"scheduler": "scheduler", "persistence": "persistence", "netmask": "netmask", "one_packet": "one_packet",
-		"pe": "pe", "sched_flags": "sched_flags", "weight": "weight", "forward": "forward",
-		"tunnel": "tunnel_type", "tunnel_type": "tunnel_type", "tunnel_port": "tunnel_port",
-		"tunnel_csum": "tunnel_csum", "thresholds": "lower_threshold",
+	keys := map[string][]string{
+		"scheduler": {"scheduler"}, "persistence": {"persistence", "netmask", "pe"}, "netmask": {"netmask"},
+		"one_packet": {"one_packet"}, "pe": {"pe"}, "sched_flags": {"sched_flags"}, "weight": {"weight"},
+		"forward": {"forward"}, "tunnel": {"tunnel_type", "tunnel_port", "tunnel_csum"},
+		"tunnel_type": {"tunnel_type"}, "tunnel_port": {"tunnel_port"}, "tunnel_csum": {"tunnel_csum"},
+		"thresholds": {"lower_threshold", "upper_threshold"},
 	}[field]
-	if key != "" {
+	for _, key := range keys {
 		if _, holder := c.get(key); holder != nil {
 			return holder.valPos(key)
 		}
@@ -496,7 +560,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	}
 	ap, err := parseServerAddr(rd.arg, svc.Port)
 	if err != nil {
-		l.problem(rd.argPos(), "real_server: %v", err)
+		l.problem(rd.argPos(), "real_server %q: %v", rd.arg, err)
 		return rs, false
 	}
 	rs.Addr, rs.Port = ap.Addr(), ap.Port()
@@ -580,7 +644,7 @@ func (l *loader) resolveChecks(c chain) []model.Check {
 		default:
 			t, ok := cs.(*lua.LTable)
 			if !ok {
-				l.problem(d.valPos("checks"), "checks must be a list of checks, got %s", cs.Type())
+				l.problem(d.valPos("checks"), "checks must be a list of checks, got %s", typeName(cs))
 				break
 			}
 			for i := 1; i <= t.Len(); i++ {
@@ -609,9 +673,24 @@ func (l *loader) resolveChecks(c chain) []model.Check {
 
 var statusRE = regexp.MustCompile(`^(\d{3})(?:-(\d{3}))?$`)
 
+// validateUnusedChecks resolves the checks no real server used (say, a
+// defaults check every server overrides), so that their mistakes are
+// reported too.
+func (l *loader) validateUnusedChecks() {
+	for _, cd := range l.checks {
+		if !l.resolved[cd] {
+			l.resolveCheck(cd, chain{l.defaults})
+		}
+	}
+}
+
 // resolveCheck builds one check; common settings inherit along c.
 func (l *loader) resolveCheck(cd *decl, c chain) (model.Check, bool) {
 	n0 := len(l.problems)
+	if l.resolved == nil {
+		l.resolved = map[*decl]bool{}
+	}
+	l.resolved[cd] = true // (a problem found again for another server is reported once)
 	l.checkKeys(cd, append(slices.Clone(checkCommonKeys), append([]string{"addr", "port"}, checkKeys[cd.kind]...)...), false)
 	cc := append(chain{cd}, c...)
 	ck := model.Check{Kind: model.CheckKind(cd.kind), Interval: model.DefaultInterval, Timeout: model.DefaultTimeout,

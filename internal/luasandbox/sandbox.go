@@ -72,7 +72,10 @@ func New(lim Limits, out io.Writer) *lua.LState {
 	}
 	// string.rep can ask for gigabytes in one call: bound it.
 	strtab := L.GetGlobal("string").(*lua.LTable)
-	strtab.RawSetString("dump", lua.LNil)
+	strtab.RawSetString("dump", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("string.dump is not available in the luvs sandbox")
+		return 0
+	}))
 	strtab.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
 		s, n := L.CheckString(1), L.CheckInt(2)
 		if n > 0 && uint64(len(s))*uint64(n) > lim.Memory/4 {

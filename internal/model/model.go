@@ -347,9 +347,9 @@ func (s *State) DestCount() int {
 	return n
 }
 
-// ParseServiceKey reads a service named on a command line: "ADDR:PORT"
-// (TCP), "udp:ADDR:PORT", "sctp:[2001:db8::1]:80", "fwmark:7" or
-// "fwmark6:7" (an IPv6 fwmark service).
+// ParseServiceKey reads a service address: "ADDR:PORT" (TCP),
+// "udp:ADDR:PORT", "sctp:[2001:db8::1]:80", "fwmark:7" or "fwmark6:7" (an
+// IPv6 fwmark service).
 func ParseServiceKey(s string) (ServiceKey, error) {
 	proto, rest := TCP, s
 	if p, r, ok := strings.Cut(s, ":"); ok {
@@ -369,10 +369,59 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 			rest = r
 		}
 	}
-	ap, err := netip.ParseAddrPort(rest)
+	ap, err := ParseAddrPort(rest, -1)
 	if err != nil {
-		return ServiceKey{}, fmt.Errorf("invalid service %q (want [tcp:|udp:|sctp:]ADDR:PORT or fwmark:N)", s)
+		return ServiceKey{}, err
 	}
-	a := ap.Addr().Unmap()
+	a := ap.Addr()
 	return ServiceKey{Family: FamilyOf(a), Protocol: proto, Addr: a, Port: ap.Port()}, nil
+}
+
+// ParseAddrPort reads "198.18.0.10:80", "[2001:db8::1]:80" or, when defPort
+// is not negative, a bare address (which gets port defPort). Its errors say
+// what is wrong: a missing port, a port out of range, a bad address, or a
+// host name (luvs does not resolve names).
+func ParseAddrPort(s string, defPort int) (netip.AddrPort, error) {
+	host, portStr := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.Index(s, "]")
+		if end < 0 {
+			return netip.AddrPort{}, fmt.Errorf("missing ']' in %q", s)
+		}
+		host, portStr = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		if s[end+1:] != "" && !strings.HasPrefix(s[end+1:], ":") {
+			return netip.AddrPort{}, fmt.Errorf("unexpected %q after ']'", s[end+1:])
+		}
+	} else if strings.Count(s, ":") == 1 {
+		host, portStr, _ = strings.Cut(s, ":")
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		if host != "" && strings.Trim(host, "0123456789.") != "" && !strings.Contains(host, ":") {
+			return netip.AddrPort{}, fmt.Errorf("%q is not an IP address (luvs does not resolve host names)", host)
+		}
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "): "); i >= 0 {
+			msg = msg[i+3:]
+		}
+		return netip.AddrPort{}, fmt.Errorf("invalid IP address %q: %s", host, msg)
+	}
+	if a.Zone() != "" {
+		return netip.AddrPort{}, fmt.Errorf("%q has a zone; zones are not supported", host)
+	}
+	a = a.Unmap()
+	if portStr == "" {
+		if defPort < 0 || strings.HasSuffix(s, ":") {
+			return netip.AddrPort{}, fmt.Errorf("missing port (write %s)", netip.AddrPortFrom(a, 80).String()[:len(netip.AddrPortFrom(a, 80).String())-2]+"PORT")
+		}
+		return netip.AddrPortFrom(a, uint16(defPort)), nil
+	}
+	port, err := strconv.ParseUint(portStr, 10, 64)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("invalid port %q", portStr)
+	}
+	if port > 65535 {
+		return netip.AddrPort{}, fmt.Errorf("port %d out of range 0..65535", port)
+	}
+	return netip.AddrPortFrom(a, uint16(port)), nil
 }

@@ -7,9 +7,10 @@
 #
 #   client ns ──veth── director (this ns: IPVS, VIPs on dummy0) ──veth── web1..web3 ns
 #
-# then lets luvs load-balance real HTTP requests across three busybox web
-# servers from the Lua configuration web.lua, rejects a broken edit, changes
-# weights live, and shows the table as luvs and ipvsadm see it.
+# then runs the luvs daemon on the Lua configuration web.lua: real HTTP
+# requests balanced across three busybox web servers, a stopped server
+# drained by its health check and restored, a broken reload rejected, a good
+# reload applied, and the table as luvs and ipvsadm see it.
 set -eu
 cd "$(dirname "$0")"
 
@@ -51,20 +52,11 @@ link client vcl 200
 for i in 1 2 3; do
 	link "web$i" "vweb$i" "1$i"
 	mkdir -p "/tmp/web$i" && echo "web$i" >"/tmp/web$i/index.html"
-	"$IP" netns exec "web$i" busybox httpd -p "198.18.1$i.2:80" -h "/tmp/web$i"
+	"$IP" netns exec "web$i" busybox httpd -f -p "198.18.1$i.2:80" -h "/tmp/web$i" &
+	echo $! >"/tmp/web$i.pid"
 	"$IP" netns exec "web$i" busybox httpd -p "[2001:db8:1$i::2]:80" -h "/tmp/web$i"
 done
 echo "web1..web3 serve their names on 198.18.1{1,2,3}.2:80 and [2001:db8:1{1,2,3}::2]:80"
-
-say "luvs check web.lua: validate the Lua configuration (no kernel needed)"
-cat web.lua
-luvs check web.lua
-
-say "luvs apply web.lua: compute the difference with the kernel and apply it"
-luvs apply web.lua
-
-say "luvs list (the layout of ipvsadm -Ln)"
-luvs list
 
 # requests URL: send REQUESTS requests from the client namespace, count answers.
 requests() {
@@ -80,21 +72,60 @@ requests() {
 	! grep -q failed "$out" || fail "some requests to $1 failed"
 }
 
+# wait_for TEXT SECONDS: wait until `luvs list` shows TEXT.
+wait_for() {
+	n=0
+	until luvs list | grep -q "$1"; do
+		n=$((n + 1))
+		[ "$n" -lt $(($2 * 5)) ] || fail "timed out waiting for '$1'"
+		sleep 0.2
+	done
+}
+
+say "luvs check web.lua: validate the Lua configuration (no kernel needed)"
+cat web.lua
+luvs check web.lua
+
+say "luvs run web.lua: the daemon applies it and runs the health checks"
+cp web.lua /tmp/web.lua
+luvs run /tmp/web.lua 2>/tmp/luvs.log &
+wait_for "198.18.13.2:80 *Masq *1" 10
+luvs list
+
 say "$REQUESTS requests to http://198.18.0.10/ from the client namespace (weights 3:1:1)"
 requests http://198.18.0.10/
 
-say "a broken edit (a missing closing brace) is rejected with its position; nothing is applied"
-sed -e 's/real_server "198.18.12.2:80" { name = "web2" },/real_server "198.18.12.2:80" { name = "web2",/' web.lua >/tmp/broken.lua
-if luvs apply /tmp/broken.lua; then fail "a broken configuration was applied"; fi
-luvs list | grep -q "198.18.12.2:80" || fail "the table changed after a rejected apply"
+say "web2 stops: its http check fails twice (2 x 2 s) and the daemon drains it"
+kill "$(cat /tmp/web2.pid)"
+wait_for "198.18.12.2:80 *Masq *0" 15
+luvs list
+requests http://198.18.0.10/
+grep -q web2 /tmp/answers && fail "drained web2 still got requests"
 
-say "weights 1:1:0 for web1..web3: luvs apply sends only the changes"
+say "web2 comes back: after 2 good checks its weight is restored"
+"$IP" netns exec web2 busybox httpd -f -p 198.18.12.2:80 -h /tmp/web2 &
+wait_for "198.18.12.2:80 *Masq *1" 15
+luvs list
+
+say "a broken edit (a missing closing brace) is rejected by luvs reload; the old configuration keeps running"
+sed -e 's/real_server "198.18.12.2:80" { name = "web2" },/real_server "198.18.12.2:80" { name = "web2",/' web.lua >/tmp/web.lua
+if luvs reload; then fail "a broken configuration was accepted"; fi
+
+say "weights 1:1:0 for web1..web3: luvs reload applies only the difference"
 sed -e 's/weight = 3, name = "web1"/weight = 1, name = "web1"/' \
-	-e 's/name = "web3", check/name = "web3", weight = 0, check/' web.lua >/tmp/weighted.lua
-luvs apply --dry-run /tmp/weighted.lua
-luvs apply /tmp/weighted.lua
+	-e 's/name = "web3", check/name = "web3", weight = 0, check/' web.lua >/tmp/web.lua
+luvs reload
+wait_for "198.18.13.2:80 *Masq *0" 5
 requests http://198.18.0.10/
 grep -q web3 /tmp/answers && fail "web3 has weight 0 but still got requests"
+
+say "luvs status: the daemon's view"
+luvs status
+
+say "the daemon's log"
+cat /tmp/luvs.log
+kill "$(pidof luvs)"
+sleep 1
 
 say "luvs restore demo.rules: ipvsadm's rule format works too (the IPv6 service)"
 grep -v "198.18.0.10" demo.rules >/tmp/v6.rules

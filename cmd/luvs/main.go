@@ -50,13 +50,15 @@ Most commands need root (CAP_NET_ADMIN) and a kernel with the ip_vs module.`,
 	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
 		// One-shot commands allocate a table's worth of memory and exit: trade
 		// a few megabytes for fewer collections (a large listing runs ~20%
-		// faster).
-		debug.SetGCPercent(400)
+		// faster). The daemon keeps the default.
+		if cmd.Name() != "run" {
+			debug.SetGCPercent(400)
+		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return inputError{fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(newCheckCmd(), newApplyCmd(), newExecCmd(), newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
+	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newCheckCmd(), newApplyCmd(), newExecCmd(), newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
 		newTimeoutsCmd(), newSyncCmd(), newBenchCmd())
 	return root
 }

@@ -35,6 +35,43 @@ type Result struct {
 	L *lua.LState
 	// Files are the files read (the main file first, then includes).
 	Files []string
+
+	loader *loader
+}
+
+// ServerFor resolves a real_server value (declared in the configuration or
+// created by a health-check function at run time) as a real server of the
+// service svc, with the inheritance the configuration gives it. It is for
+// the daemon's Lua health checks and must run on the state's goroutine.
+func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, error) {
+	l := r.loader
+	rd := l.asDecl(v, mtRealServer)
+	if rd == nil {
+		return model.Dest{}, fmt.Errorf("expected a real_server, got %s", typeName(v))
+	}
+	var vd *decl
+	var sc *model.ServiceConfig
+	for _, d := range l.services {
+		if k, err := model.ParseServiceKey(d.arg); err == nil && k.Addr == svc.Addr && k.Port == svc.Port && k.FWMark == svc.FWMark {
+			vd = d // (the protocol may come from an option, not the address)
+		}
+	}
+	for i := range r.Config.Services {
+		if r.Config.Services[i].ServiceKey == svc {
+			sc = &r.Config.Services[i]
+		}
+	}
+	if vd == nil || sc == nil {
+		return model.Dest{}, fmt.Errorf("no virtual server %s in the configuration", svc)
+	}
+	n0 := len(l.problems)
+	rs, ok := l.resolveServer(rd, vd, &sc.Service)
+	if !ok {
+		ps := l.problems[n0:].sorted()
+		l.problems = l.problems[:n0]
+		return model.Dest{}, ps
+	}
+	return rs.Dest, nil
 }
 
 // Close releases the Lua state.
@@ -110,7 +147,7 @@ func Load(path string, opts Options) (*Result, error) {
 		return nil, l.problems.sorted()
 	}
 	ok = true
-	res := &Result{Config: cfg, L: l.L}
+	res := &Result{Config: cfg, L: l.L, loader: l}
 	for _, f := range l.order {
 		res.Files = append(res.Files, f.path)
 	}

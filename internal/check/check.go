@@ -1,0 +1,246 @@
+// Package check implements luvs's built-in health checkers: tcp, http,
+// https, udp, dns, exec and ping, with keepalived's TCP_CHECK, HTTP_GET,
+// SSL_GET, UDP_CHECK, DNS_CHECK, MISC_CHECK (with misc_dynamic) and
+// PING_CHECK as the reference for their behaviour.
+//
+// A Checker runs one probe at a time per call and keeps no per-target
+// state, so one Checker can probe many targets concurrently. Scheduling
+// (Interval, Rise, Fall, RetryDelay) is the caller's business; a probe only
+// honours the deadline of the context it is given.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Target is the real server a check probes (after Addr/Port overrides are
+// applied by TargetFor).
+type Target struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+// String returns the target as host:port, with IPv6 addresses bracketed.
+func (t Target) String() string {
+	return netip.AddrPortFrom(t.Addr, t.Port).String()
+}
+
+// Result is the outcome of one probe.
+type Result struct {
+	// OK is true when the target passed the check.
+	OK bool
+	// Weight is -1 when the check has no opinion on weight; >= 0 is a
+	// dynamic weight (exec with DynamicWeight: exit 2..255 is up with
+	// weight code-2).
+	Weight int
+	// Msg is a short, human, specific reason: "HTTP 503 Service
+	// Unavailable", "connect: connection refused", "timeout after 1s".
+	Msg string
+	// Latency is how long the probe took.
+	Latency time.Duration
+}
+
+// Checker probes one target. Probe honours ctx (the caller sets the
+// per-probe timeout as the ctx deadline) and does not block past it; when
+// ctx has no deadline the check's Timeout (or model.DefaultTimeout) applies.
+// A Checker is safe for concurrent use.
+type Checker interface {
+	Probe(ctx context.Context, t Target) Result
+}
+
+// New builds the checker for c. It returns an error for unusable settings,
+// such as an unknown kind, a bad body regexp or digest, an unknown DNS type
+// or rcode, or an empty exec argv.
+func New(c model.Check) (Checker, error) {
+	var (
+		p   prober
+		err error
+	)
+	switch c.Kind {
+	case model.CheckTCP:
+		p = tcpChecker{}
+	case model.CheckHTTP, model.CheckHTTPS:
+		p, err = newHTTP(c.Kind == model.CheckHTTPS, c.HTTP)
+	case model.CheckUDP:
+		p = newUDP(c.UDP)
+	case model.CheckDNS:
+		p, err = newDNS(c.DNS)
+	case model.CheckExec:
+		p, err = newExec(c.Exec)
+	case model.CheckPing:
+		p = pingChecker{}
+	case "":
+		return nil, errors.New("check: no kind")
+	default:
+		return nil, fmt.Errorf("check: unknown kind %q", c.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check %s: %w", c.Kind, err)
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = model.DefaultTimeout
+	}
+	return &checker{p: p, timeout: timeout}, nil
+}
+
+// TargetFor applies c's Addr/Port overrides to a real server's address and
+// port. IPv4-mapped IPv6 addresses are unmapped.
+func TargetFor(c model.Check, addr netip.Addr, port uint16) Target {
+	if c.Addr.IsValid() {
+		addr = c.Addr
+	}
+	if c.Port != 0 {
+		port = c.Port
+	}
+	return Target{Addr: addr.Unmap(), Port: port}
+}
+
+// prober is what each kind implements; checker adds the common parts.
+type prober interface {
+	probe(ctx context.Context, t Target, start time.Time) Result
+}
+
+// checker wraps a prober with the default deadline and latency measurement.
+type checker struct {
+	p       prober
+	timeout time.Duration
+}
+
+// Probe implements Checker.
+func (c *checker) Probe(ctx context.Context, t Target) Result {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	if !t.Addr.IsValid() {
+		return down("no target address")
+	}
+	if err := ctx.Err(); err != nil {
+		return down(ctxMsg(ctx, err, start))
+	}
+	r := c.p.probe(ctx, t, start)
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	return r
+}
+
+// maxMsg caps Result.Msg.
+const maxMsg = 256
+
+func up(msg string) Result   { return Result{OK: true, Weight: -1, Msg: capMsg(msg)} }
+func down(msg string) Result { return Result{OK: false, Weight: -1, Msg: capMsg(msg)} }
+
+// capMsg trims msg to one line of at most maxMsg bytes of valid UTF-8.
+func capMsg(msg string) string {
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= maxMsg {
+		return msg
+	}
+	cut := maxMsg - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
+}
+
+// roundDur rounds an elapsed time for messages: "1s", "250ms", "3.5ms".
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= 100*time.Millisecond:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
+
+// timeoutMsg is the message of a probe that ran out of time.
+func timeoutMsg(start time.Time) string {
+	return "timeout after " + roundDur(time.Since(start)).String()
+}
+
+// ctxMsg is the message for a probe stopped by its context.
+func ctxMsg(ctx context.Context, err error, start time.Time) string {
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return "canceled"
+	}
+	return timeoutMsg(start)
+}
+
+// errMsg turns a probe error into a short message: timeouts become
+// "timeout after X", network errors lose their addresses ("connect:
+// connection refused").
+func errMsg(ctx context.Context, err error, start time.Time) string {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ctxMsg(ctx, err, start)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return timeoutMsg(start)
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Op + ": " + oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// isRefused reports whether err is ECONNREFUSED (for UDP: an ICMP port
+// unreachable came back).
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// deadlineFrom returns ctx's deadline (Probe always sets one).
+func deadlineFrom(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// watchConn makes a pending read or write on conn fail at once when ctx is
+// cancelled; call the returned function when done with conn.
+func watchConn(ctx context.Context, conn net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		_ = conn.SetDeadline(time.Unix(1, 0))
+	})
+}
+
+// hostOnly strips a port from a host[:port] string and the brackets from an
+// IPv6 literal.
+func hostOnly(hostport string) string {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		if _, err := strconv.ParseUint(p, 10, 16); err == nil {
+			return h
+		}
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+}

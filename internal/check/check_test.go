@@ -1,0 +1,114 @@
+package check
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+func TestTargetFor(t *testing.T) {
+	rs := netip.MustParseAddr("198.18.0.10")
+	for _, tc := range []struct {
+		name string
+		c    model.Check
+		addr netip.Addr
+		want Target
+	}{
+		{"none", model.Check{}, rs, Target{rs, 80}},
+		{"port", model.Check{Port: 8080}, rs, Target{rs, 8080}},
+		{"addr", model.Check{Addr: netip.MustParseAddr("2001:db8::5")}, rs, Target{netip.MustParseAddr("2001:db8::5"), 80}},
+		{"both", model.Check{Addr: netip.MustParseAddr("198.18.0.20"), Port: 53}, rs, Target{netip.MustParseAddr("198.18.0.20"), 53}},
+		{"unmap", model.Check{}, netip.MustParseAddr("::ffff:198.18.0.10"), Target{rs, 80}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := TargetFor(tc.c, tc.addr, 80); got != tc.want {
+				t.Errorf("TargetFor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if s := (Target{netip.MustParseAddr("2001:db8::1"), 443}).String(); s != "[2001:db8::1]:443" {
+		t.Errorf("IPv6 target string %q", s)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	for _, tc := range []struct {
+		c    model.Check
+		want string
+	}{
+		{model.Check{}, "no kind"},
+		{model.Check{Kind: "smtp"}, "unknown kind"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Body: "ok("}}, "bad body regexp"},
+		{model.Check{Kind: model.CheckHTTPS, HTTP: &model.HTTPCheck{Digest: "abc"}}, "bad digest"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Status: []model.StatusRange{{Lo: 300, Hi: 200}}}}, "bad status range"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Method: "GE T"}}, "bad method"},
+		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Type: "BOGUS"}}, "unknown query type"},
+		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Rcode: "MAYBE"}}, "unknown rcode"},
+		{model.Check{Kind: model.CheckExec}, "no command"},
+		{model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{}}, "no command"},
+	} {
+		_, err := New(tc.c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want an error with %q", tc.c, err, tc.want)
+		}
+	}
+	for _, c := range []model.Check{
+		{Kind: model.CheckTCP},
+		{Kind: model.CheckHTTP},
+		{Kind: model.CheckHTTPS},
+		{Kind: model.CheckUDP},
+		{Kind: model.CheckDNS},
+		{Kind: model.CheckPing},
+		{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Digest: "D41D8CD98F00B204E9800998ECF8427E", Path: "status?full=1"}},
+		{Kind: model.CheckDNS, DNS: &model.DNSCheck{Name: "example.test", Type: "aaaa", Rcode: "nxdomain"}},
+	} {
+		if _, err := New(c); err != nil {
+			t.Errorf("New(%+v): %v", c, err)
+		}
+	}
+}
+
+func TestCapMsg(t *testing.T) {
+	if got := capMsg("first\nsecond"); got != "first" {
+		t.Errorf("capMsg kept %q", got)
+	}
+	long := capMsg(strings.Repeat("é", 300))
+	if len(long) > maxMsg || !strings.HasSuffix(long, "…") || !strings.HasPrefix(long, "é") {
+		t.Errorf("capMsg of a long message: %d bytes %q", len(long), long)
+	}
+}
+
+// A probe without a deadline gets the check's Timeout.
+func TestDefaultDeadline(t *testing.T) {
+	needNet(t)
+	c := mustNew(t, model.Check{Kind: model.CheckTCP, Timeout: 200 * time.Millisecond})
+	start := time.Now()
+	r := c.Probe(context.Background(), Target{blackhole, 80})
+	if took := time.Since(start); took < 200*time.Millisecond || took > 200*time.Millisecond+slack {
+		t.Errorf("probe without a deadline took %v, want the check's 200ms timeout", took)
+	}
+	wantDown(t, r, "timeout after 200ms")
+}
+
+// A cancelled context stops a probe at once.
+func TestCancel(t *testing.T) {
+	needNet(t)
+	c := mustNew(t, model.Check{Kind: model.CheckTCP})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	r := c.Probe(ctx, Target{blackhole, 80})
+	if took := time.Since(start); took > 100*time.Millisecond+slack {
+		t.Errorf("cancelled probe took %v", took)
+	}
+	wantDown(t, r, "canceled")
+
+	r = c.Probe(ctx, Target{addr1, 80})
+	wantDown(t, r, "canceled")
+	r = c.Probe(context.Background(), Target{})
+	wantDown(t, r, "no target address")
+}

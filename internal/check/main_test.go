@@ -1,0 +1,219 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// The network tests only use 198.18.0.0/15 and 2001:db8::/32, and only
+// inside a network namespace of their own: TestMain re-executes the test
+// binary under `unshare --net` and configures the namespace's loopback.
+const (
+	envNetns       = "LUVS_CHECK_NETNS"        // "1" inside the test namespace
+	envParentNetns = "LUVS_CHECK_PARENT_NETNS" // the namespace we came from
+)
+
+// Addresses in the test namespace.
+var (
+	addr1     = netip.MustParseAddr("198.18.0.1")  // on lo
+	addr2     = netip.MustParseAddr("198.18.0.2")  // on lo
+	addr6     = netip.MustParseAddr("2001:db8::1") // on lo
+	unrouted  = netip.MustParseAddr("198.18.0.99") // no route: "network is unreachable"
+	blackhole = netip.MustParseAddr("198.18.254.1")
+	// blackhole is routed to lo but assigned nowhere, and the namespace
+	// does not forward: packets to it vanish without an ICMP error, so
+	// probes of it can only time out.
+	blackholeNet = "198.18.254.0/24"
+)
+
+// netSkip is why the network tests cannot run; "" when they can.
+var netSkip string
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envNetns) == "" {
+		if why := cannotUnshare(); why != "" {
+			netSkip = why
+			os.Exit(m.Run())
+		}
+		os.Exit(reexec())
+	}
+	if why := setupNetns(); why != "" {
+		netSkip = why
+	}
+	os.Exit(m.Run())
+}
+
+// cannotUnshare says why the tests cannot run in a namespace of their own.
+func cannotUnshare() string {
+	if os.Geteuid() != 0 {
+		return "network tests need root (to create a network namespace); run `go test` as root"
+	}
+	for _, c := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return "network tests need the " + c + " command: " + err.Error()
+		}
+	}
+	if out, err := exec.Command("unshare", "--net", "--", "true").CombinedOutput(); err != nil {
+		return fmt.Sprintf("network tests need `unshare --net`, which failed: %v %s", err, strings.TrimSpace(string(out)))
+	}
+	return ""
+}
+
+// reexec runs this test binary again inside a fresh network namespace and
+// returns its exit status.
+func reexec() int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check tests: cannot find the test binary:", err)
+		return 1
+	}
+	ns, _ := os.Readlink("/proc/self/ns/net")
+	cmd := exec.Command("unshare", append([]string{"--net", "--", self}, os.Args[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), envNetns+"=1", envParentNetns+"="+ns)
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() >= 0 {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, "check tests: unshare:", err)
+		return 1
+	}
+	return 0
+}
+
+// setupNetns configures the test namespace, after making sure it is one:
+// never the host's (or the container's) own.
+func setupNetns() string {
+	ns, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return "cannot read our network namespace: " + err.Error()
+	}
+	if init, err := os.Readlink("/proc/1/ns/net"); err == nil && init == ns {
+		return envNetns + " is set but this is not a private network namespace; not touching it"
+	}
+	if parent := os.Getenv(envParentNetns); parent == "" || parent == ns {
+		return envNetns + " is set but this is not a namespace created by the tests; not touching it"
+	}
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"addr", "add", addr1.String() + "/32", "dev", "lo"},
+		{"addr", "add", addr2.String() + "/32", "dev", "lo"},
+		{"addr", "add", addr6.String() + "/128", "dev", "lo", "nodad"},
+		{"route", "add", blackholeNet, "dev", "lo"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			return fmt.Sprintf("ip %s: %v %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		}
+	}
+	return ""
+}
+
+// needNet skips t unless it runs in the configured test namespace.
+func needNet(tb testing.TB) {
+	tb.Helper()
+	if netSkip != "" {
+		tb.Skip(netSkip)
+	}
+}
+
+// probe runs c on t with timeout and checks it returns by the deadline.
+func probe(tb testing.TB, c Checker, t Target, timeout time.Duration) Result {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	r := c.Probe(ctx, t)
+	if took := time.Since(start); took > timeout+slack {
+		tb.Errorf("probe of %v took %v, past its %v deadline", t, took, timeout)
+	}
+	return r
+}
+
+// slack is how far past its deadline a probe may return (scheduling,
+// killing a process group).
+const slack = 150 * time.Millisecond
+
+// mustNew builds a checker or fails the test.
+func mustNew(tb testing.TB, c model.Check) Checker {
+	tb.Helper()
+	ch, err := New(c)
+	if err != nil {
+		tb.Fatalf("New(%+v): %v", c, err)
+	}
+	return ch
+}
+
+// wantUp and wantDown check a result and that its message contains msg.
+func wantUp(tb testing.TB, r Result, msg string) {
+	tb.Helper()
+	tb.Log(fmtResult(r))
+	if !r.OK || !strings.Contains(r.Msg, msg) {
+		tb.Errorf("got %s, want up with %q", fmtResult(r), msg)
+	}
+}
+
+func wantDown(tb testing.TB, r Result, msg string) {
+	tb.Helper()
+	tb.Log(fmtResult(r))
+	if r.OK || !strings.Contains(r.Msg, msg) {
+		tb.Errorf("got %s, want down with %q", fmtResult(r), msg)
+	}
+	if r.Weight != -1 {
+		tb.Errorf("down result has weight %d, want -1", r.Weight)
+	}
+}
+
+func fmtResult(r Result) string {
+	s := "down"
+	if r.OK {
+		s = "up"
+	}
+	return fmt.Sprintf("%s (weight %d, %q, %v)", s, r.Weight, r.Msg, r.Latency)
+}
+
+// listen opens a TCP listener in the test namespace.
+func listen(tb testing.TB, addr netip.Addr) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// targetOf is the target of a listener.
+func targetOf(a net.Addr) Target {
+	ap := netip.MustParseAddrPort(a.String())
+	return Target{Addr: ap.Addr(), Port: ap.Port()}
+}
+
+// unusedPort returns a TCP or UDP port on addr that nothing listens on.
+func unusedPort(tb testing.TB, network string, addr netip.Addr) uint16 {
+	tb.Helper()
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp", netip.AddrPortFrom(addr, 0).String())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer c.Close()
+		return targetOf(c.LocalAddr()).Port
+	default:
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer ln.Close()
+		return targetOf(ln.Addr()).Port
+	}
+}

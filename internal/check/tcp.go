@@ -1,0 +1,36 @@
+package check
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// tcpChecker is keepalived's TCP_CHECK: connect, then close.
+type tcpChecker struct{}
+
+// dialer is shared by the tcp and http checkers. Its zero timeout leaves the
+// deadline to the probe's context.
+var dialer = net.Dialer{KeepAlive: -1}
+
+func (tcpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
+	conn, err := dialer.DialContext(ctx, "tcp", t.String())
+	if err != nil {
+		return down(errMsg(ctx, err, start))
+	}
+	lat := time.Since(start)
+	closeRST(conn)
+	r := up("connected")
+	r.Latency = lat
+	return r
+}
+
+// closeRST closes a TCP connection with a reset instead of a FIN, so that
+// the prober does not pile up TIME_WAIT sockets (and run out of ephemeral
+// ports) at thousands of probes per second. HAProxy's checks do the same.
+func closeRST(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}

@@ -1,0 +1,111 @@
+package check
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// acceptAndClose serves ln by closing every connection.
+func acceptAndClose(ln net.Listener) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+func TestTCP(t *testing.T) {
+	needNet(t)
+	ln := listen(t, addr1)
+	acceptAndClose(ln)
+	ln6 := listen(t, addr6)
+	acceptAndClose(ln6)
+	ln2 := listen(t, addr2)
+	acceptAndClose(ln2)
+	c := mustNew(t, model.Check{Kind: model.CheckTCP})
+	tgt := targetOf(ln.Addr())
+
+	t.Run("up", func(t *testing.T) {
+		r := probe(t, c, tgt, time.Second)
+		wantUp(t, r, "connected")
+		if r.Weight != -1 || r.Latency <= 0 {
+			t.Errorf("up result %s: want weight -1 and a latency", fmtResult(r))
+		}
+	})
+	t.Run("ipv6", func(t *testing.T) {
+		wantUp(t, probe(t, c, targetOf(ln6.Addr()), time.Second), "connected")
+	})
+	t.Run("refused", func(t *testing.T) {
+		r := probe(t, c, Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second)
+		wantDown(t, r, "connect: connection refused")
+	})
+	t.Run("refused-ipv6", func(t *testing.T) {
+		r := probe(t, c, Target{addr6, unusedPort(t, "tcp", addr6)}, time.Second)
+		wantDown(t, r, "connect: connection refused")
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		wantDown(t, probe(t, c, Target{unrouted, 80}, time.Second), "connect: network is unreachable")
+	})
+	t.Run("timeout", func(t *testing.T) {
+		start := time.Now()
+		r := probe(t, c, Target{blackhole, 80}, 300*time.Millisecond)
+		wantDown(t, r, "timeout after 300ms")
+		if took := time.Since(start); took < 290*time.Millisecond {
+			t.Errorf("timed out after only %v", took)
+		}
+	})
+	t.Run("port-override", func(t *testing.T) {
+		oc := model.Check{Kind: model.CheckTCP, Port: tgt.Port}
+		r := probe(t, mustNew(t, oc), TargetFor(oc, addr1, unusedPort(t, "tcp", addr1)), time.Second)
+		wantUp(t, r, "connected")
+	})
+	t.Run("addr-override", func(t *testing.T) {
+		oc := model.Check{Kind: model.CheckTCP, Addr: addr2}
+		tg := TargetFor(oc, unrouted, targetOf(ln2.Addr()).Port)
+		if tg.Addr != addr2 {
+			t.Fatalf("target %v", tg)
+		}
+		wantUp(t, probe(t, mustNew(t, oc), tg, time.Second), "connected")
+	})
+	t.Run("addr-override-ipv6", func(t *testing.T) {
+		oc := model.Check{Kind: model.CheckTCP, Addr: addr6, Port: targetOf(ln6.Addr()).Port}
+		wantUp(t, probe(t, mustNew(t, oc), TargetFor(oc, netip.MustParseAddr("198.18.0.50"), 1), time.Second), "connected")
+	})
+}
+
+// One checker serves many concurrent probes.
+func TestTCPConcurrent(t *testing.T) {
+	needNet(t)
+	ln := listen(t, addr1)
+	acceptAndClose(ln)
+	c := mustNew(t, model.Check{Kind: model.CheckTCP})
+	refused := Target{addr1, unusedPort(t, "tcp", addr1)}
+	errs := make(chan string, 200)
+	for i := range 200 {
+		go func() {
+			tg, want := targetOf(ln.Addr()), true
+			if i%2 == 1 {
+				tg, want = refused, false
+			}
+			r := probe(t, c, tg, 2*time.Second)
+			if r.OK != want {
+				errs <- fmtResult(r)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 200 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// udpChecker is keepalived's UDP_CHECK (with require_reply): send a
+// datagram on a connected socket and wait for the reply. An ICMP port
+// unreachable (ECONNREFUSED on the socket) means down.
+type udpChecker struct {
+	payload []byte
+	expect  []byte
+}
+
+func newUDP(c *model.UDPCheck) *udpChecker {
+	u := &udpChecker{}
+	if c != nil {
+		u.payload = bytes.Clone(c.Payload)
+		u.expect = bytes.Clone(c.Expect)
+	}
+	return u
+}
+
+// maxDatagram is the largest reply read.
+const maxDatagram = 64 << 10
+
+func (u *udpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", t.String())
+	if err != nil {
+		return down(errMsg(ctx, err, start))
+	}
+	defer conn.Close()
+	stop := watchConn(ctx, conn)
+	defer stop()
+	if err := conn.SetDeadline(deadlineFrom(ctx)); err != nil {
+		return down(err.Error())
+	}
+	if _, err := conn.Write(u.payload); err != nil {
+		if isRefused(err) {
+			return down("port unreachable")
+		}
+		return down(errMsg(ctx, err, start))
+	}
+	buf := make([]byte, maxDatagram)
+	n, err := conn.Read(buf)
+	if err != nil {
+		switch {
+		case isRefused(err):
+			return down("port unreachable")
+		case ctx.Err() == context.Canceled:
+			return down("canceled")
+		case isTimeout(err):
+			return down("no reply after " + roundDur(time.Since(start)).String())
+		}
+		return down(errMsg(ctx, err, start))
+	}
+	lat := time.Since(start)
+	var r Result
+	if len(u.expect) > 0 && !bytes.Contains(buf[:n], u.expect) {
+		r = down(fmt.Sprintf("reply does not contain %q", u.expect))
+	} else {
+		r = up(fmt.Sprintf("reply of %d bytes", n))
+	}
+	r.Latency = lat
+	return r
+}
+
+// isTimeout reports whether err is a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,470 @@
+// Package luacheck runs the free-form health checks of a configuration
+// (healthcheck = function(lvs, dests) ... end).
+//
+// Design: all checks share the configuration's Lua state, so closures over
+// configuration values (web1) keep working. One goroutine owns the state and
+// runs each check as a coroutine. A network helper (http.get, tcp.connect,
+// udp.exchange, sleep) starts its I/O in a goroutine and yields; when the
+// I/O finishes, the owning goroutine resumes the coroutine with the result.
+// Thousands of checks can wait on the network at once without blocking one
+// another or the daemon. Each run has a deadline: a check still waiting
+// then is abandoned, and one stuck in a Lua loop is interrupted through the
+// coroutine's context. Errors are logged with file:line and never stop the
+// daemon.
+package luacheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luvs-lb/luvs/internal/engine"
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Target is what checks act on (the engine).
+type Target interface {
+	ScriptView(svc model.ServiceKey) []engine.ScriptDest
+	ScriptRemove(svc model.ServiceKey, dk model.DestKey)
+	ScriptAdd(svc model.ServiceKey, d model.Dest)
+	ScriptWeight(svc model.ServiceKey, dk model.DestKey, w int)
+}
+
+// Resolver turns a real_server value into a real server of a service
+// (luaconf.Result.ServerFor).
+type Resolver func(svc model.ServiceKey, v lua.LValue) (model.Dest, error)
+
+// Runner runs the Lua health checks of one configuration.
+type Runner struct {
+	L       *lua.LState
+	cfg     *model.Config
+	target  Target
+	resolve Resolver
+	log     *slog.Logger
+
+	done    chan ioResult
+	running map[*lua.LState]*run
+	nextID  int
+}
+
+// run is one execution of a check.
+type run struct {
+	svc      *model.ServiceConfig
+	co       *lua.LState
+	cancel   context.CancelFunc
+	deadline time.Time
+	waiting  int // id of the I/O the coroutine waits for
+}
+
+type ioResult struct {
+	co     *lua.LState
+	id     int
+	values func(L *lua.LState) []lua.LValue // builds the Lua results on the owning goroutine
+}
+
+const mtLVS, mtDest = "luvs.lvs", "luvs.dest"
+
+// New prepares a runner; Run starts it.
+func New(L *lua.LState, cfg *model.Config, target Target, resolve Resolver, log *slog.Logger) *Runner {
+	r := &Runner{L: L, cfg: cfg, target: target, resolve: resolve, log: log,
+		done: make(chan ioResult, 64), running: map[*lua.LState]*run{}}
+	r.install()
+	return r
+}
+
+// Run executes every check at its interval until ctx is done.
+func (r *Runner) Run(ctx context.Context) {
+	next := map[*model.ServiceConfig]time.Time{}
+	for i := range r.cfg.Services {
+		if s := &r.cfg.Services[i]; s.Script != nil {
+			next[s] = time.Now()
+		}
+	}
+	if len(next) == 0 {
+		<-ctx.Done()
+		return
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for _, ru := range r.running {
+				ru.cancel()
+			}
+			return
+		case res := <-r.done:
+			ru := r.running[res.co]
+			if ru == nil || ru.waiting != res.id {
+				continue // abandoned after its deadline
+			}
+			r.resume(ru, res.values(r.L)...)
+		case now := <-tick.C:
+			for co, ru := range r.running {
+				if now.After(ru.deadline) {
+					r.log.Error("health check timed out", "service", ru.svc.ServiceKey.String(),
+						"at", ru.svc.Script.Where, "timeout", ru.svc.Script.Timeout)
+					ru.cancel()
+					delete(r.running, co)
+				}
+			}
+			for s, at := range next {
+				if now.Before(at) {
+					continue
+				}
+				next[s] = now.Add(s.Script.Interval)
+				if r.busy(s) {
+					r.log.Warn("health check still running; skipping this round", "service", s.ServiceKey.String())
+					continue
+				}
+				r.start(ctx, s)
+			}
+		}
+	}
+}
+
+func (r *Runner) busy(s *model.ServiceConfig) bool {
+	for _, ru := range r.running {
+		if ru.svc == s {
+			return true
+		}
+	}
+	return false
+}
+
+// start begins one run of a service's check.
+func (r *Runner) start(ctx context.Context, s *model.ServiceConfig) {
+	fn, ok := s.Script.Fn.(*lua.LFunction)
+	if !ok {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.Script.Timeout)
+	co, ccancel := r.L.NewThread()
+	co.SetContext(cctx)
+	ru := &run{svc: s, co: co, deadline: time.Now().Add(s.Script.Timeout), cancel: func() {
+		cancel()
+		if ccancel != nil {
+			ccancel()
+		}
+	}}
+	r.running[co] = ru
+	lvs := r.L.NewUserData()
+	lvs.Value = s
+	r.L.SetMetatable(lvs, r.L.GetTypeMetatable(mtLVS))
+	r.resumeFn(ru, fn, lvs, r.destList(s))
+}
+
+func (r *Runner) resume(ru *run, args ...lua.LValue) { r.resumeFn(ru, nil, args...) }
+
+// resumeFn starts (fn != nil) or continues a coroutine and handles how it stops.
+func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
+	st, err, vals := r.L.Resume(ru.co, fn, args...)
+	switch st {
+	case lua.ResumeYield:
+		if len(vals) == 1 {
+			if id, ok := vals[0].(lua.LNumber); ok {
+				ru.waiting = int(id)
+				return
+			}
+		}
+		r.log.Error("health check yielded outside a luvs helper", "service", ru.svc.ServiceKey.String(), "at", ru.svc.Script.Where)
+	case lua.ResumeError:
+		msg := err.Error()
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			msg = ae.Object.String()
+		}
+		if m, ok := strings.CutSuffix(msg, context.DeadlineExceeded.Error()); ok {
+			msg = m + fmt.Sprintf("did not finish within %s (an endless loop?)", ru.svc.Script.Timeout)
+		}
+		r.log.Error("health check failed", "service", ru.svc.ServiceKey.String(), "err", msg)
+	}
+	ru.cancel()
+	delete(r.running, ru.co)
+}
+
+// await starts work in a goroutine and yields the coroutine until it is done.
+func (r *Runner) await(L *lua.LState, work func() func(L *lua.LState) []lua.LValue) int {
+	if r.running[L] == nil {
+		L.RaiseError("network helpers can only be called by a health check run by luvs")
+	}
+	r.nextID++
+	id := r.nextID
+	go func() {
+		values := work()
+		r.done <- ioResult{co: L, id: id, values: values}
+	}()
+	return L.Yield(lua.LNumber(id))
+}
+
+// install defines lvs and dest objects and the helpers, replacing the
+// load-time stubs of luaconf.
+func (r *Runner) install() {
+	L := r.L
+	lvs := L.NewTypeMetatable(mtLVS)
+	methods := map[string]lua.LGFunction{
+		"del_dest": func(L *lua.LState) int {
+			s := r.lvsOf(L)
+			dk := r.destKey(L, s, L.Get(2))
+			r.target.ScriptRemove(s.ServiceKey, dk)
+			return 0
+		},
+		"add_dest": func(L *lua.LState) int {
+			s := r.lvsOf(L)
+			d, err := r.resolve(s.ServiceKey, L.Get(2))
+			if err != nil {
+				L.RaiseError("lvs:add_dest: %v", err)
+			}
+			r.target.ScriptAdd(s.ServiceKey, d)
+			return 0
+		},
+	}
+	L.SetField(lvs, "__index", L.NewFunction(func(L *lua.LState) int {
+		s := r.lvsOf(L)
+		key := L.CheckString(2)
+		if m, ok := methods[key]; ok {
+			L.Push(L.NewFunction(m))
+			return 1
+		}
+		switch key {
+		case "name":
+			L.Push(lua.LString(s.Name))
+		case "service":
+			L.Push(lua.LString(s.ServiceKey.String()))
+		case "dests":
+			L.Push(r.destList(s))
+		default:
+			L.RaiseError("lvs has del_dest, add_dest, name, service and dests, not %q", key)
+		}
+		return 1
+	}))
+	dmt := L.NewTypeMetatable(mtDest)
+	L.SetField(dmt, "__index", L.NewFunction(func(L *lua.LState) int {
+		d := r.destOf(L)
+		switch key := L.CheckString(2); key {
+		case "addr", "address":
+			L.Push(lua.LString(d.dest.Addr.String()))
+		case "port":
+			L.Push(lua.LNumber(d.dest.Port))
+		case "hostport":
+			L.Push(lua.LString(d.dest.DestKey.String()))
+		case "weight":
+			L.Push(lua.LNumber(d.dest.Weight))
+		case "up":
+			L.Push(lua.LBool(d.dest.Up))
+		default:
+			L.RaiseError("a dest has addr, port, hostport, weight and up, not %q", key)
+		}
+		return 1
+	}))
+	L.SetField(dmt, "__newindex", L.NewFunction(func(L *lua.LState) int {
+		d := r.destOf(L)
+		if L.CheckString(2) != "weight" {
+			L.RaiseError("only a dest's weight can be set")
+		}
+		w := L.CheckInt(3)
+		if w < 0 || w > model.MaxWeight {
+			L.RaiseError("weight %d out of range 0..%d", w, model.MaxWeight)
+		}
+		d.dest.Weight = w
+		r.target.ScriptWeight(d.svc, d.dest.DestKey, w)
+		return 0
+	}))
+	L.SetField(dmt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("dest " + r.destOf(L).dest.DestKey.String()))
+		return 1
+	}))
+
+	setHelper := func(lib, name string, fn lua.LGFunction) {
+		t, ok := L.GetGlobal(lib).(*lua.LTable)
+		if !ok {
+			t = L.NewTable()
+			L.SetGlobal(lib, t)
+		}
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+	for _, lib := range []string{"http", "https"} {
+		setHelper(lib, "get", func(L *lua.LState) int { return r.httpDo(L, "GET", L.CheckString(1), "") })
+		setHelper(lib, "post", func(L *lua.LState) int { return r.httpDo(L, "POST", L.CheckString(1), L.OptString(2, "")) })
+	}
+	setHelper("tcp", "connect", func(L *lua.LState) int {
+		addr := L.CheckString(1)
+		timeout := optDuration(L, 2, 2*time.Second)
+		return r.await(L, func() func(*lua.LState) []lua.LValue {
+			start := time.Now()
+			c, err := net.DialTimeout("tcp", addr, timeout)
+			if c != nil {
+				c.Close()
+			}
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			return func(L *lua.LState) []lua.LValue {
+				return []lua.LValue{resultTable(L, err == nil, err, map[string]lua.LValue{"ms": lua.LNumber(ms)})}
+			}
+		})
+	})
+	setHelper("udp", "exchange", func(L *lua.LState) int {
+		addr, payload := L.CheckString(1), L.OptString(2, "")
+		timeout := optDuration(L, 3, 2*time.Second)
+		return r.await(L, func() func(*lua.LState) []lua.LValue {
+			data, err := udpExchange(addr, payload, timeout)
+			return func(L *lua.LState) []lua.LValue {
+				return []lua.LValue{resultTable(L, err == nil, err, map[string]lua.LValue{"data": lua.LString(data)})}
+			}
+		})
+	})
+	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
+		d := optDuration(L, 1, 0)
+		return r.await(L, func() func(*lua.LState) []lua.LValue {
+			time.Sleep(d)
+			return func(*lua.LState) []lua.LValue { return nil }
+		})
+	}))
+	logt := L.NewTable()
+	for _, lv := range []struct {
+		name  string
+		level slog.Level
+	}{{"debug", slog.LevelDebug}, {"info", slog.LevelInfo}, {"warn", slog.LevelWarn}, {"error", slog.LevelError}} {
+		logt.RawSetString(lv.name, L.NewFunction(func(L *lua.LState) int {
+			parts := make([]string, L.GetTop())
+			for i := range parts {
+				parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
+			}
+			r.log.Log(context.Background(), lv.level, strings.Join(parts, " "), "from", "healthcheck", "at", L.Where(1))
+			return 0
+		}))
+	}
+	L.SetGlobal("log", logt)
+	timet := L.NewTable()
+	timet.RawSetString("now", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(float64(time.Now().UnixNano()) / 1e9))
+		return 1
+	}))
+	L.SetGlobal("time", timet)
+}
+
+func (r *Runner) lvsOf(L *lua.LState) *model.ServiceConfig {
+	if s, ok := L.CheckUserData(1).Value.(*model.ServiceConfig); ok {
+		return s
+	}
+	L.ArgError(1, "lvs expected (call it as lvs:method(...))")
+	return nil
+}
+
+type destRef struct {
+	svc  model.ServiceKey
+	dest engine.ScriptDest
+}
+
+func (r *Runner) destOf(L *lua.LState) *destRef {
+	if d, ok := L.CheckUserData(1).Value.(*destRef); ok {
+		return d
+	}
+	L.ArgError(1, "dest expected")
+	return nil
+}
+
+// destList is the `dests` argument: the service's real servers now.
+func (r *Runner) destList(s *model.ServiceConfig) *lua.LTable {
+	t := r.L.NewTable()
+	for _, d := range r.target.ScriptView(s.ServiceKey) {
+		ud := r.L.NewUserData()
+		ud.Value = &destRef{svc: s.ServiceKey, dest: d}
+		r.L.SetMetatable(ud, r.L.GetTypeMetatable(mtDest))
+		t.Append(ud)
+	}
+	return t
+}
+
+// destKey accepts a dest from `dests` or a real_server value.
+func (r *Runner) destKey(L *lua.LState, s *model.ServiceConfig, v lua.LValue) model.DestKey {
+	if ud, ok := v.(*lua.LUserData); ok {
+		if d, ok := ud.Value.(*destRef); ok {
+			return d.dest.DestKey
+		}
+	}
+	d, err := r.resolve(s.ServiceKey, v)
+	if err != nil {
+		L.RaiseError("lvs:del_dest: %v", err)
+	}
+	return d.DestKey
+}
+
+// httpDo is http.get / http.post: a result table {ok, status, body, err}.
+func (r *Runner) httpDo(L *lua.LState, method, url, body string) int {
+	return r.await(L, func() func(*lua.LState) []lua.LValue {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		var resp *http.Response
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err == nil {
+			resp, err = c.Do(req)
+		}
+		var status int
+		var data []byte
+		if err == nil {
+			status = resp.StatusCode
+			data, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+		}
+		return func(L *lua.LState) []lua.LValue {
+			ok := err == nil && status >= 200 && status < 300
+			if err == nil && !ok {
+				err = fmt.Errorf("HTTP %d", status)
+			}
+			return []lua.LValue{resultTable(L, ok, err, map[string]lua.LValue{
+				"status": lua.LNumber(status), "body": lua.LString(data)})}
+		}
+	})
+}
+
+func resultTable(L *lua.LState, ok bool, err error, extra map[string]lua.LValue) *lua.LTable {
+	t := L.NewTable()
+	t.RawSetString("ok", lua.LBool(ok))
+	if err != nil {
+		t.RawSetString("err", lua.LString(err.Error()))
+	}
+	for k, v := range extra {
+		t.RawSetString(k, v)
+	}
+	return t
+}
+
+func optDuration(L *lua.LState, n int, def time.Duration) time.Duration {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return time.Duration(float64(v) * float64(time.Second))
+	case lua.LString:
+		d, err := time.ParseDuration(string(v))
+		if err != nil {
+			L.ArgError(n, "duration like \"500ms\" expected")
+		}
+		return d
+	}
+	return def
+}
+
+func udpExchange(addr, payload string, timeout time.Duration) (string, error) {
+	c, err := net.DialTimeout("udp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte(payload)); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 64<<10)
+	n, err := c.Read(buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}

@@ -83,8 +83,8 @@ func (r *Result) Close() {
 
 // fileInfo is one source file of the configuration.
 type fileInfo struct {
-	name  string // as shown in messages (and the Lua chunk name)
-	path  string // absolute, cleaned
+	name   string // as shown in messages (and the Lua chunk name)
+	path   string // absolute, cleaned
 	lines  []string
 	tokens []luasrc.Token
 	index  *luasrc.Index

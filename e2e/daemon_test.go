@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -343,5 +344,93 @@ virtual_server "198.18.0.11:80" {
 	}
 	if weightOf(lab, "198.18.1.2:80") != 1 {
 		t.Errorf("table damaged:\n%s", lab.Run("ipvsadm", "-Ln"))
+	}
+}
+
+// TestExecAndDNSChecks: an exec check (exit 0 up, 1 down, dynamic weights)
+// and a DNS check drive the table.
+func TestExecAndDNSChecks(t *testing.T) {
+	needKernel(t)
+	lab := testbed.NewLab(t)
+	b1, b2 := lab.AddBackend(1), lab.AddBackend(2)
+	lab.AddVIP(addr("198.18.0.53"))
+	dnsSrv, err := b2.StartDNS(map[string]netip.Addr{"www.example.test.": addr("198.18.9.9")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dnsSrv.Stop()
+	_ = b1
+	dir := t.TempDir()
+	script := filepath.Join(dir, "weight.sh")
+	// The check prints nothing and exits with the code in a file: 0 up, 1 down, 2+N up with weight N.
+	os.WriteFile(script, []byte("#!/bin/sh\nexit $(cat "+filepath.Join(dir, "code")+")\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "code"), []byte("0\n"), 0o644)
+	cfg := writeConfig(t, fmt.Sprintf(`
+defaults { forward = "nat", interval = "300ms", timeout = "250ms", rise = 1, fall = 1 }
+virtual_server "198.18.0.53:80" {
+  real_server "198.18.1.2:80" { weight = 4, check = exec { argv = { %q }, dynamic_weight = true } },
+}
+virtual_server "udp:198.18.0.53:53" {
+  real_server "198.18.2.2:53" { check = dns { name = "www.example.test", type = "A", answer = "198.18.9.9" } },
+}
+`, script))
+	d := startDaemon(t, lab, cfg)
+	waitFor(t, "the services", 10*time.Second, func() bool {
+		return weightOf(lab, "198.18.1.2:80") == 4 && weightOf(lab, "198.18.2.2:53") == 1
+	})
+	os.WriteFile(filepath.Join(dir, "code"), []byte("1\n"), 0o644)
+	waitFor(t, "exec exit 1 drains", 5*time.Second, func() bool { return weightOf(lab, "198.18.1.2:80") == 0 })
+	os.WriteFile(filepath.Join(dir, "code"), []byte("9\n"), 0o644)
+	waitFor(t, "exec exit 9 sets weight 7", 5*time.Second, func() bool { return weightOf(lab, "198.18.1.2:80") == 7 })
+	dnsSrv.Stop()
+	waitFor(t, "DNS down drains", 5*time.Second, func() bool { return weightOf(lab, "198.18.2.2:53") == 0 })
+	if !strings.Contains(d.logs.String(), "198.18.2.2:53") {
+		t.Error("no log line for the DNS server going down")
+	}
+	dnsSrv, err = b2.StartDNS(map[string]netip.Addr{"www.example.test.": addr("198.18.9.9")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "DNS up restores", 5*time.Second, func() bool { return weightOf(lab, "198.18.2.2:53") == 1 })
+}
+
+// TestDaemonMemory runs the daemon on 1,000 services x 10 real servers, each
+// with a TCP check, and reports its resident memory (target: under 100 MiB).
+func TestDaemonMemory(t *testing.T) {
+	needKernel(t)
+	lab := testbed.NewLab(t)
+	var b strings.Builder
+	b.WriteString("defaults { scheduler = \"wrr\", forward = \"dr\", check = tcp { interval = \"5s\", timeout = \"1s\" } }\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&b, "virtual_server \"198.18.%d.%d:80\" {\n", 100+i/250, i%250+1)
+		for j := 0; j < 10; j++ {
+			k := i*10 + j
+			fmt.Fprintf(&b, "  real_server \"198.19.%d.%d:80\" {},\n", k/250, k%250+1)
+		}
+		b.WriteString("}\n")
+	}
+	d := startDaemon(t, lab, writeConfig(t, b.String()))
+	waitFor(t, "10,000 real servers", 60*time.Second, func() bool {
+		return strings.Count(lab.Run("luvs", "save"), "\n-a ") == 10000
+	})
+	time.Sleep(12 * time.Second) // a few check rounds (every server fails: no route)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rss int
+	for _, l := range lines(string(status)) {
+		if strings.HasPrefix(l, "VmRSS:") {
+			fmt.Sscan(strings.TrimPrefix(l, "VmRSS:"), &rss)
+		}
+	}
+	t.Logf("luvs run with 1,000 services x 10 real servers x 1 check: RSS %d KiB (%.1f MiB)", rss, float64(rss)/1024)
+	if rss == 0 || rss > 100*1024 {
+		t.Errorf("RSS %d KiB, want under 100 MiB", rss)
+	}
+	select {
+	case <-d.done:
+		t.Fatalf("the daemon stopped:\n%s", d.logs.String())
+	default:
 	}
 }

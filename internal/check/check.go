@@ -1,12 +1,32 @@
-// Package check implements luvs's built-in health checkers: tcp, http,
-// https, udp, dns, exec and ping, with keepalived's TCP_CHECK, HTTP_GET,
-// SSL_GET, UDP_CHECK, DNS_CHECK, MISC_CHECK (with misc_dynamic) and
-// PING_CHECK as the reference for their behaviour.
+// Package check implements luvs's built-in health checkers, with
+// keepalived's checkers as the reference for their behaviour:
 //
-// A Checker runs one probe at a time per call and keeps no per-target
-// state, so one Checker can probe many targets concurrently. Scheduling
-// (Interval, Rise, Fall, RetryDelay) is the caller's business; a probe only
-// honours the deadline of the context it is given.
+//   - tcp (TCP_CHECK): connect, then close (with a reset, so that thousands
+//     of probes a second leave no TIME_WAIT sockets behind).
+//   - http, https (HTTP_GET, SSL_GET): one HTTP/1.1 request on a fresh
+//     connection to the target, whatever the Host header; the status must
+//     be in one of the accepted ranges (default 200-299), the body (its
+//     first MiB) must match the regexp and have the MD5 digest when set.
+//     Redirects are not followed. https verifies the certificate only with
+//     Verify; the server name is SNI, else the Host header, else the target
+//     address.
+//   - udp (UDP_CHECK with require_reply): send the payload on a connected
+//     socket, wait for a reply (containing Expect when set); an ICMP port
+//     unreachable is down.
+//   - dns (DNS_CHECK): query over UDP, again over TCP when truncated; the
+//     rcode must match (default NOERROR) and, with Answer, some answer
+//     record's text must contain it.
+//   - exec (MISC_CHECK, misc_dynamic): run Argv without a shell, with the
+//     target in LUVS_TARGET_ADDR, LUVS_TARGET_PORT and LUVS_TARGET, in its own
+//     process group, killed as a group at the deadline. Exit 0 is up, 1
+//     down, 2..255 up with weight code-2 with DynamicWeight, else down.
+//   - ping (PING_CHECK): one ICMP or ICMPv6 echo on a raw socket (root or
+//     CAP_NET_RAW).
+//
+// A Checker keeps no per-target state: one Checker serves any number of
+// concurrent probes of any targets. Scheduling (Interval, Rise, Fall,
+// RetryDelay) is the caller's business; a probe only honours the deadline of
+// the context it is given.
 package check
 
 import (
@@ -49,7 +69,8 @@ type Result struct {
 	// Msg is a short, human, specific reason: "HTTP 503 Service
 	// Unavailable", "connect: connection refused", "timeout after 1s".
 	Msg string
-	// Latency is how long the probe took.
+	// Latency is how long the probe took (for ping, the echo round trip;
+	// for tcp, the connect).
 	Latency time.Duration
 }
 
@@ -176,8 +197,19 @@ func roundDur(d time.Duration) time.Duration {
 }
 
 // timeoutMsg is the message of a probe that ran out of time.
-func timeoutMsg(start time.Time) string {
-	return "timeout after " + roundDur(time.Since(start)).String()
+func timeoutMsg(ctx context.Context, start time.Time) string {
+	return "timeout after " + allowed(ctx, start)
+}
+
+// allowed is how long the probe had: from start to ctx's deadline (or to
+// now, without one), rounded for messages. Not the time actually taken, so
+// that messages say "timeout after 1s" whatever the scheduling delays.
+func allowed(ctx context.Context, start time.Time) string {
+	d := time.Since(start)
+	if dl, ok := ctx.Deadline(); ok && dl.After(start) {
+		d = dl.Sub(start)
+	}
+	return roundDur(d).String()
 }
 
 // ctxMsg is the message for a probe stopped by its context.
@@ -185,7 +217,7 @@ func ctxMsg(ctx context.Context, err error, start time.Time) string {
 	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
 		return "canceled"
 	}
-	return timeoutMsg(start)
+	return timeoutMsg(ctx, start)
 }
 
 // errMsg turns a probe error into a short message: timeouts become
@@ -197,7 +229,7 @@ func errMsg(ctx context.Context, err error, start time.Time) string {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return timeoutMsg(start)
+		return timeoutMsg(ctx, start)
 	}
 	var se *os.SyscallError
 	if errors.As(err, &se) {

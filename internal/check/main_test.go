@@ -183,7 +183,8 @@ func fmtResult(r Result) string {
 // listen opens a TCP listener in the test namespace.
 func listen(tb testing.TB, addr netip.Addr) net.Listener {
 	tb.Helper()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(addr, 0).String())
 	if err != nil {
 		tb.Fatal(err)
 	}

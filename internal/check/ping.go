@@ -30,7 +30,7 @@ func (pingChecker) probe(ctx context.Context, t Target, start time.Time) Result 
 	p.Interval = time.Hour // no second request
 	p.Timeout = time.Until(deadlineFrom(ctx))
 	if p.Timeout <= 0 {
-		return down(timeoutMsg(start))
+		return down(timeoutMsg(ctx, start))
 	}
 	reply := make(chan time.Duration, 1)
 	p.OnRecv = func(pkt *probing.Packet) {
@@ -63,7 +63,7 @@ func (pingChecker) probe(ctx context.Context, t Target, start time.Time) Result 
 	if err != nil && ctx.Err() == nil {
 		return down(errMsg(ctx, err, start))
 	}
-	return down("no echo reply after " + roundDur(time.Since(start)).String())
+	return down("no echo reply after " + allowed(ctx, start))
 }
 
 func echoReply(rtt time.Duration) Result {

@@ -58,7 +58,7 @@ func (u *udpChecker) probe(ctx context.Context, t Target, start time.Time) Resul
 		case ctx.Err() == context.Canceled:
 			return down("canceled")
 		case isTimeout(err):
-			return down("no reply after " + roundDur(time.Since(start)).String())
+			return down("no reply after " + allowed(ctx, start))
 		}
 		return down(errMsg(ctx, err, start))
 	}

@@ -43,6 +43,8 @@ type Options struct {
 	// RepairInterval is how often the kernel is read back to repair changes
 	// made behind luvs's back (0: 10 s).
 	RepairInterval time.Duration
+	// MaxProbes bounds the probes in flight at once (0: 1,024).
+	MaxProbes int
 }
 
 // Engine runs health checks and keeps the kernel in line.
@@ -60,7 +62,8 @@ type Engine struct {
 	owned    map[model.ServiceKey]bool
 	stats    Stats
 
-	kick chan struct{}
+	kick  chan struct{}
+	sched *scheduler
 }
 
 // Stats count what the engine did.
@@ -80,12 +83,19 @@ type monitorKey struct {
 	Sig    string
 }
 
+// monitor is the state of one check; the scheduler runs its probes.
 type monitor struct {
-	key    monitorKey
-	check  model.Check
-	prober Prober
-	cancel context.CancelFunc
-	done   chan struct{}
+	key     monitorKey
+	check   model.Check
+	prober  Prober
+	addr    netip.Addr
+	port    uint16
+	stopped bool // set under e.mu when the check is no longer configured
+	// Owned by the probe in flight (one at a time per monitor):
+	up             bool
+	okRun, failRun int
+	next           time.Time
+	index          int // in the scheduler heap
 }
 
 // New creates an engine for cfg; Run starts it.
@@ -102,6 +112,7 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 		quorum: quorumState{}, added: map[model.ServiceKey][]model.Dest{}, owned: map[model.ServiceKey]bool{},
 		kick: make(chan struct{}, 1),
 	}
+	e.sched = newScheduler(opts.MaxProbes, e.probe)
 	for _, s := range cfg.Services {
 		e.owned[s.ServiceKey] = true
 	}
@@ -122,6 +133,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	schedDone := make(chan struct{})
+	go func() { e.sched.run(ctx); close(schedDone) }()
+	defer func() { <-schedDone }()
 	if err := e.reconcile("start"); err != nil {
 		return err
 	}
@@ -130,7 +144,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			e.stopMonitors(nil)
 			return nil
 		case <-e.kick:
 			// Let a burst of health changes settle into one apply.
@@ -276,10 +289,9 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 			}
 		}
 	}
-	var stop []*monitor
 	for k, m := range e.monitors {
 		if _, ok := want[k]; !ok {
-			stop = append(stop, m)
+			m.stopped = true
 			delete(e.monitors, k)
 			delete(e.checkUp, k)
 		}
@@ -292,13 +304,18 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Where, err)
 		}
-		mctx, cancel := context.WithCancel(ctx)
-		m := &monitor{key: k, check: c, prober: p, cancel: cancel, done: make(chan struct{})}
+		m := &monitor{key: k, check: c, prober: p, up: true, addr: k.Server.Dest.Addr, port: k.Server.Dest.Port}
+		if c.Addr.IsValid() {
+			m.addr = c.Addr
+		}
+		if c.Port != 0 {
+			m.port = c.Port
+		}
+		// Spread the first probes over a second so that a large
+		// configuration does not probe everything at once.
+		m.next = time.Now().Add(time.Duration(rand.Int64N(int64(min(c.Interval, time.Second)))))
 		e.monitors[k] = m
-		go e.runMonitor(mctx, m)
-	}
-	if len(stop) > 0 {
-		go e.stopMonitors(stop)
+		e.sched.add(m)
 	}
 	// Servers whose checks changed get their health recomputed from the
 	// checks now running.
@@ -308,70 +325,41 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 	return nil
 }
 
-// stopMonitors stops the given monitors (all when nil) and waits for them.
-func (e *Engine) stopMonitors(ms []*monitor) {
-	if ms == nil {
-		e.mu.Lock()
-		for _, m := range e.monitors {
-			ms = append(ms, m)
-		}
-		e.mu.Unlock()
+// probe runs one probe of m (on a scheduler worker) and returns when m
+// should be probed next, or false when m is no longer wanted.
+func (e *Engine) probe(ctx context.Context, m *monitor) (time.Time, bool) {
+	e.mu.Lock()
+	stopped := m.stopped
+	e.mu.Unlock()
+	if stopped {
+		return time.Time{}, false
 	}
-	for _, m := range ms {
-		m.cancel()
-	}
-	for _, m := range ms {
-		<-m.done
-	}
-}
-
-// runMonitor probes one check every interval and reports state changes
-// after Rise successes or Fall failures in a row.
-func (e *Engine) runMonitor(ctx context.Context, m *monitor) {
-	defer close(m.done)
 	c := m.check
-	addr, port := m.key.Server.Dest.Addr, m.key.Server.Dest.Port
-	if c.Addr.IsValid() {
-		addr = c.Addr
+	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	r := m.prober.Probe(pctx, m.addr, m.port)
+	cancel()
+	if ctx.Err() != nil {
+		return time.Time{}, false
 	}
-	if c.Port != 0 {
-		port = c.Port
+	wait := c.Interval
+	if !r.OK && c.RetryDelay > 0 && m.failRun+1 < c.Fall {
+		// keepalived's delay_before_retry: retry sooner than the interval.
+		wait = c.RetryDelay
 	}
-	// Spread the first probes over a second so that a large configuration
-	// does not probe everything at once.
-	wait := time.Duration(rand.Int64N(int64(min(c.Interval, time.Second))))
-	up, okRun, failRun := true, 0, 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = c.Interval
-		pctx, cancel := context.WithTimeout(ctx, c.Timeout)
-		r := m.prober.Probe(pctx, addr, port)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		if !r.OK && c.RetryDelay > 0 && failRun+1 < c.Fall {
-			// keepalived's delay_before_retry: retry sooner than the interval.
-			wait = c.RetryDelay
-		}
-		if r.OK {
-			okRun, failRun = okRun+1, 0
-		} else {
-			okRun, failRun = 0, failRun+1
-		}
-		changed := false
-		switch {
-		case !up && okRun >= c.Rise:
-			up, changed = true, true
-		case up && failRun >= c.Fall:
-			up, changed = false, true
-		}
-		e.report(m.key, up, r, changed)
+	if r.OK {
+		m.okRun, m.failRun = m.okRun+1, 0
+	} else {
+		m.okRun, m.failRun = 0, m.failRun+1
 	}
+	changed := false
+	switch {
+	case !m.up && m.okRun >= c.Rise:
+		m.up, changed = true, true
+	case m.up && m.failRun >= c.Fall:
+		m.up, changed = false, true
+	}
+	e.report(m.key, m.up, r, changed)
+	return time.Now().Add(wait), true
 }
 
 // report records a check's verdict and recomputes its server's health.

@@ -147,6 +147,9 @@ func Load(path string, opts Options) (*Result, error) {
 		return nil, l.problems.sorted()
 	}
 	ok = true
+	for _, f := range l.order {
+		f.tokens = nil // only resolve needs them; the call-site index stays
+	}
 	res := &Result{Config: cfg, L: l.L, loader: l}
 	for _, f := range l.order {
 		res.Files = append(res.Files, f.path)

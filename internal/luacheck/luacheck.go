@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luvs-lb/luvs/internal/engine"
@@ -317,6 +318,34 @@ func (r *Runner) install() {
 			data, err := udpExchange(addr, payload, timeout)
 			return func(L *lua.LState) []lua.LValue {
 				return []lua.LValue{resultTable(L, err == nil, err, map[string]lua.LValue{"data": lua.LString(data)})}
+			}
+		})
+	})
+	setHelper("dns", "query", func(L *lua.LState) int {
+		server, name, qtype := L.CheckString(1), L.CheckString(2), strings.ToUpper(L.OptString(3, "A"))
+		timeout := optDuration(L, 4, 2*time.Second)
+		t, ok := dns.StringToType[qtype]
+		if !ok {
+			L.ArgError(3, "unknown DNS type "+qtype)
+		}
+		return r.await(L, func() func(*lua.LState) []lua.LValue {
+			m := new(dns.Msg)
+			m.SetQuestion(dns.Fqdn(name), t)
+			c := &dns.Client{Timeout: timeout}
+			in, _, err := c.Exchange(m, server)
+			return func(L *lua.LState) []lua.LValue {
+				extra := map[string]lua.LValue{}
+				ok := err == nil
+				if err == nil {
+					extra["rcode"] = lua.LString(dns.RcodeToString[in.Rcode])
+					ans := L.NewTable()
+					for _, rr := range in.Answer {
+						ans.Append(lua.LString(rr.String()))
+					}
+					extra["answers"] = ans
+					ok = in.Rcode == dns.RcodeSuccess
+				}
+				return []lua.LValue{resultTable(L, ok, err, extra)}
 			}
 		})
 	})

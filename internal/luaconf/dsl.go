@@ -116,7 +116,7 @@ func (l *loader) install() {
 	}
 	l.strictGlobals()
 	for kind, helpers := range map[string][]string{
-		"http": {"get", "post", "request"}, "https": {"get", "post", "request"},
+		"http": {"get", "post"}, "https": {"get", "post"},
 		"tcp": {"connect"}, "udp": {"exchange"}, "dns": {"query"},
 	} {
 		t := L.GetGlobal(kind).(*lua.LTable)

@@ -358,7 +358,6 @@ func TestExecAndDNSChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dnsSrv.Stop()
 	_ = b1
 	dir := t.TempDir()
 	script := filepath.Join(dir, "weight.sh")
@@ -387,10 +386,11 @@ virtual_server "udp:198.18.0.53:53" {
 	if !strings.Contains(d.logs.String(), "198.18.2.2:53") {
 		t.Error("no log line for the DNS server going down")
 	}
-	dnsSrv, err = b2.StartDNS(map[string]netip.Addr{"www.example.test.": addr("198.18.9.9")})
+	dnsSrv2, err := b2.StartDNS(map[string]netip.Addr{"www.example.test.": addr("198.18.9.9")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer dnsSrv2.Stop()
 	waitFor(t, "DNS up restores", 5*time.Second, func() bool { return weightOf(lab, "198.18.2.2:53") == 1 })
 }
 

@@ -142,6 +142,22 @@ func TestExecSeedExample(t *testing.T) {
 	if !strings.Contains(out, "198.18.11.2:80") || !strings.Contains(out, "nat\t3") {
 		t.Errorf("script output should list the live dests with weight 3:\n%s", out)
 	}
+	// The sync daemon through the Lua API.
+	daemonScript := filepath.Join(t.TempDir(), "sync.lua")
+	os.WriteFile(daemonScript, []byte(`local d = ipvs.Daemon.new{state = "backup", ifname = "c0", syncid = 3}
+d:start()
+for _, x in ipairs(ipvs.daemons()) do print("running", x.state) end
+`), 0o644)
+	lab.Run("luvs", "exec", daemonScript)
+	if out := lab.Run("ipvsadm", "-L", "--daemon"); !strings.Contains(out, "backup sync daemon (mcast=c0, syncid=3") {
+		t.Errorf("sync daemon not started by the Lua API:\n%s", out)
+	}
+	os.WriteFile(daemonScript, []byte(`ipvs.Daemon.new{state = "backup", ifname = "c0"}:stop()`), 0o644)
+	lab.Run("luvs", "exec", daemonScript)
+	if out := lab.Run("ipvsadm", "-L", "--daemon"); strings.TrimSpace(out) != "" {
+		t.Errorf("sync daemon still running:\n%s", out)
+	}
+
 	// A kernel refusal is a Lua error with the script position and the reason.
 	script := filepath.Join(t.TempDir(), "dup.lua")
 	os.WriteFile(script, []byte(`local s = ipvs.Service.new{addr = "198.18.0.10", port = 80, sched_name = "rr"}

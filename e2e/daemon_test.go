@@ -434,3 +434,18 @@ func TestDaemonMemory(t *testing.T) {
 	default:
 	}
 }
+
+// TestCleanupOnExit: with --cleanup-on-exit the daemon removes its services
+// when stopped (and only its own).
+func TestCleanupOnExit(t *testing.T) {
+	needKernel(t)
+	lab := testbed.NewLab(t)
+	lab.Run("ipvsadm", "-A", "-t", "198.18.0.99:80", "-s", "rr")
+	d := startDaemon(t, lab, writeConfig(t, `virtual_server "198.18.0.10:80" { real_server "198.18.1.2:80" {} }`), "--cleanup-on-exit")
+	waitFor(t, "the service", 10*time.Second, func() bool { return weightOf(lab, "198.18.1.2:80") == 1 })
+	d.stop()
+	out := lab.Run("ipvsadm", "-Ln")
+	if strings.Contains(out, "198.18.0.10:80") || !strings.Contains(out, "198.18.0.99:80") {
+		t.Errorf("after stopping with --cleanup-on-exit:\n%s", out)
+	}
+}

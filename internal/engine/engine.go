@@ -175,7 +175,17 @@ func (e *Engine) poke() {
 // else changed the table).
 func (e *Engine) reconcile(why string) error {
 	e.mu.Lock()
+	before := copyQuorum(e.quorum)
 	desired := Effective(e.cfg, e.health, e.added, e.quorum)
+	for k, held := range e.quorum {
+		if was, seen := before[k]; seen && was != held || !seen && !held {
+			if held {
+				e.log.Info("quorum regained", "service", k.String())
+			} else {
+				e.log.Warn("quorum lost", "service", k.String(), "sorry_server", sorryOf(e.cfg, k))
+			}
+		}
+	}
 	owned := make(map[model.ServiceKey]bool, len(e.owned))
 	for k := range e.owned {
 		owned[k] = true
@@ -220,6 +230,15 @@ func (e *Engine) reconcile(why string) error {
 	}
 	e.mu.Unlock()
 	return nil
+}
+
+func sorryOf(cfg *model.Config, k model.ServiceKey) string {
+	for i := range cfg.Services {
+		if s := &cfg.Services[i]; s.ServiceKey == k && s.Sorry != nil {
+			return s.Sorry.DestKey.String()
+		}
+	}
+	return "none"
 }
 
 func inConfig(cfg *model.Config, k model.ServiceKey) bool {

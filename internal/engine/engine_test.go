@@ -175,12 +175,18 @@ func TestQuorumAndSorryServer(t *testing.T) {
 	cfg := testConfig(model.Drain, 4, true) // quorum 4: both servers (3+3) needed above 3
 	svc := cfg.Services[0].ServiceKey
 	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
-	start(t, cfg, k, p, io.Discard)
+	var logs syncWriter
+	start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
 	p.set("198.18.1.1", true)
 	eventually(t, "sorry server in", func() bool { return k.weight(svc, "198.18.9.1") == 1 && k.weight(svc, "198.18.1.2") == -1 })
 	p.set("198.18.1.1", false)
 	eventually(t, "sorry server out", func() bool { return k.weight(svc, "198.18.9.1") == -1 && k.weight(svc, "198.18.1.1") == 3 })
+	for _, want := range []string{"quorum lost", "sorry_server=198.18.9.1:80", "quorum regained"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs.String())
+		}
+	}
 }
 
 func TestRepairsDrift(t *testing.T) {

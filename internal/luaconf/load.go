@@ -74,11 +74,25 @@ func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, erro
 	return rs.Dest, nil
 }
 
-// Close releases the Lua state.
+// Close releases the Lua state (and with it the declarations); the Config
+// stays usable, but not its ScriptCheck functions. Close may be called
+// more than once.
 func (r *Result) Close() {
 	if r != nil && r.L != nil {
 		r.L.Close()
+		r.L, r.loader = nil, nil
 	}
+}
+
+// HasScripts reports whether any service has a Lua health check, which
+// needs the Lua state to stay open.
+func (r *Result) HasScripts() bool {
+	for i := range r.Config.Services {
+		if r.Config.Services[i].Script != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // fileInfo is one source file of the configuration.

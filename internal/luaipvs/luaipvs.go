@@ -128,7 +128,20 @@ func Register(L *lua.LState, k Kernel) {
 		}
 		return 0
 	}))
-	L.SetField(dmMT, "__index", dmMethods)
+	L.SetField(dmMT, "__index", L.NewFunction(func(L *lua.LState) int {
+		d := checkDaemon(L, 1)
+		switch key := L.CheckString(2); key {
+		case "state":
+			L.Push(lua.LString(d.State.String()))
+		case "ifname":
+			L.Push(lua.LString(d.Interface))
+		case "syncid":
+			L.Push(lua.LNumber(d.SyncID))
+		default:
+			L.Push(dmMethods.RawGetString(key))
+		}
+		return 1
+	}))
 	dmClass := L.NewTable()
 	dmClass.RawSetString("new", L.NewFunction(newDaemon))
 	t.RawSetString("Daemon", dmClass)

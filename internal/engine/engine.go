@@ -57,6 +57,7 @@ type Engine struct {
 	health   map[ServerKey]Health
 	monitors map[monitorKey]*monitor
 	checkUp  map[monitorKey]ProbeResult // last verdict of each check
+	byServer map[ServerKey][]monitorKey // the checks of each server
 	quorum   quorumState
 	added    map[model.ServiceKey][]model.Dest
 	owned    map[model.ServiceKey]bool
@@ -109,7 +110,8 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 	e := &Engine{
 		opts: opts, log: opts.Logger, cfg: cfg,
 		health: map[ServerKey]Health{}, monitors: map[monitorKey]*monitor{}, checkUp: map[monitorKey]ProbeResult{},
-		quorum: quorumState{}, added: map[model.ServiceKey][]model.Dest{}, owned: map[model.ServiceKey]bool{},
+		byServer: map[ServerKey][]monitorKey{},
+		quorum:   quorumState{}, added: map[model.ServiceKey][]model.Dest{}, owned: map[model.ServiceKey]bool{},
 		kick: make(chan struct{}, 1),
 	}
 	e.sched = newScheduler(opts.MaxProbes, e.probe)
@@ -315,6 +317,10 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 			delete(e.checkUp, k)
 		}
 	}
+	clear(e.byServer)
+	for k := range want {
+		e.byServer[k.Server] = append(e.byServer[k.Server], k)
+	}
 	for k, c := range want {
 		if _, running := e.monitors[k]; running {
 			continue
@@ -402,8 +408,9 @@ func (e *Engine) report(k monitorKey, up bool, r ProbeResult, changed bool) {
 // the result changed. Called with e.mu held.
 func (e *Engine) recompute(sk ServerKey) bool {
 	h := Health{Up: true, Weight: -1, ScriptWeight: -1}
-	for mk, r := range e.checkUp {
-		if mk.Server != sk {
+	for _, mk := range e.byServer[sk] {
+		r, ok := e.checkUp[mk]
+		if !ok {
 			continue
 		}
 		if !r.OK {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/luvs-lb/luvs/internal/diff"
 	"github.com/luvs-lb/luvs/internal/ipvsadm"
 	"github.com/luvs-lb/luvs/internal/luaconf"
 	"github.com/luvs-lb/luvs/internal/model"
@@ -240,33 +239,7 @@ alone unless --prune is given. Applying the same file twice changes nothing.`,
 				return err
 			}
 			defer res.Close()
-			desired := res.Config.State()
-			c, err := openIPVS()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			actual, err := c.State()
-			if err != nil {
-				return err
-			}
-			var opts diff.Options
-			if !prune {
-				opts.Owned = func(model.ServiceKey) bool { return false }
-			}
-			ops := diff.Plan(desired, actual, opts)
-			for _, op := range ops {
-				fmt.Println(op)
-			}
-			if dryRun {
-				fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
-				return nil
-			}
-			start := time.Now()
-			r := c.Apply(ops)
-			fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
-				r.Applied(), r.Failed(), r.RoundTrips, time.Since(start).Round(time.Microsecond))
-			return r.Err()
+			return syncKernel(res.Config.State(), syncOptions{dryRun: dryRun, deleteOthers: prune})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")

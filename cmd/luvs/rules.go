@@ -13,6 +13,48 @@ import (
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
+// syncOptions tune syncKernel.
+type syncOptions struct {
+	dryRun       bool // print the plan only
+	deleteOthers bool // delete kernel services desired does not have
+	quiet        bool // print only the summary
+	batch        int  // changes per round trip (0: automatic)
+}
+
+// syncKernel makes the kernel table equal to desired in one read, one diff
+// and a few batched round trips, printing each change and a summary.
+func syncKernel(desired *model.State, o syncOptions) error {
+	c, err := openIPVS()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.MaxBatch = o.batch
+	actual, err := c.State()
+	if err != nil {
+		return err
+	}
+	var opts diff.Options
+	if !o.deleteOthers {
+		opts.Owned = func(model.ServiceKey) bool { return false }
+	}
+	ops := diff.Plan(desired, actual, opts)
+	if o.dryRun || !o.quiet {
+		for _, op := range ops {
+			fmt.Println(op)
+		}
+	}
+	if o.dryRun {
+		fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
+		return nil
+	}
+	start := time.Now()
+	res := c.Apply(ops)
+	fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
+		res.Applied(), res.Failed(), res.RoundTrips, time.Since(start).Round(time.Microsecond))
+	return res.Err()
+}
+
 func newSaveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "save",
@@ -71,37 +113,7 @@ Services in the kernel that the rules do not mention are deleted unless
 			if err := model.Validate(desired).Err(); err != nil {
 				return inputError{err}
 			}
-			c, err := openIPVS()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if batch > 0 {
-				c.MaxBatch = batch
-			}
-			actual, err := c.State()
-			if err != nil {
-				return err
-			}
-			var opts diff.Options
-			if noDelete {
-				opts.Owned = func(model.ServiceKey) bool { return false }
-			}
-			ops := diff.Plan(desired, actual, opts)
-			if dryRun || !quiet {
-				for _, op := range ops {
-					fmt.Println(op)
-				}
-			}
-			if dryRun {
-				fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
-				return nil
-			}
-			start := time.Now()
-			res := c.Apply(ops)
-			fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
-				res.Applied(), res.Failed(), res.RoundTrips, time.Since(start).Round(time.Microsecond))
-			return res.Err()
+			return syncKernel(desired, syncOptions{dryRun: dryRun, deleteOthers: !noDelete, quiet: quiet, batch: batch})
 		},
 	}
 	f := cmd.Flags()

@@ -183,6 +183,9 @@ func (l *loader) addressed(kind, mt string) lua.LGFunction {
 			if !ok {
 				L.RaiseError(`%s %q needs a table of options: %s %q { ... } (got %s)`, kind, arg, kind, arg, L.Get(1).Type())
 			}
+			if kind == "virtual_server" && l.loaded {
+				L.RaiseError("virtual_server can only be declared while the configuration loads, not in a health check")
+			}
 			d := l.newDecl(kind, kind, arg, opts)
 			ud := L.NewUserData()
 			ud.Value = d
@@ -228,6 +231,9 @@ func (l *loader) defaultsFn(L *lua.LState) int {
 	if !ok {
 		L.RaiseError("defaults needs a table of options: defaults { scheduler = \"wrr\" }")
 	}
+	if l.loaded {
+		L.RaiseError("defaults can only be set while the configuration loads, not in a health check")
+	}
 	d := l.newDecl("defaults", "defaults", "", opts)
 	if l.defaults != nil {
 		l.problem(d.pos, "defaults already set at %s; set all defaults in one place", l.defaults.pos)
@@ -254,7 +260,9 @@ func (l *loader) checkFn(kind string) lua.LGFunction {
 		ud.Value = d
 		d.ud = ud
 		L.SetMetatable(ud, L.GetTypeMetatable(mtCheck))
-		l.checks = append(l.checks, d)
+		if !l.loaded {
+			l.checks = append(l.checks, d) // validated even if unused
+		}
 		L.Push(ud)
 		return 1
 	}
@@ -263,6 +271,9 @@ func (l *loader) checkFn(kind string) lua.LGFunction {
 // includeFn is `include "file.lua"`: a file relative to the including one,
 // inside the main configuration's directory.
 func (l *loader) includeFn(L *lua.LState) int {
+	if l.loaded {
+		L.RaiseError("include can only be used while the configuration loads, not in a health check")
+	}
 	name := L.CheckString(1)
 	pos, f := l.callerPos()
 	dir := l.root

@@ -117,6 +117,7 @@ type loader struct {
 	services []*decl
 	checks   []*decl // every check constructed, to validate unused ones too
 	resolved map[*decl]bool
+	loaded   bool // the configuration has run: DSL calls now come from health checks
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
@@ -161,6 +162,7 @@ func Load(path string, opts Options) (*Result, error) {
 		return nil, l.problems.sorted()
 	}
 	ok = true
+	l.loaded = true
 	for _, f := range l.order {
 		f.tokens = nil // only resolve needs them; the call-site index stays
 	}

@@ -189,7 +189,7 @@ func TestDaemonRepairsAndReload(t *testing.T) {
 	lab.AddBackend(2)
 	lab.AddVIP(addr("198.18.0.10"))
 	cfg := writeConfig(t, fmt.Sprintf(daemonConfig, "drain"))
-	d := startDaemon(t, lab, cfg)
+	d := startDaemon(t, lab, cfg, "--metrics", "198.18.200.1:9477")
 	waitFor(t, "the service", 10*time.Second, func() bool { return weightOf(lab, "198.18.2.2:80") == 2 })
 	// A service luvs does not manage is never touched.
 	lab.Run("ipvsadm", "-A", "-t", "198.18.0.99:80", "-s", "rr")
@@ -218,6 +218,23 @@ func TestDaemonRepairsAndReload(t *testing.T) {
 	waitFor(t, "reload by SIGHUP", 5*time.Second, func() bool { return weightOf(lab, "198.18.1.2:80") == 5 })
 	if !strings.Contains(d.logs.String(), "reload applied") {
 		t.Error("reload not logged")
+	}
+	// Prometheus metrics, fetched from the client namespace.
+	body, err := lab.Get(lab.HTTPClient(5*time.Second), "http://198.18.200.1:9477/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`luvs_real_server_up{server="198.18.1.2:80",service="TCP 198.18.0.10:80"} 1`,
+		`luvs_real_server_weight{server="198.18.1.2:80",service="TCP 198.18.0.10:80"} 5`,
+		`luvs_config_reloads_total{result="applied"} 1`,
+		`luvs_config_reloads_total{result="rejected"} 1`,
+		`luvs_repairs_total 1`,
+		`luvs_service_connections_total{service="TCP 198.18.0.99:80"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/luacheck"
 	"github.com/luvs-lb/luvs/internal/luaconf"
+	"github.com/luvs-lb/luvs/internal/metrics"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -58,7 +59,7 @@ func newLogger(format, level string) (*slog.Logger, error) {
 
 func newRunCmd() *cobra.Command {
 	var (
-		logFormat, logLevel, socket string
+		logFormat, logLevel, socket, metricsAddr string
 		repair                      time.Duration
 		cleanup                     bool
 	)
@@ -111,6 +112,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			var reloads metrics.Reloads
 			var mu sync.Mutex // serialises reloads
 			current := res
 			// The Lua health checks run on the configuration's own state; a
@@ -126,9 +128,11 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 						for _, p := range ps {
 							log.Error("config problem", "at", p.Pos.String(), "msg", p.Msg)
 						}
+						reloads.Rejected.Add(1)
 						log.Error("reload rejected: the running configuration stays", "trigger", why, "problems", len(ps))
 						return fmt.Errorf("reload rejected, %d problem(s):\n%w", len(ps), err)
 					}
+					reloads.Rejected.Add(1)
 					log.Error("reload rejected: the running configuration stays", "trigger", why, "err", err)
 					return err
 				}
@@ -143,6 +147,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 				current.Close()
 				current = next
 				scripts = startScripts(ctx, current, e, log)
+				reloads.Applied.Add(1)
 				nst := next.Config.State()
 				log.Info("reload applied", "trigger", why, "services", len(nst.Services), "servers", nst.DestCount(),
 					"changes", e.Stats().OpsApplied-before)
@@ -183,6 +188,13 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 				}()
 			}
 
+			if metricsAddr != "" {
+				go func() {
+					if err := metrics.Serve(ctx, metricsAddr, e, c, &reloads, log); err != nil {
+						log.Error("metrics disabled", "err", err)
+					}
+				}()
+			}
 			// Loading a large configuration allocates far more than the daemon
 			// keeps: hand that back to the system before settling down.
 			debug.FreeOSMemory()
@@ -202,6 +214,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 	f.StringVar(&socket, "socket", control.DefaultPath, "control socket for 'luvs reload' and 'luvs status' (empty: none)")
 	f.DurationVar(&repair, "repair-interval", 10*time.Second, "how often to read the kernel back and repair changes made outside luvs")
 	f.BoolVar(&cleanup, "cleanup-on-exit", false, "delete luvs's services when stopping (default: leave them, traffic keeps flowing)")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9477; empty: off)")
 	return cmd
 }
 

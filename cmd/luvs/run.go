@@ -60,8 +60,8 @@ func newLogger(format, level string) (*slog.Logger, error) {
 func newRunCmd() *cobra.Command {
 	var (
 		logFormat, logLevel, socket, metricsAddr string
-		repair                      time.Duration
-		cleanup                     bool
+		repair                                   time.Duration
+		cleanup                                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",

@@ -38,11 +38,20 @@ func newRoot() *cobra.Command {
 		Short: "Manage Linux IPVS load balancing",
 		Long: `luvs manages Linux Virtual Server (IPVS), the kernel's layer-4 load balancer.
 
-It lists the kernel table like ipvsadm -Ln, saves and restores ipvsadm rules,
-and applies whole tables in a few netlink round trips: it reads the kernel
-table once, computes the difference, and sends only the changes.
+Configurations are Lua (see docs/config.md): 'luvs check' validates one and
+reports every problem as file:line:col; 'luvs apply' makes the kernel match it
+once; 'luvs run' is the daemon that also runs the health checks, repairs
+drift and reloads on SIGHUP or 'luvs reload' (docs/daemon.md). 'luvs exec'
+runs imperative Lua scripts with the low-level ipvs module.
 
-Most commands need root (CAP_NET_ADMIN) and a kernel with the ip_vs module.`,
+luvs also speaks ipvsadm: 'list' prints the table like ipvsadm -Ln, 'save' and
+'restore' use the ipvsadm -S/-R rule format. Every change is made by reading
+the kernel table once, computing the difference, and sending only the changes
+in a few netlink round trips.
+
+Kernel commands need root (CAP_NET_ADMIN) and the ip_vs module; 'check'
+needs neither. Exit codes: 0 success, 1 the kernel or system refused,
+2 bad input (command line, configuration, rules).`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

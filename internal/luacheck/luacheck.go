@@ -54,7 +54,15 @@ type Runner struct {
 	done    chan ioResult
 	running map[*lua.LState]*run
 	nextID  int
+	env     *lua.LTable // the globals health-check functions see
 }
+
+// checkGlobals are the names a health-check function can reach: the luvs
+// helpers, real_server (for lvs:add_dest), and the safe parts of Lua.
+var checkGlobals = []string{"http", "https", "tcp", "udp", "dns", "log", "time", "sleep", "real_server",
+	"print", "pairs", "ipairs", "next", "type", "tostring", "tonumber", "select", "unpack", "error",
+	"assert", "pcall", "xpcall", "rawget", "rawset", "rawequal", "getmetatable", "setmetatable",
+	"string", "table", "math", "os"}
 
 // run is one execution of a check.
 type run struct {
@@ -78,6 +86,10 @@ func New(L *lua.LState, cfg *model.Config, target Target, resolve Resolver, log 
 	r := &Runner{L: L, cfg: cfg, target: target, resolve: resolve, log: log,
 		done: make(chan ioResult, 64), running: map[*lua.LState]*run{}}
 	r.install()
+	r.env = L.NewTable()
+	for _, name := range checkGlobals {
+		r.env.RawSetString(name, L.GetGlobal(name))
+	}
 	return r
 }
 
@@ -147,6 +159,9 @@ func (r *Runner) start(ctx context.Context, s *model.ServiceConfig) {
 	if !ok {
 		return
 	}
+	// The function keeps its upvalues (configuration locals such as web1)
+	// but sees only the check helpers as globals.
+	fn.Env = r.env
 	cctx, cancel := context.WithTimeout(ctx, s.Script.Timeout)
 	co, ccancel := r.L.NewThread()
 	co.SetContext(cctx)

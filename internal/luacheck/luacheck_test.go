@@ -154,11 +154,34 @@ virtual_server "198.18.0.12:80" {
 	}
 }
 
+// A health check sees the helpers and its closures, not the configuration's
+// globals or the DSL.
+func TestScriptEnvironment(t *testing.T) {
+	_, logs := runScripts(t, `
+pool_size = 3
+local web1 = real_server "198.18.1.1:80" {}
+virtual_server "198.18.0.10:80" {
+  web1,
+  healthcheck_interval = "1s",
+  healthcheck = function(lvs, dests)
+    log.info("local", web1.hostport, "global", tostring(rawget(_G or {}, "pool_size")))
+    virtual_server "198.18.0.11:80" {}
+  end,
+}
+`, 400*time.Millisecond)
+	if !strings.Contains(logs, "local 198.18.1.1:80 global nil") {
+		t.Errorf("closure or environment wrong:\n%s", logs)
+	}
+	if !strings.Contains(logs, "hc.lua:9: attempt to call a non-function object") {
+		t.Errorf("virtual_server reachable from a health check:\n%s", logs)
+	}
+}
+
 // Many checks waiting on I/O at once do not wait for each other: 300
 // checks sleeping 100 ms each all finish within one interval.
 func TestScriptsRunConcurrently(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("done = 0\n")
+	b.WriteString("local done = 0\n")
 	for i := 0; i < 300; i++ {
 		fmt.Fprintf(&b, `virtual_server "198.18.%d.%d:80" { real_server "198.19.0.1:80" {},
   healthcheck_interval = "10s", healthcheck_timeout = "2s",

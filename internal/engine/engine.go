@@ -259,6 +259,11 @@ func (e *Engine) Reload(ctx context.Context, cfg *model.Config) error {
 	e.mu.Lock()
 	old := e.cfg
 	e.cfg = cfg
+	if err := e.startMonitors(ctx); err != nil {
+		e.cfg = old // nothing else was changed
+		e.mu.Unlock()
+		return err
+	}
 	for _, s := range cfg.Services {
 		e.owned[s.ServiceKey] = true
 	}
@@ -272,14 +277,7 @@ func (e *Engine) Reload(ctx context.Context, cfg *model.Config) error {
 			e.health[k] = h
 		}
 	}
-	err := e.startMonitors(ctx)
 	e.mu.Unlock()
-	if err != nil {
-		e.mu.Lock()
-		e.cfg = old
-		e.mu.Unlock()
-		return err
-	}
 	return e.reconcile("reload")
 }
 
@@ -310,6 +308,19 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 			}
 		}
 	}
+	// Build every new prober before changing anything, so that a failure
+	// leaves the running checks as they were.
+	fresh := map[monitorKey]Prober{}
+	for k, c := range want {
+		if _, running := e.monitors[k]; running {
+			continue
+		}
+		p, err := e.opts.Probers(c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Where, err)
+		}
+		fresh[k] = p
+	}
 	for k, m := range e.monitors {
 		if _, ok := want[k]; !ok {
 			m.stopped = true
@@ -321,14 +332,8 @@ func (e *Engine) startMonitors(ctx context.Context) error {
 	for k := range want {
 		e.byServer[k.Server] = append(e.byServer[k.Server], k)
 	}
-	for k, c := range want {
-		if _, running := e.monitors[k]; running {
-			continue
-		}
-		p, err := e.opts.Probers(c)
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.Where, err)
-		}
+	for k, p := range fresh {
+		c := want[k]
 		m := &monitor{key: k, check: c, prober: p, up: true, addr: k.Server.Dest.Addr, port: k.Server.Dest.Port}
 		if c.Addr.IsValid() {
 			m.addr = c.Addr

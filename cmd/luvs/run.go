@@ -279,17 +279,18 @@ func statusJSON(e *engine.Engine) (string, error) {
 	return string(b), err
 }
 
-func newReloadCmd() *cobra.Command {
+// controlCmd is a command that sends one request to the running daemon and
+// prints its answer; an answer that is an error (a rejected reload) is bad
+// input (exit 2), an unreachable daemon a failure (exit 1).
+func controlCmd(use, short, long, request string, timeout time.Duration) *cobra.Command {
 	var socket string
 	cmd := &cobra.Command{
-		Use:   "reload",
-		Short: "Ask the running daemon to reload its configuration",
-		Long: `Ask 'luvs run' (through its control socket) to reload its configuration file.
-The daemon validates it first; on any problem it keeps running the old
-configuration, and this command prints every problem and exits 2.`,
-		Args: exactArgs(0),
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, err := control.Send(socket, "reload", 2*time.Minute)
+			out, err := control.Send(socket, request, timeout)
 			var re *control.RemoteError
 			if errors.As(err, &re) {
 				return inputError{err}
@@ -305,21 +306,13 @@ configuration, and this command prints every problem and exits 2.`,
 	return cmd
 }
 
+func newReloadCmd() *cobra.Command {
+	return controlCmd("reload", "Ask the running daemon to reload its configuration",
+		`Ask 'luvs run' (through its control socket) to reload its configuration file.
+The daemon validates it first; on any problem it keeps running the old
+configuration, and this command prints every problem and exits 2.`, "reload", 2*time.Minute)
+}
+
 func newStatusCmd() *cobra.Command {
-	var socket string
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show the running daemon's health view and counters (JSON)",
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			out, err := control.Send(socket, "status", 10*time.Second)
-			if err != nil {
-				return err
-			}
-			fmt.Print(out)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&socket, "socket", control.DefaultPath, "the daemon's control socket")
-	return cmd
+	return controlCmd("status", "Show the running daemon's health view and counters (JSON)", "", "status", 10*time.Second)
 }

@@ -75,10 +75,11 @@ func (l *loader) install() {
 			L.CheckString(2), L.CheckString(2))
 		return 0
 	}))
-	L.SetField(rs, "__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString("real_server " + declOf(L.CheckUserData(1)).arg))
+	tostring := L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(describe(declOf(L.CheckUserData(1)))))
 		return 1
-	}))
+	})
+	L.SetField(rs, "__tostring", tostring)
 	vs := L.NewTypeMetatable(mtVirtualServer)
 	L.SetField(vs, "__index", L.NewFunction(func(L *lua.LState) int {
 		d := declOf(L.CheckUserData(1))
@@ -90,15 +91,8 @@ func (l *loader) install() {
 		}
 		return 1
 	}))
-	L.SetField(vs, "__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString("virtual_server " + declOf(L.CheckUserData(1)).arg))
-		return 1
-	}))
-	ck := L.NewTypeMetatable(mtCheck)
-	L.SetField(ck, "__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(declOf(L.CheckUserData(1)).kind + " check"))
-		return 1
-	}))
+	L.SetField(vs, "__tostring", tostring)
+	L.SetField(L.NewTypeMetatable(mtCheck), "__tostring", tostring)
 
 	L.SetGlobal("virtual_server", L.NewFunction(l.addressed("virtual_server", mtVirtualServer)))
 	L.SetGlobal("real_server", L.NewFunction(l.addressed("real_server", mtRealServer)))

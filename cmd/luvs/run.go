@@ -102,7 +102,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 				return err
 			}
 			defer c.Close()
-			e, err := engine.New(res.Config, engine.Options{DataPlane: c, Probers: newProber, Logger: log, RepairInterval: repair})
+			e, err := engine.New(res.Config, engine.Options{DataPlane: c, Probers: newProber, Logger: log, RepairInterval: repair, CleanupOnExit: cleanup})
 			if err != nil {
 				res.Close()
 				return err
@@ -199,11 +199,6 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 			// keeps: hand that back to the system before settling down.
 			debug.FreeOSMemory()
 			runErr := e.Run(ctx)
-			if cleanup {
-				if err := e.Cleanup(); err != nil {
-					log.Error("cleanup on exit", "err", err)
-				}
-			}
 			log.Info("luvs stopped", "cleanup", cleanup)
 			return runErr
 		},

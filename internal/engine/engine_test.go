@@ -10,72 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
-// fakeKernel is an in-memory IPVS table.
-type fakeKernel struct {
-	mu    sync.Mutex
-	state model.State
-	ops   int
-}
+// fakeKernel wraps the shared fake table with an address-string lookup.
+type fakeKernel struct{ *fakeipvs.Kernel }
 
-func (k *fakeKernel) State() (*model.State, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	t := ipvs.FromState(&k.state)
-	return ipvs.ToState(t), nil
-}
+func newKernel() *fakeKernel { return &fakeKernel{fakeipvs.New()} }
 
-func (k *fakeKernel) Apply(ops []model.Op) *ipvs.ApplyResult {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	res := &ipvs.ApplyResult{Ops: ops, Errors: make([]error, len(ops)), RoundTrips: 1}
-	for _, op := range ops {
-		k.ops++
-		v := k.state.Find(op.Service.ServiceKey)
-		switch op.Kind {
-		case model.AddService:
-			k.state.Services = append(k.state.Services, model.VirtualServer{Service: *op.Service})
-		case model.EditService:
-			v.Service = *op.Service
-		case model.DelService:
-			for i := range k.state.Services {
-				if k.state.Services[i].ServiceKey == op.Service.ServiceKey {
-					k.state.Services = append(k.state.Services[:i], k.state.Services[i+1:]...)
-					break
-				}
-			}
-		case model.AddDest:
-			v.Dests = append(v.Dests, *op.Dest)
-		case model.EditDest:
-			*v.Dest(op.Dest.DestKey) = *op.Dest
-		case model.DelDest:
-			for i := range v.Dests {
-				if v.Dests[i].DestKey == op.Dest.DestKey {
-					v.Dests = append(v.Dests[:i], v.Dests[i+1:]...)
-					break
-				}
-			}
-		}
-	}
-	return res
-}
-
+// weight returns a server's weight, -1 when absent, -2 without the service.
 func (k *fakeKernel) weight(svc model.ServiceKey, addr string) int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v := k.state.Find(svc)
-	if v == nil {
-		return -2
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return k.Weight(svc, model.DestKey{})
 	}
-	for _, d := range v.Dests {
-		if d.Addr.String() == addr {
-			return d.Weight
-		}
-	}
-	return -1 // absent
+	return k.Weight(svc, model.DestKey{Addr: a, Port: 80})
 }
 
 // fakeProbes answers by address; unknown addresses are up.
@@ -146,7 +96,7 @@ func start(t *testing.T, cfg *model.Config, k *fakeKernel, p *fakeProbes, logs i
 func TestDrainAndRestore(t *testing.T) {
 	cfg := testConfig(model.Drain, 0, false)
 	svc := cfg.Services[0].ServiceKey
-	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
 	var logs strings.Builder
 	start(t, cfg, k, p, &syncWriter{w: &logs})
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
@@ -162,7 +112,7 @@ func TestDrainAndRestore(t *testing.T) {
 func TestRemoveOnFail(t *testing.T) {
 	cfg := testConfig(model.Remove, 0, false)
 	svc := cfg.Services[0].ServiceKey
-	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
 	start(t, cfg, k, p, io.Discard)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.2") == 3 })
 	p.set("198.18.1.2", true)
@@ -174,7 +124,7 @@ func TestRemoveOnFail(t *testing.T) {
 func TestQuorumAndSorryServer(t *testing.T) {
 	cfg := testConfig(model.Drain, 4, true) // quorum 4: both servers (3+3) needed above 3
 	svc := cfg.Services[0].ServiceKey
-	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
 	var logs syncWriter
 	start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
@@ -192,7 +142,7 @@ func TestQuorumAndSorryServer(t *testing.T) {
 func TestRepairsDrift(t *testing.T) {
 	cfg := testConfig(model.Drain, 0, false)
 	svc := cfg.Services[0].ServiceKey
-	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
 	var logs syncWriter
 	e := start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
@@ -214,7 +164,7 @@ func TestRepairsDrift(t *testing.T) {
 func TestReloadKeepsHealth(t *testing.T) {
 	cfg := testConfig(model.Drain, 0, false)
 	svc := cfg.Services[0].ServiceKey
-	k, p := &fakeKernel{}, &fakeProbes{down: map[string]bool{}}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
 	e := start(t, cfg, k, p, io.Discard)
 	p.set("198.18.1.1", true)
 	eventually(t, "drained", func() bool { return k.weight(svc, "198.18.1.1") == 0 })

@@ -9,32 +9,55 @@ import (
 
 // scheduler runs the probes of many monitors: a heap ordered by each
 // monitor's next due time, and at most `limit` probes in flight, each in its
-// own goroutine. Idle monitors cost a heap entry, not a goroutine.
+// own goroutine. Idle monitors cost a heap entry, not a goroutine. The engine
+// loop queues a monitor again (add) when it has handled its verdict, and
+// takes out monitors that are no longer configured (remove).
 type scheduler struct {
 	limit int
-	probe func(context.Context, *monitor) (time.Time, bool)
+	probe func(context.Context, *monitor)
 
 	mu   sync.Mutex
 	h    monitorHeap
 	wake chan struct{}
 }
 
-func newScheduler(limit int, probe func(context.Context, *monitor) (time.Time, bool)) *scheduler {
+func newScheduler(limit int, probe func(context.Context, *monitor)) *scheduler {
 	if limit <= 0 {
 		limit = 1024
 	}
 	return &scheduler{limit: limit, probe: probe, wake: make(chan struct{}, 1)}
 }
 
-// add queues a monitor for its m.next time.
-func (s *scheduler) add(m *monitor) {
+// add queues m to be probed at `at`.
+func (s *scheduler) add(m *monitor, at time.Time) {
 	s.mu.Lock()
-	heap.Push(&s.h, m)
+	m.next = at
+	if m.index >= 0 {
+		heap.Fix(&s.h, m.index)
+	} else {
+		heap.Push(&s.h, m)
+	}
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// remove takes m out of the queue (a probe in flight still finishes).
+func (s *scheduler) remove(m *monitor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.index >= 0 {
+		heap.Remove(&s.h, m.index)
+	}
+}
+
+// queued is the number of monitors waiting for their next probe.
+func (s *scheduler) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.h)
 }
 
 // run dispatches due probes until ctx is done, then waits for those in flight.
@@ -65,12 +88,8 @@ func (s *scheduler) run(ctx context.Context) {
 			wg.Add(1)
 			go func(m *monitor) {
 				defer wg.Done()
-				next, again := s.probe(ctx, m)
+				s.probe(ctx, m)
 				<-slots
-				if again {
-					m.next = next
-					s.add(m)
-				}
 			}(due)
 			continue
 		}
@@ -84,7 +103,8 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 }
 
-// monitorHeap orders monitors by next due time.
+// monitorHeap orders monitors by next due time; each knows its index (-1
+// when not queued).
 type monitorHeap []*monitor
 
 func (h monitorHeap) Len() int           { return len(h) }
@@ -102,6 +122,7 @@ func (h *monitorHeap) Pop() any {
 	old := *h
 	m := old[len(old)-1]
 	old[len(old)-1] = nil
+	m.index = -1
 	*h = old[:len(old)-1]
 	return m
 }

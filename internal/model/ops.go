@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // OpKind names a change to the IPVS table.
 type OpKind uint8
 
@@ -57,4 +59,81 @@ func (o Op) String() string {
 		return "delete dest " + o.Dest.DestKey.String() + " from " + o.Service.ServiceKey.String()
 	}
 	return o.Kind.String() + " " + o.Service.ServiceKey.String()
+}
+
+// Apply changes s as the kernel would for each op not skipped (skip may be
+// nil): services and real servers are added, edited and deleted by key.
+// Ops that do not fit s (an add of something present, a change of something
+// absent) change nothing.
+func (s *State) Apply(ops []Op, skip func(i int) bool) {
+	index := make(map[ServiceKey]int, len(s.Services))
+	for i := range s.Services {
+		index[s.Services[i].ServiceKey] = i
+	}
+	var gone []int // indexes of deleted services
+	for i, op := range ops {
+		if skip != nil && skip(i) {
+			continue
+		}
+		k := op.Service.ServiceKey
+		at, ok := index[k]
+		switch op.Kind {
+		case AddService:
+			if !ok {
+				index[k] = len(s.Services)
+				s.Services = append(s.Services, VirtualServer{Service: *op.Service})
+			}
+			continue
+		case DelService:
+			if ok {
+				delete(index, k)
+				gone = append(gone, at)
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		v := &s.Services[at]
+		switch op.Kind {
+		case EditService:
+			v.Service = *op.Service
+		case AddDest:
+			if v.Dest(op.Dest.DestKey) == nil {
+				v.Dests = append(v.Dests, *op.Dest)
+			}
+		case EditDest:
+			if d := v.Dest(op.Dest.DestKey); d != nil {
+				*d = *op.Dest
+			}
+		case DelDest:
+			for j := range v.Dests {
+				if v.Dests[j].DestKey == op.Dest.DestKey {
+					v.Dests = append(v.Dests[:j], v.Dests[j+1:]...)
+					break
+				}
+			}
+		}
+	}
+	if len(gone) > 0 {
+		slices.Sort(gone)
+		kept := s.Services[:0]
+		for i, v := range s.Services {
+			if len(gone) > 0 && gone[0] == i {
+				gone = gone[1:]
+				continue
+			}
+			kept = append(kept, v)
+		}
+		s.Services = kept
+	}
+}
+
+// Clone returns a deep copy of s.
+func (s *State) Clone() *State {
+	c := &State{Services: make([]VirtualServer, len(s.Services))}
+	for i, v := range s.Services {
+		c.Services[i] = VirtualServer{Service: v.Service, Dests: slices.Clone(v.Dests)}
+	}
+	return c
 }

@@ -67,7 +67,10 @@ needs neither. Exit codes: 0 success, 1 the kernel or system refused,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return inputError{fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newCheckCmd(), newApplyCmd(), newExecCmd(), newListCmd(), newSaveCmd(), newRestoreCmd(), newZeroCmd(), newFlushCmd(),
+	root.PersistentFlags().StringVar(&stateDir, "state-dir", stateDir,
+		"where 'luvs run' keeps its lock and the services it manages (per network namespace)")
+	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
+		newListCmd(), newSaveCmd(), guarded(newRestoreCmd()), guarded(newZeroCmd()), guarded(newFlushCmd()),
 		newTimeoutsCmd(), newSyncCmd(), newBenchCmd())
 	return root
 }

@@ -23,30 +23,35 @@ const DefaultPath = "/run/luvs/luvs.sock"
 // sent as "error: ..." and makes the client exit non-zero.
 type Handler func(ctx context.Context, cmd string) (string, error)
 
-// Serve listens on path until ctx is done. The socket's directory is made
-// 0700 and the socket 0600, so only root can use it.
-func Serve(ctx context.Context, path string, h Handler) error {
+// Listen opens the control socket at path. The socket's directory is made
+// 0700 and the socket 0600, so only root can use it. A socket left by a
+// process that died is replaced; one that answers belongs to a running
+// daemon and is an error.
+func Listen(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	if c, err := net.Dial("unix", path); err == nil {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return fmt.Errorf("control socket %s: another luvs is running", path)
+		return nil, fmt.Errorf("control socket %s: another luvs is listening on it", path)
 	}
 	_ = os.Remove(path) // a stale socket from a crash
 	ln, err := net.Listen("unix", path)
 	if err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	go func() {
-		<-ctx.Done()
-		ln.Close()
-		os.Remove(path)
-	}()
+	return ln, nil
+}
+
+// Serve answers commands on ln until ctx is done, then closes ln and
+// removes its socket file.
+func Serve(ctx context.Context, ln net.Listener, h Handler) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() }) // (a Unix listener unlinks its socket)
+	defer stop()
 	for {
 		c, err := ln.Accept()
 		if err != nil {

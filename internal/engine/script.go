@@ -7,8 +7,8 @@ import (
 // Overrides are the changes Lua health checks made to the table; they last
 // until the next reload.
 type Overrides struct {
-	Removed map[ServerKey]bool             // lvs:del_dest
-	Weight  map[ServerKey]int              // dest.weight = n
+	Removed map[ServerKey]bool                // lvs:del_dest
+	Weight  map[ServerKey]int                 // dest.weight = n
 	Added   map[model.ServiceKey][]model.Dest // lvs:add_dest of servers not in the configuration
 }
 

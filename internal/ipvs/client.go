@@ -179,16 +179,26 @@ func (cl *Client) Table() ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range svcs {
-		svcs[i].Dests, err = cl.Dests(svcs[i].ServiceKey)
+	return withDests(svcs, cl.Dests)
+}
+
+// withDests fills in each service's real servers. A service deleted between
+// the two dumps is left out: listing it without its real servers would make
+// a diff plan adds against a service that is not there.
+func withDests(svcs []Service, dests func(model.ServiceKey) ([]Dest, error)) ([]Service, error) {
+	out := svcs[:0]
+	for _, s := range svcs {
+		ds, err := dests(s.ServiceKey)
 		if err != nil {
 			if errors.Is(err, unix.ESRCH) {
-				continue // deleted between the two dumps
+				continue
 			}
 			return nil, err
 		}
+		s.Dests = ds
+		out = append(out, s)
 	}
-	return svcs, nil
+	return out, nil
 }
 
 // State returns the kernel table as a model.State, sorted by key.

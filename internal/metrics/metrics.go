@@ -6,6 +6,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,13 +58,14 @@ var (
 	descApplied   = prometheus.NewDesc("luvs_changes_applied_total", "Changes applied to the kernel table.", nil, nil)
 	descFailed    = prometheus.NewDesc("luvs_changes_failed_total", "Changes the kernel refused.", nil, nil)
 	descRepairs   = prometheus.NewDesc("luvs_repairs_total", "Read-backs that found and repaired changes made outside luvs.", nil, nil)
+	descReads     = prometheus.NewDesc("luvs_kernel_table_reads_total", "Full reads of the kernel table by the engine (at start, on repair ticks, after a failed apply).", nil, nil)
 	descReloads   = prometheus.NewDesc("luvs_config_reloads_total", "Configuration reloads by result.", []string{"result"}, nil)
 	descScrapeErr = prometheus.NewDesc("luvs_kernel_read_errors", "1 when this scrape could not read the kernel table.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUp, descWeight, descActive, descInactive, descDestConns, descDestIn,
-		descDestOut, descSvcConns, descSvcIn, descSvcOut, descReconcile, descApplied, descFailed, descRepairs,
+		descDestOut, descSvcConns, descSvcIn, descSvcOut, descReconcile, descApplied, descFailed, descRepairs, descReads,
 		descReloads, descScrapeErr} {
 		ch <- d
 	}
@@ -88,6 +90,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descApplied, float64(st.OpsApplied))
 	counter(descFailed, float64(st.OpsFailed))
 	counter(descRepairs, float64(st.Repairs))
+	counter(descReads, float64(st.TableReads))
 	counter(descReloads, float64(c.reloads.Applied.Load()), "applied")
 	counter(descReloads, float64(c.reloads.Rejected.Load()), "rejected")
 	table, err := c.kernel.Table()
@@ -113,23 +116,32 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Serve exposes /metrics on addr until ctx is done.
-func Serve(ctx context.Context, addr string, src Source, kernel Kernel, reloads *Reloads, log *slog.Logger) error {
+// Listen opens the metrics listener; an address without a port is bad
+// input, reported at once rather than after the daemon has started.
+func Listen(addr string) (net.Listener, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("metrics address %q: %w (want HOST:PORT, e.g. 127.0.0.1:9477)", addr, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return ln, nil
+}
+
+// Serve exposes /metrics on ln until ctx is done.
+func Serve(ctx context.Context, ln net.Listener, src Source, kernel Kernel, reloads *Reloads, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&collector{src: src, kernel: kernel, reloads: reloads})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
+	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-	}()
+	})
+	defer stop()
 	log.Info("metrics listening", "addr", ln.Addr().String())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -62,7 +62,7 @@ func (d *Dir) Lock() (*Lock, error) {
 		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
 	}
 	rec := fmt.Sprintf("%d %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano))
-	if err := unix.Ftruncate(fd, 0); err == nil {
+	if err = unix.Ftruncate(fd, 0); err == nil {
 		_, err = unix.Pwrite(fd, []byte(rec), 0)
 	}
 	if err != nil {

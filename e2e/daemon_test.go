@@ -19,6 +19,7 @@ import (
 // daemon is a `luvs run` process in a lab's director namespace.
 type daemon struct {
 	t      *testing.T
+	lab    *testbed.Lab
 	cmd    *exec.Cmd
 	logs   *lockedBuffer
 	socket string
@@ -46,7 +47,7 @@ func startDaemon(t *testing.T, lab *testbed.Lab, config string, extra ...string)
 	t.Helper()
 	socket := filepath.Join("/run", lab.Prefix+".sock")
 	args := append([]string{"netns", "exec", lab.Director, "luvs", "run", "--socket", socket, "--repair-interval", "1s"}, extra...)
-	d := &daemon{t: t, logs: &lockedBuffer{}, socket: socket, done: make(chan struct{})}
+	d := &daemon{t: t, lab: lab, logs: &lockedBuffer{}, socket: socket, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", append(args, config)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {

@@ -275,14 +275,18 @@ func (e *Engine) reload(cfg *model.Config) error {
 	return nil
 }
 
-// Health returns a copy of the servers' health (servers without an entry
-// are up). It is empty when the engine is not running.
+// Health returns the health of every checked server. It is empty when the
+// engine is not running.
 func (e *Engine) Health() map[ServerKey]Health {
 	var out map[ServerKey]Health
 	e.call(func() {
-		out = make(map[ServerKey]Health, len(e.health))
-		for k, v := range e.health {
-			out[k] = v
+		out = make(map[ServerKey]Health, len(e.byServer))
+		for k := range e.byServer {
+			h, ok := e.health[k]
+			if !ok {
+				h = upHealth
+			}
+			out[k] = h
 		}
 	})
 	return out

@@ -1361,17 +1361,28 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 	tablepc := code.LastPC()
 	regbase := reg
 
-	arraycount := 0
-	lastvararg := false
+	// luvs patch: list entries are flushed with SETLIST when FieldsPerFlush
+	// of them wait in registers and after the last field. Only a positional
+	// last field may expand to all the values of a call or "..." (B = 0); a
+	// keyed field holds one value, adds no list entry and flushes nothing by
+	// itself. Upstream expanded a keyed last call ({ "a", k = f() } had
+	// #t == 2), flushed the same batch again after a keyed field that
+	// followed the 50th entry, gave a multi-value last field after exactly
+	// 50·n entries the previous batch's index, and wrote 0 instead of the
+	// batch number in the extra word used above 511 batches.
+	arraycount := 0 // positional fields with one value
+	pending := 0    // of those, still in registers
 	for i, field := range ex.Fields {
 		islast := i == len(ex.Fields)-1
+		lastvararg := false
 		if field.Key == nil {
 			if islast && isVarArgReturnExpr(field.Value) {
 				reg += compileExpr(context, reg, field.Value, ecnone(-2))
 				lastvararg = true
 			} else {
 				reg += compileExpr(context, reg, field.Value, ecnone(0))
-				arraycount += 1
+				arraycount++
+				pending++
 			}
 		} else {
 			regorg := reg
@@ -1386,29 +1397,24 @@ func compileTableExpr(context *funcContext, reg int, ex *ast.TableExpr, ec *expc
 			code.AddABC(opcode, tablereg, b, c, sline(ex))
 			reg = regorg
 		}
-		flush := arraycount % FieldsPerFlush
-		if (arraycount != 0 && (flush == 0 || islast)) || lastvararg {
+		if pending == FieldsPerFlush || (islast && (pending > 0 || lastvararg)) {
 			reg = regbase
-			num := flush
-			if num == 0 {
-				num = FieldsPerFlush
-			}
-			c := (arraycount-1)/FieldsPerFlush + 1
-			b := num
-			if islast && isVarArgReturnExpr(field.Value) {
+			b := pending
+			if lastvararg {
 				b = 0
 			}
+			batch := (arraycount-pending)/FieldsPerFlush + 1
 			line := field.Value
 			if field.Key != nil {
 				line = field.Key
 			}
-			if c > 511 {
-				c = 0
+			if batch > 511 {
+				code.AddABC(OP_SETLIST, tablereg, b, 0, sline(line))
+				code.Add(uint32(batch), sline(line))
+			} else {
+				code.AddABC(OP_SETLIST, tablereg, b, batch, sline(line))
 			}
-			code.AddABC(OP_SETLIST, tablereg, b, c, sline(line))
-			if c == 0 {
-				code.Add(uint32(c), sline(line))
-			}
+			pending = 0
 		}
 	}
 	code.SetB(tablepc, int2Fb(arraycount))
@@ -1778,6 +1784,9 @@ func patchCode(context *funcContext) { // {{{
 	for pc := 0; pc < len(code); pc++ {
 		inst := code[pc]
 		curop := opGetOpCode(inst)
+		// luvs patch: a SETLIST with C == 0 is followed by its batch number,
+		// which is data, not an instruction (it decodes as a MOVE).
+		dataword := curop == OP_SETLIST && opGetArgC(inst) == 0
 		switch curop {
 		case OP_CLOSURE:
 			pc += int(context.Proto.FunctionPrototypes[opGetArgBx(inst)].NumUpvalues)
@@ -1837,6 +1846,9 @@ func patchCode(context *funcContext) { // {{{
 				context.Code.SetC(pc-moven, intMin(moven-1, opMaxArgsC))
 			}
 			moven = 0
+		}
+		if dataword {
+			pc++
 		}
 	}
 	maxreg++

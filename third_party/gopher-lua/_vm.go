@@ -140,6 +140,7 @@ func threadRun(L *LState) {
 			var lv LValue
 			if v, ok := rcv.(*ApiError); ok {
 				lv = v.Object
+				L.errCause = v.Cause // luvs patch: Resume returns it
 			} else {
 				lv = LString(fmt.Sprint(rcv))
 			}
@@ -338,6 +339,7 @@ func init() {
 			RA := lbase + A
 			B := int(inst & 0x1ff)    //GETB
 			C := int(inst>>9) & 0x1ff //GETC
+			L.chargeNewTable(B, C)
 			v := newLTable(B, C)
 			// +inline-call reg.Set RA v
 			return 0
@@ -767,6 +769,7 @@ func init() {
 			if B == 0 {
 				nelem = reg.Top() - RA - 1
 			}
+			L.chargeArray(table, offset+nelem)
 			for i := 1; i <= nelem; i++ {
 				table.RawSetInt(offset+i, reg.Get(RA+i))
 			}
@@ -788,6 +791,7 @@ func init() {
 			RA := lbase + A
 			Bx := int(inst & 0x3ffff) //GETBX
 			proto := cf.Fn.Proto.FunctionPrototypes[Bx]
+			L.chargeFunction(int(proto.NumUpvalues))
 			closure := newLFunctionL(proto, cf.Fn.Env, int(proto.NumUpvalues))
 			// +inline-call reg.Set RA closure
 			for i := 0; i < int(proto.NumUpvalues); i++ {
@@ -949,14 +953,20 @@ func stringConcat(L *LState, total, last int) LValue {
 		} else {
 			buf := make([]string, total+1)
 			buf[total] = LVAsString(rhs)
+			size := uint64(len(buf[total]))
 			for total > 0 {
 				lhs = L.reg.Get(i)
 				if !LVCanConvToString(lhs) {
 					break
 				}
 				buf[total-1] = LVAsString(lhs)
+				size += uint64(len(buf[total-1]))
 				i--
 				total--
+			}
+			// luvs patch: charge the result before making it
+			if L.budgeted() {
+				L.Charge(size+stringHeaderBytes, "concatenation")
 			}
 			rhs = LString(strings.Join(buf, ""))
 		}

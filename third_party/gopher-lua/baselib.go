@@ -434,7 +434,12 @@ func baseToNumber(L *LState) int {
 
 func baseToString(L *LState) int {
 	v1 := L.CheckAny(1)
-	L.Push(L.ToStringMeta(v1))
+	s := L.ToStringMeta(v1)
+	// luvs patch: charge the string made here (not one __tostring returned)
+	if _, ok := v1.(LString); !ok && L.budgeted() && L.metaOp1(v1, "__tostring") == LNil {
+		L.Charge(stringBytes(len(LVAsString(s))), "tostring")
+	}
+	L.Push(s)
 	return 1
 }
 

@@ -30,7 +30,8 @@ type ApiError struct {
 	Type       ApiErrorType
 	Object     LValue
 	StackTrace string
-	// Underlying error. This attribute is set only if the Type is ApiErrorFile or ApiErrorSyntax
+	// Underlying error. This attribute is set only if the Type is ApiErrorFile or ApiErrorSyntax,
+	// or (luvs patch) to a *MemoryLimitError for a refused allocation.
 	Cause error
 }
 
@@ -45,6 +46,10 @@ func newApiErrorS(code ApiErrorType, message string) *ApiError {
 func newApiErrorE(code ApiErrorType, err error) *ApiError {
 	return &ApiError{code, LString(err.Error()), "", err}
 }
+
+// Unwrap returns the underlying error (luvs patch), such as a
+// *MemoryLimitError.
+func (e *ApiError) Unwrap() error { return e.Cause }
 
 func (e *ApiError) Error() string {
 	if len(e.StackTrace) > 0 {
@@ -365,6 +370,7 @@ func (cs *autoGrowingCallFrameStack) Pop() *callFrame {
 
 type registryHandler interface {
 	registryOverflow()
+	registryGrow(size int) // luvs patch: charge the growth to the budget
 }
 type registry struct {
 	array   []LValue
@@ -394,6 +400,7 @@ func (rg *registry) resize(requiredSize int) { // +inline-start
 		rg.handler.registryOverflow()
 		return
 	}
+	rg.handler.registryGrow(newSize)
 	rg.forceResize(newSize)
 } // +inline-end
 
@@ -652,12 +659,14 @@ func newGlobal() *Global {
 
 func panicWithTraceback(L *LState) {
 	err := newApiError(ApiErrorRun, L.Get(-1))
+	err.Cause = L.takeErrCause()
 	err.StackTrace = L.stackTrace(0)
 	panic(err)
 }
 
 func panicWithoutTraceback(L *LState) {
 	err := newApiError(ApiErrorRun, L.Get(-1))
+	err.Cause = L.takeErrCause()
 	panic(err)
 }
 
@@ -678,6 +687,7 @@ func newLState(options Options) *LState {
 		hasErrorFunc: false,
 		mainLoop:     mainLoop,
 		ctx:          nil,
+		acct:         &budgetAccount{},
 	}
 	if options.MinimizeStackMemory {
 		ls.stack = newAutoGrowingCallFrameStack(options.CallStackSize)
@@ -1382,6 +1392,7 @@ func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
 			if !istable {
 				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key)
 			}
+			ls.chargeTableSetString(tb, key, value)
 			tb.RawSetString(key, value)
 			return
 		}
@@ -1602,19 +1613,25 @@ func (ls *LState) Remove(index int) {
 /* object allocation {{{ */
 
 func (ls *LState) NewTable() *LTable {
+	ls.chargeNewTable(defaultArrayCap, defaultHashCap)
 	return newLTable(defaultArrayCap, defaultHashCap)
 }
 
 func (ls *LState) CreateTable(acap, hcap int) *LTable {
+	ls.chargeNewTable(acap, hcap)
 	return newLTable(acap, hcap)
 }
 
 // NewThread returns a new LState that shares with the original state all global objects.
 // If the original state has context.Context, the new state has a new child context of the original state and this function returns its cancel function.
 func (ls *LState) NewThread() (*LState, context.CancelFunc) {
+	if ls.budgeted() {
+		ls.Charge(threadBytes(ls.Options), "coroutine")
+	}
 	thread := newLState(ls.Options)
 	thread.G = ls.G
 	thread.Env = ls.Env
+	thread.acct = ls.acct // luvs patch: threads share their creator's budget
 	var f context.CancelFunc = nil
 	if ls.ctx != nil {
 		thread.mainLoop = mainLoopWithContext
@@ -1625,10 +1642,14 @@ func (ls *LState) NewThread() (*LState, context.CancelFunc) {
 }
 
 func (ls *LState) NewFunctionFromProto(proto *FunctionProto) *LFunction {
+	ls.chargeFunction(int(proto.NumUpvalues))
 	return newLFunctionL(proto, ls.Env, int(proto.NumUpvalues))
 }
 
 func (ls *LState) NewUserData() *LUserData {
+	if ls.budgeted() {
+		ls.Charge(userdataBytes, "userdata")
+	}
 	return &LUserData{
 		Env:       ls.currentEnv(),
 		Metatable: LNil,
@@ -1636,10 +1657,12 @@ func (ls *LState) NewUserData() *LUserData {
 }
 
 func (ls *LState) NewFunction(fn LGFunction) *LFunction {
+	ls.chargeFunction(0)
 	return newLFunctionG(fn, ls.currentEnv(), 0)
 }
 
 func (ls *LState) NewClosure(fn LGFunction, upvalues ...LValue) *LFunction {
+	ls.chargeFunction(len(upvalues))
 	cl := newLFunctionG(fn, ls.currentEnv(), len(upvalues))
 	for i, lv := range upvalues {
 		cl.Upvalues[i] = &Upvalue{}
@@ -1723,6 +1746,13 @@ func (ls *LState) ToThread(n int) *LState {
 
 func (ls *LState) registryOverflow() {
 	ls.RaiseError("registry overflow")
+}
+
+// registryGrow charges registry growth to the budget (luvs patch).
+func (ls *LState) registryGrow(size int) {
+	if ls.budgeted() {
+		ls.Charge(uint64(size)*slotBytes, "stack")
+	}
 }
 
 // This function is equivalent to luaL_error( http://www.lua.org/manual/5.1/manual.html#luaL_error ).
@@ -1918,10 +1948,12 @@ func (ls *LState) RawSet(tb *LTable, key LValue, value LValue) {
 	} else if key == LNil {
 		ls.RaiseError("table index is nil")
 	}
+	ls.chargeTableSet(tb, key, value)
 	tb.RawSet(key, value)
 }
 
 func (ls *LState) RawSetInt(tb *LTable, key int, value LValue) {
+	ls.chargeTableSet(tb, LNumber(key), value)
 	tb.RawSetInt(key, value)
 }
 
@@ -2207,7 +2239,9 @@ func (ls *LState) Resume(th *LState, fn *LFunction, args ...LValue) (ResumeState
 	ls.SetTop(top)
 
 	if haserror {
-		return ResumeError, newApiError(ApiErrorRun, ret[0]), nil
+		err := newApiError(ApiErrorRun, ret[0])
+		err.Cause, th.errCause = th.errCause, nil // luvs patch: keep a *MemoryLimitError
+		return ResumeError, err, nil
 	} else if th.stack.IsEmpty() {
 		return ResumeOK, nil, ret
 	}

@@ -711,6 +711,8 @@ func (registryTestHandler) registryOverflow() {
 	panic("registry overflow")
 }
 
+func (registryTestHandler) registryGrow(int) {}
+
 // test pushing and popping from the registry
 func BenchmarkRegistryPushPopAutoGrow(t *testing.B) {
 	al := newAllocator(32)

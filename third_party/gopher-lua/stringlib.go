@@ -74,6 +74,9 @@ func strByte(L *LState) int {
 
 func strChar(L *LState) int {
 	top := L.GetTop()
+	if L.budgeted() {
+		L.Charge(stringBytes(top), "string.char")
+	}
 	bytes := make([]byte, L.GetTop())
 	for i := 1; i <= top; i++ {
 		bytes[i-1] = uint8(L.CheckInt(i))
@@ -141,7 +144,11 @@ func strFormat(L *LState) int {
 		args[i-2] = L.Get(i)
 	}
 	npat := strings.Count(str, "%") - strings.Count(str, "%%")
-	L.Push(LString(fmt.Sprintf(str, args[:intMin(npat, len(args))]...)))
+	args = args[:intMin(npat, len(args))]
+	if L.budgeted() {
+		L.Charge(formatBytes(str, args), "string.format")
+	}
+	L.Push(LString(fmt.Sprintf(str, args...)))
 	return 1
 }
 
@@ -152,10 +159,11 @@ func strGsub(L *LState) int {
 	repl := L.CheckAny(3)
 	limit := L.OptInt(4, -1)
 
-	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, limit)
+	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, L.matchLimit(limit))
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
+	L.chargeMatches(len(mds), "string.gsub")
 	if len(mds) == 0 {
 		L.SetTop(1)
 		L.Push(LNumber(0))
@@ -200,48 +208,76 @@ func capturedString(L *LState, m *pm.MatchData, str string, idx int) string {
 
 }
 
-func strGsubDoReplace(str string, info []replaceInfo) string {
-	offset := 0
-	buf := []byte(str)
-	for _, replace := range info {
-		oldlen := len(buf)
-		b1 := append([]byte(""), buf[0:offset+replace.Indicies[0]]...)
-		b2 := []byte("")
-		index2 := offset + replace.Indicies[1]
-		if index2 <= len(buf) {
-			b2 = append(b2, buf[index2:len(buf)]...)
-		}
-		buf = append(b1, replace.String...)
-		buf = append(buf, b2...)
-		offset += len(buf) - oldlen
+// strGsubDoReplace returns str with the replacements made, in one pass
+// (luvs patch: upstream copied the whole string for every replacement). It
+// charges the result to the budget before making it.
+func strGsubDoReplace(L *LState, str string, info []replaceInfo) string {
+	if len(info) == 0 {
+		return str
 	}
-	return string(buf)
+	size := len(str)
+	for _, r := range info {
+		size += len(r.String) - (r.Indicies[1] - r.Indicies[0])
+	}
+	if L.budgeted() {
+		L.Charge(stringBytes(size), "string.gsub")
+	}
+	var b strings.Builder
+	b.Grow(size)
+	prev := 0
+	for _, r := range info {
+		b.WriteString(str[prev:r.Indicies[0]])
+		b.WriteString(r.String)
+		prev = r.Indicies[1]
+	}
+	b.WriteString(str[prev:])
+	return b.String()
 }
 
-func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
-	infoList := make([]replaceInfo, 0, len(matches))
-	for _, match := range matches {
-		start, end := match.Capture(0), match.Capture(1)
-		sc := newFlagScanner('%', "", "", repl)
-		for c, eos := sc.Next(); !eos; c, eos = sc.Next() {
-			if !sc.ChangeFlag {
-				if sc.HasFlag {
-					if c >= '0' && c <= '9' {
-						sc.AppendString(capturedString(L, match, str, 2*(int(c)-48)))
-					} else {
-						sc.AppendChar('%')
-						sc.AppendChar(c)
-					}
-					sc.HasFlag = false
+// gsubExpand expands repl for one match: into out, or (counting) only adds
+// its length to *n.
+func gsubExpand(L *LState, str, repl string, match *pm.MatchData, out []byte, counting bool, n *int) []byte {
+	sc := &flagScanner{flag: '%', buf: out, str: repl, Length: len(repl), counting: counting}
+	for c, eos := sc.Next(); !eos; c, eos = sc.Next() {
+		if !sc.ChangeFlag {
+			if sc.HasFlag {
+				if c >= '0' && c <= '9' {
+					sc.AppendString(capturedString(L, match, str, 2*(int(c)-48)))
 				} else {
+					sc.AppendChar('%')
 					sc.AppendChar(c)
 				}
+				sc.HasFlag = false
+			} else {
+				sc.AppendChar(c)
 			}
 		}
-		infoList = append(infoList, replaceInfo{[]int{start, end}, sc.String()})
 	}
+	*n += sc.n
+	return sc.buf
+}
 
-	return strGsubDoReplace(str, infoList)
+// strGsubStr replaces the matches with repl. luvs patch: it computes the
+// result's size first, charges it, and builds the result in one buffer
+// (upstream built every replacement and then copied the string for each).
+func strGsubStr(L *LState, str string, repl string, matches []*pm.MatchData) string {
+	size := len(str)
+	for _, match := range matches {
+		size -= match.Capture(1) - match.Capture(0)
+		gsubExpand(L, str, repl, match, nil, true, &size)
+	}
+	if L.budgeted() {
+		L.Charge(stringBytes(size), "string.gsub")
+	}
+	out := make([]byte, 0, size)
+	prev := 0
+	for _, match := range matches {
+		out = append(out, str[prev:match.Capture(0)]...)
+		out = gsubExpand(L, str, repl, match, out, false, new(int))
+		prev = match.Capture(1)
+	}
+	out = append(out, str[prev:]...)
+	return string(out)
 }
 
 func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) string {
@@ -261,7 +297,7 @@ func strGsubTable(L *LState, str string, repl *LTable, matches []*pm.MatchData) 
 			infoList = append(infoList, replaceInfo{[]int{match.Capture(0), match.Capture(1)}, LVAsString(value)})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData) string {
@@ -289,7 +325,7 @@ func strGsubFunc(L *LState, str string, repl *LFunction, matches []*pm.MatchData
 			infoList = append(infoList, replaceInfo{[]int{start, end}, LVAsString(ret)})
 		}
 	}
-	return strGsubDoReplace(str, infoList)
+	return strGsubDoReplace(L, str, infoList)
 }
 
 type strMatchData struct {
@@ -327,10 +363,14 @@ func strGmatchIter(L *LState) int {
 func strGmatch(L *LState) int {
 	str := L.CheckString(1)
 	pattern := L.CheckString(2)
-	mds, err := pm.Find(pattern, []byte(str), 0, -1)
+	if L.budgeted() {
+		L.Charge(uint64(len(str)), "string.gmatch")
+	}
+	mds, err := pm.Find(pattern, []byte(str), 0, L.matchLimit(-1))
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
+	L.chargeMatches(len(mds), "string.gmatch")
 	L.Push(L.Get(UpvalueIndex(1)))
 	ud := L.NewUserData()
 	ud.Value = &strMatchData{str, 0, mds}
@@ -346,6 +386,9 @@ func strLen(L *LState) int {
 
 func strLower(L *LState) int {
 	str := L.CheckString(1)
+	if L.budgeted() {
+		L.Charge(stringBytes(len(str)), "string.lower")
+	}
 	L.Push(LString(strings.ToLower(str)))
 	return 1
 }
@@ -392,9 +435,13 @@ func strMatch(L *LState) int {
 func strRep(L *LState) int {
 	str := L.CheckString(1)
 	n := L.CheckInt(2)
-	if n < 0 {
+	if n <= 0 || len(str) == 0 {
 		L.Push(emptyLString)
 	} else {
+		// luvs patch: charge the result's size before making it
+		if L.budgeted() {
+			L.Charge(mulBytes(uint64(len(str)), uint64(n))+stringHeaderBytes, "string.rep")
+		}
 		L.Push(LString(strings.Repeat(str, n)))
 	}
 	return 1
@@ -402,6 +449,9 @@ func strRep(L *LState) int {
 
 func strReverse(L *LState) int {
 	str := L.CheckString(1)
+	if L.budgeted() {
+		L.Charge(2*uint64(len(str))+stringHeaderBytes, "string.reverse")
+	}
 	bts := []byte(str)
 	out := make([]byte, len(bts))
 	for i, j := 0, len(bts)-1; j >= 0; i, j = i+1, j-1 {
@@ -419,6 +469,9 @@ func strSub(L *LState) int {
 	if start >= l || end < start {
 		L.Push(emptyLString)
 	} else {
+		if L.budgeted() {
+			L.Charge(stringBytes(end-start), "string.sub") // counted as a copy
+		}
 		L.Push(LString(str[start:end]))
 	}
 	return 1
@@ -426,6 +479,9 @@ func strSub(L *LState) int {
 
 func strUpper(L *LState) int {
 	str := L.CheckString(1)
+	if L.budgeted() {
+		L.Charge(stringBytes(len(str)), "string.upper")
+	}
 	L.Push(LString(strings.ToUpper(str)))
 	return 1
 }

@@ -90,10 +90,17 @@ func tableInsert(L *LState) int {
 	}
 
 	if L.GetTop() == 2 {
+		L.chargeArray(tbl, len(tbl.array)+1) // luvs patch
 		tbl.Append(L.Get(2))
 		return 0
 	}
-	tbl.Insert(int(L.CheckInt(2)), L.CheckAny(3))
+	pos := L.CheckInt(2)
+	if pos > len(tbl.array) {
+		L.chargeTableSet(tbl, LNumber(pos), L.CheckAny(3)) // luvs patch
+	} else {
+		L.chargeArray(tbl, len(tbl.array)+1)
+	}
+	tbl.Insert(pos, L.CheckAny(3))
 	return 0
 }
 

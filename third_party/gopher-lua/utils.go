@@ -57,15 +57,29 @@ type flagScanner struct {
 	Pos        int
 	HasFlag    bool
 	ChangeFlag bool
+	counting   bool // luvs patch: only count the output's length in n
+	n          int
 }
 
 func newFlagScanner(flag byte, start, end, str string) *flagScanner {
-	return &flagScanner{flag, start, end, make([]byte, 0, len(str)), str, len(str), 0, false, false}
+	return &flagScanner{flag, start, end, make([]byte, 0, len(str)), str, len(str), 0, false, false, false, 0}
 }
 
-func (fs *flagScanner) AppendString(str string) { fs.buf = append(fs.buf, str...) }
+func (fs *flagScanner) AppendString(str string) {
+	if fs.counting {
+		fs.n += len(str)
+		return
+	}
+	fs.buf = append(fs.buf, str...)
+}
 
-func (fs *flagScanner) AppendChar(ch byte) { fs.buf = append(fs.buf, ch) }
+func (fs *flagScanner) AppendChar(ch byte) {
+	if fs.counting {
+		fs.n++
+		return
+	}
+	fs.buf = append(fs.buf, ch)
+}
 
 func (fs *flagScanner) String() string { return string(fs.buf) }
 

@@ -195,6 +195,8 @@ type LState struct {
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
+	acct         *budgetAccount // luvs patch: memory budget (budget.go)
+	errCause     error          // luvs patch: cause of the error being raised
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

@@ -246,3 +246,19 @@ pool = { real_server "198.18.1.1:80" {}, extra }
 		t.Errorf("include cycle: %v", err)
 	}
 }
+
+// A keyed field after list entries whose value is a call is one value, not
+// more list entries (a gopher-lua compiler bug, patched in third_party).
+func TestKeyedCallAfterServers(t *testing.T) {
+	if _, err := load(t, `local t = { "a", k = tostring(1) } assert(#t == 1, "#t == " .. #t)`); err != nil {
+		t.Error(err)
+	}
+	cfg, err := load(t, `virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" {}, check = tcp { timeout = "1s" } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Services[0].Servers
+	if len(s) != 1 || len(s[0].Checks) != 1 || s[0].Checks[0].Kind != model.CheckTCP || s[0].Checks[0].Timeout != time.Second {
+		t.Errorf("servers: %+v", s)
+	}
+}

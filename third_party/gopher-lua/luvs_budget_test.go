@@ -18,8 +18,7 @@ func budgetRun(t *testing.T, limit uint64, src string) (*LState, *Budget, error)
 	return L, b, L.DoString(src)
 }
 
-// heapGrowth runs f and returns how much the live heap grew at most, sampled
-// after f (the big allocations the budget refuses would still be live).
+// totalAlloc runs f and returns how many bytes the process allocated meanwhile.
 func totalAlloc(f func()) uint64 {
 	var a, b runtime.MemStats
 	runtime.ReadMemStats(&a)
@@ -57,7 +56,7 @@ func TestBudgetRefusesBeforeAllocating(t *testing.T) {
 		if b.Err() != me || b.Used() > b.Limit() {
 			t.Errorf("%s: budget %d/%d, err %v", c.src, b.Used(), b.Limit(), b.Err())
 		}
-		if alloc > 400<<20 {
+		if alloc > 200<<20 { // twice the limit: the sizes are estimates
 			t.Errorf("%s: allocated %d MiB before stopping", c.src, alloc>>20)
 		}
 		t.Logf("%s: %s (%d MiB allocated)", c.src, me, alloc>>20)

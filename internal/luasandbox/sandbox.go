@@ -130,8 +130,9 @@ func blocked(L *lua.LState, lib string, t *lua.LTable) *lua.LTable {
 }
 
 // Run runs fn with the state bounded in time and in what it allocates: the
-// state and its coroutines share one budget of lim.Memory bytes for the run.
-// It returns a *LimitError when a limit was hit.
+// state and its coroutines (those without a budget of their own) share one
+// budget of lim.Memory bytes for the run. It returns a *LimitError when a
+// limit was hit.
 func Run(L *lua.LState, lim Limits, fn func() error) (err error) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), lim.Time,
 		fmt.Errorf("did not finish within %s (an endless loop?)", lim.Time))

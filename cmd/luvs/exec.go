@@ -15,7 +15,10 @@ import (
 )
 
 func newExecCmd() *cobra.Command {
-	var timeout time.Duration
+	var (
+		timeout  time.Duration
+		allocMiB uint64
+	)
 	cmd := &cobra.Command{
 		Use:   "exec SCRIPT [ARG...]",
 		Short: "Run an imperative Lua script against the kernel with the ipvs module",
@@ -50,7 +53,7 @@ require or debug); its arguments are in the global table 'arg'.`,
 			}
 			defer c.Close()
 			lim := luasandbox.DefaultLimits
-			lim.Time = timeout
+			lim.Time, lim.Memory = timeout, allocMiB<<20
 			L := luasandbox.New(lim, os.Stdout)
 			defer L.Close()
 			luaipvs.Register(L, c)
@@ -82,6 +85,7 @@ require or debug); its arguments are in the global table 'arg'.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Hour, "stop the script after this long")
+	cmd.Flags().Uint64Var(&allocMiB, "max-alloc", 1024, "stop the script once it has allocated this many MiB in all (garbage included)")
 	return cmd
 }
 

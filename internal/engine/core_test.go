@@ -428,7 +428,7 @@ func TestReloadRacesHealth(t *testing.T) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(2)
-	go func() { // flapping servers
+	until := func(fn func(i int)) { // runs fn(0), fn(1), ... until stop
 		defer wg.Done()
 		for i := 0; ; i++ {
 			select {
@@ -436,23 +436,18 @@ func TestReloadRacesHealth(t *testing.T) {
 				return
 			default:
 			}
-			p.set(cfg.Services[0].Servers[i%5].Addr.String(), i%2 == 0)
-			time.Sleep(time.Millisecond)
+			fn(i)
 		}
-	}()
-	go func() { // a Lua check changing weights
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			e.ScriptWeight(cfg.Services[1].ServiceKey, cfg.Services[1].Servers[0].DestKey, i%5+1)
-			e.ScriptView(cfg.Services[1].ServiceKey)
-			runtime.Gosched()
-		}
-	}()
+	}
+	go until(func(i int) { // flapping servers
+		p.set(cfg.Services[0].Servers[i%5].Addr.String(), i%2 == 0)
+		time.Sleep(time.Millisecond)
+	})
+	go until(func(i int) { // a Lua check changing weights
+		e.ScriptWeight(cfg.Services[1].ServiceKey, cfg.Services[1].Servers[0].DestKey, i%5+1)
+		e.ScriptView(cfg.Services[1].ServiceKey)
+		runtime.Gosched()
+	})
 	for i := 0; i < 20; i++ {
 		next := bigConfig(0, 20, 5)
 		next.Services[2].Servers[0].Weight = i + 1

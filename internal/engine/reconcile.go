@@ -47,15 +47,7 @@ func sortedKeys(m map[model.ServiceKey]bool) []model.ServiceKey {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b model.ServiceKey) int {
-		switch {
-		case a.Less(b):
-			return -1
-		case b.Less(a):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(keys, model.ServiceKey.Compare)
 	return keys
 }
 

@@ -101,6 +101,17 @@ func (k ServiceKey) String() string {
 	return k.Protocol.String() + " " + netip.AddrPortFrom(k.Addr, k.Port).String()
 }
 
+// Compare orders keys as Less does: -1, 0 or +1 (for slices.SortFunc).
+func (k ServiceKey) Compare(o ServiceKey) int {
+	switch {
+	case k.Less(o):
+		return -1
+	case o.Less(k):
+		return 1
+	}
+	return 0
+}
+
 // Less orders keys: fwmark services after address services, then by family,
 // protocol, address and port. It gives stable output and diffs.
 func (k ServiceKey) Less(o ServiceKey) bool {

@@ -92,7 +92,7 @@ func decodeOwned(b []byte) ([]model.ServiceKey, error) {
 // record or the new one.
 func (d *Dir) SaveOwned(keys []model.ServiceKey) error {
 	keys = slices.Clone(keys)
-	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(keys, model.ServiceKey.Compare)
 	keys = slices.Compact(keys)
 	rec := ownedRecord{Version: ownedVersion, Services: make([]ownedKey, len(keys))}
 	for i, k := range keys {
@@ -125,16 +125,6 @@ func checkKey(k model.ServiceKey) error {
 		return fmt.Errorf("want a protocol and an %v address, or a fwmark", k.Family)
 	}
 	return nil
-}
-
-func compareKeys(a, b model.ServiceKey) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
 }
 
 func lookup[K comparable](names map[K]string, name string) (K, bool) {

@@ -99,7 +99,7 @@ func TestOwnedRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := slices.Clone(in)
-	slices.SortFunc(want, compareKeys)
+	slices.SortFunc(want, model.ServiceKey.Compare)
 	want = slices.Compact(want)
 	got, err := d.LoadOwned()
 	if err != nil || !slices.Equal(got, want) {

@@ -1,8 +1,10 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,39 +23,62 @@ type dnsChecker struct {
 	answer string
 }
 
-// DNS check defaults, as keepalived's DNS_CHECK.
-const (
-	defaultDNSName = "."
-	defaultDNSType = "SOA"
+// defaultDNS is a dns check's settings by default (Name is required).
+func defaultDNS() *model.DNSCheck { return &model.DNSCheck{Type: "A", Rcode: "NOERROR"} }
+
+// The query types and rcodes a dns check takes.
+var (
+	dnsTypes  = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}
+	dnsRcodes = []string{"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"}
 )
 
-func newDNS(c *model.DNSCheck) (*dnsChecker, error) {
-	if c == nil {
-		c = &model.DNSCheck{}
-	}
-	d := &dnsChecker{name: c.Name, answer: c.Answer, rcode: dns.RcodeSuccess}
-	if d.name == "" {
-		d.name = defaultDNSName
-	}
-	d.name = dns.Fqdn(d.name)
-	if _, ok := dns.IsDomainName(d.name); !ok {
-		return nil, fmt.Errorf("bad query name %q", c.Name)
-	}
-	typ := strings.ToUpper(c.Type)
-	if typ == "" {
-		typ = defaultDNSType
-	}
-	qt, ok := dns.StringToType[typ]
-	if !ok {
-		return nil, fmt.Errorf("unknown query type %q", c.Type)
-	}
-	d.qtype = qt
-	if c.Rcode != "" {
-		rc, ok := dns.StringToRcode[strings.ToUpper(c.Rcode)]
-		if !ok {
-			return nil, fmt.Errorf("unknown rcode %q", c.Rcode)
+func dnsField(f func(d *model.DNSCheck) *string) func(*model.Check) *string {
+	return func(c *model.Check) *string { return f(c.DNS) }
+}
+
+var dnsSpec = &Spec{
+	Kind: model.CheckDNS, Doc: "Queries over UDP (again over TCP when truncated); the rcode and an answer must match.",
+	Settings: []Setting{
+		stringSetting("name", "string", "required", "Name to query.",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Name })),
+		stringSetting("type", "string", "", "`"+strings.Join(dnsTypes, "`, `")+"` (any case).",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Type })),
+		stringSetting("rcode", "string", "", "Expected response code: `"+strings.Join(dnsRcodes, "`, `")+"` (any case).",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Rcode })),
+		stringSetting("answer", "string", "any", "An answer must contain it.",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Answer })),
+	},
+	part: func(c *model.Check) {
+		if c.DNS == nil {
+			c.DNS = defaultDNS()
 		}
-		d.rcode = rc
+	},
+	build: func(c model.Check) (prober, Problems) { return newDNS(c.DNS) },
+}
+
+// newDNS validates a dns check's settings and builds its prober. Empty
+// type and rcode take their defaults.
+func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
+	def := defaultDNS()
+	var ps Problems
+	d := &dnsChecker{name: dns.Fqdn(c.Name), answer: c.Answer}
+	if c.Name == "" {
+		ps.add("name", "dns check needs name = \"...\" (the name to query)")
+	} else if _, ok := dns.IsDomainName(d.name); !ok {
+		ps.add("name", "name %q is not a domain name", c.Name)
+	}
+	typ := strings.ToUpper(cmp.Or(c.Type, def.Type))
+	if !slices.Contains(dnsTypes, typ) {
+		ps.add("type", "type %q is not a DNS record type luvs checks (%s)", c.Type, strings.Join(dnsTypes, ", "))
+	}
+	d.qtype = dns.StringToType[typ]
+	rcode := strings.ToUpper(cmp.Or(c.Rcode, def.Rcode))
+	if !slices.Contains(dnsRcodes, rcode) {
+		ps.add("rcode", "rcode %q is unknown (%s)", c.Rcode, strings.Join(dnsRcodes, ", "))
+	}
+	d.rcode = dns.StringToRcode[rcode]
+	if len(ps) > 0 {
+		return nil, ps
 	}
 	return d, nil
 }

@@ -4,10 +4,17 @@ import (
 	"context"
 	"net"
 	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
 )
 
 // tcpChecker is keepalived's TCP_CHECK: connect, then close.
 type tcpChecker struct{}
+
+var tcpSpec = &Spec{
+	Kind: model.CheckTCP, Doc: "Connects to the port.", part: func(*model.Check) {},
+	build: func(model.Check) (prober, Problems) { return tcpChecker{}, nil },
+}
 
 // dialer is shared by the tcp and http checkers. Its zero timeout leaves the
 // deadline to the probe's context.

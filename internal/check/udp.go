@@ -19,13 +19,21 @@ type udpChecker struct {
 	expect  []byte
 }
 
-func newUDP(c *model.UDPCheck) *udpChecker {
-	u := &udpChecker{}
-	if c != nil {
-		u.payload = bytes.Clone(c.Payload)
-		u.expect = bytes.Clone(c.Expect)
-	}
-	return u
+var udpSpec = &Spec{
+	Kind: model.CheckUDP, Doc: "Sends a datagram and waits for a reply.",
+	Settings: []Setting{
+		bytesSetting("payload", "empty", "Datagram to send.", func(c *model.Check) *[]byte { return &c.UDP.Payload }),
+		bytesSetting("expect", "any reply", "The reply must contain it. An ICMP port unreachable means down.",
+			func(c *model.Check) *[]byte { return &c.UDP.Expect }),
+	},
+	part: func(c *model.Check) {
+		if c.UDP == nil {
+			c.UDP = &model.UDPCheck{}
+		}
+	},
+	build: func(c model.Check) (prober, Problems) {
+		return &udpChecker{payload: bytes.Clone(c.UDP.Payload), expect: bytes.Clone(c.UDP.Expect)}, nil
+	},
 }
 
 // maxDatagram is the largest reply read.

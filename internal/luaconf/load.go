@@ -121,8 +121,7 @@ type loader struct {
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
-var dslNames = []string{"virtual_server", "real_server", "defaults",
-	"http", "https", "tcp", "udp", "dns", "exec", "ping"}
+var dslNames = append([]string{"virtual_server", "real_server", "defaults"}, checkKinds...)
 
 // Load reads and runs the configuration in path and returns it. Any problem
 // (syntax, type, unknown key, invalid value, duplicate) makes Load return

@@ -49,17 +49,21 @@ var dnsSpec = &Spec{
 			dnsField(func(d *model.DNSCheck) *string { return &d.Answer })),
 	},
 	part: func(c *model.Check) {
+		def := defaultDNS()
 		if c.DNS == nil {
-			c.DNS = defaultDNS()
+			c.DNS = def
+			return
 		}
+		d := *c.DNS
+		d.Type, d.Rcode = cmp.Or(d.Type, def.Type), cmp.Or(d.Rcode, def.Rcode)
+		c.DNS = &d
 	},
 	build: func(c model.Check) (prober, Problems) { return newDNS(c.DNS) },
 }
 
-// newDNS validates a dns check's settings and builds its prober. Empty
-// type and rcode take their defaults.
+// newDNS validates a dns check's settings (completed by its part) and
+// builds its prober.
 func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
-	def := defaultDNS()
 	var ps Problems
 	d := &dnsChecker{name: dns.Fqdn(c.Name), answer: c.Answer}
 	if c.Name == "" {
@@ -67,12 +71,12 @@ func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
 	} else if _, ok := dns.IsDomainName(d.name); !ok {
 		ps.add("name", "name %q is not a domain name", c.Name)
 	}
-	typ := strings.ToUpper(cmp.Or(c.Type, def.Type))
+	typ := strings.ToUpper(c.Type)
 	if !slices.Contains(dnsTypes, typ) {
 		ps.add("type", "type %q is not a DNS record type luvs checks (%s)", c.Type, strings.Join(dnsTypes, ", "))
 	}
 	d.qtype = dns.StringToType[typ]
-	rcode := strings.ToUpper(cmp.Or(c.Rcode, def.Rcode))
+	rcode := strings.ToUpper(c.Rcode)
 	if !slices.Contains(dnsRcodes, rcode) {
 		ps.add("rcode", "rcode %q is unknown (%s)", c.Rcode, strings.Join(dnsRcodes, ", "))
 	}

@@ -62,10 +62,19 @@ func defaultHTTP() *model.HTTPCheck {
 	return &model.HTTPCheck{Method: http.MethodGet, Path: "/", Status: []model.StatusRange{{Lo: 200, Hi: 299}}}
 }
 
+// httpPart gives c's http settings, and those left empty, their defaults.
 func httpPart(c *model.Check) {
+	def := defaultHTTP()
 	if c.HTTP == nil {
-		c.HTTP = defaultHTTP()
+		c.HTTP = def
+		return
 	}
+	h := *c.HTTP
+	h.Method, h.Path = cmp.Or(h.Method, def.Method), cmp.Or(h.Path, def.Path)
+	if len(h.Status) == 0 {
+		h.Status = def.Status
+	}
+	c.HTTP = &h
 }
 
 func httpField[T any](f func(h *model.HTTPCheck) *T) func(*model.Check) *T {
@@ -87,7 +96,7 @@ var httpSettings = []Setting{
 				return map[string]string(nil)
 			}
 			return m
-		}),
+		}).documented("none"),
 	setting("status", "code, `\"lo-hi\"`, or a list of these",
 		fmt.Sprintf("Accepted status codes, each %d..%d: `200`, `\"200-399\"`, `{ 200, \"300-302\" }`.", statusMin, statusMax), false,
 		httpField(func(h *model.HTTPCheck) *[]model.StatusRange { return &h.Status }), readStatus, showStatus),
@@ -180,7 +189,11 @@ func statusText(r model.StatusRange) string {
 	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
 }
 
+// showStatus shows one range as a string, several as a list.
 func showStatus(rs []model.StatusRange) any {
+	if len(rs) == 1 {
+		return statusText(rs[0])
+	}
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = statusText(r)
@@ -188,20 +201,19 @@ func showStatus(rs []model.StatusRange) any {
 	return out
 }
 
-// newHTTP validates an http or https check's settings and builds its prober.
-// Empty settings take their defaults.
+// newHTTP validates an http or https check's settings (completed by
+// httpPart) and builds its prober.
 func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, Problems) {
-	def := defaultHTTP()
 	h := &httpChecker{
 		tls:    isTLS,
-		method: strings.ToUpper(cmp.Or(c.Method, def.Method)),
+		method: strings.ToUpper(c.Method),
 		host:   c.Host,
 		header: make(http.Header, len(c.Headers)+1),
 		status: c.Status,
 		sni:    c.SNI,
 	}
 	var ps Problems
-	path := cmp.Or(c.Path, def.Path)
+	path := c.Path
 	if !strings.HasPrefix(path, "/") {
 		ps.add("path", "path must start with /, got %q", path)
 	}
@@ -209,7 +221,7 @@ func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, Problems) {
 	if isTLS {
 		scheme = "https"
 	}
-	if _, err := http.NewRequest(h.method, scheme+"://"+urlHost+def.Path, nil); err != nil {
+	if _, err := http.NewRequest(h.method, scheme+"://"+urlHost+"/", nil); err != nil {
 		ps.add("method", "method %q is not an HTTP method", c.Method)
 	}
 	h.url = scheme + "://" + urlHost + path
@@ -229,9 +241,6 @@ func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, Problems) {
 			continue
 		}
 		h.header.Set(k, v)
-	}
-	if len(h.status) == 0 {
-		h.status = def.Status
 	}
 	for _, r := range h.status {
 		switch {

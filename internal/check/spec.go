@@ -87,7 +87,7 @@ type Spec struct {
 	// Settings are the kind's own keys; every kind also takes Common.
 	Settings []Setting
 
-	part  func(c *model.Check)                   // sets the kind's settings to their defaults when nil
+	part  func(c *model.Check)                   // gives the kind's nil or empty settings their defaults
 	build func(c model.Check) (prober, Problems) // validates; c has its part
 }
 
@@ -168,10 +168,7 @@ func (s *Spec) Keys() []string {
 
 // Default returns the check of this kind with every setting at its default.
 func (s *Spec) Default() model.Check {
-	c := model.Check{Kind: s.Kind, Interval: model.DefaultInterval, Timeout: model.DefaultTimeout,
-		Rise: model.DefaultRise, Fall: model.DefaultFall}
-	s.part(&c)
-	return c
+	return s.complete(model.Check{Kind: s.Kind})
 }
 
 // DefaultText is the setting's default as documented (Markdown): a value
@@ -229,16 +226,24 @@ func Validate(c model.Check) error {
 	return ps.err()
 }
 
-// validate checks the common settings and builds the prober. Zero common
-// settings and a nil kind part stand for their defaults.
-func (s *Spec) validate(c model.Check) (prober, Problems) {
-	var ps Problems
-	interval := cmp.Or(c.Interval, model.DefaultInterval)
-	timeout := cmp.Or(c.Timeout, model.DefaultTimeout)
-	if timeout > interval {
-		ps.add("", "%s check: timeout %s is longer than interval %s", c.Kind, timeout, interval)
-	}
+// complete returns c with its zero interval, timeout, rise and fall and
+// its nil kind part (a check built in Go) at their defaults.
+func (s *Spec) complete(c model.Check) model.Check {
+	c.Interval = cmp.Or(c.Interval, model.DefaultInterval)
+	c.Timeout = cmp.Or(c.Timeout, model.DefaultTimeout)
+	c.Rise = cmp.Or(c.Rise, model.DefaultRise)
+	c.Fall = cmp.Or(c.Fall, model.DefaultFall)
 	s.part(&c)
+	return c
+}
+
+// validate checks the common settings and builds the prober.
+func (s *Spec) validate(c model.Check) (prober, Problems) {
+	c = s.complete(c)
+	var ps Problems
+	if c.Timeout > c.Interval {
+		ps.add("", "%s check: timeout %s is longer than interval %s", c.Kind, c.Timeout, c.Interval)
+	}
 	p, bps := s.build(c)
 	return p, append(ps, bps...)
 }
@@ -256,7 +261,7 @@ func Settings(c model.Check) []Field {
 	if err != nil {
 		return nil
 	}
-	s.part(&c)
+	c = s.complete(c)
 	d := s.Default()
 	var out []Field
 	for _, st := range s.All() {

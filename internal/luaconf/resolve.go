@@ -183,6 +183,7 @@ func (l *loader) resolve() *model.Config {
 	cfg := &model.Config{}
 	defer l.validateUnusedChecks()
 	seen := map[model.ServiceKey]*decl{}
+	l.declared = seen
 	checked := map[*decl]bool{}
 	for _, vd := range l.services {
 		sc, ok := l.resolveService(vd, checked)

@@ -3,6 +3,7 @@ package check
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -88,16 +89,8 @@ func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
 }
 
 func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	m := new(dns.Msg)
-	m.SetQuestion(d.name, d.qtype)
-	r, err := d.exchange(ctx, "udp", m, t)
-	if r != nil && r.Truncated {
-		r, err = d.exchange(ctx, "tcp", m, t)
-	}
+	r, err := query(ctx, t.String(), d.name, d.qtype)
 	if err != nil {
-		if isRefused(err) {
-			return down("port unreachable")
-		}
 		return down(errMsg(ctx, err, start))
 	}
 	lat := time.Since(start)
@@ -120,15 +113,33 @@ func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Resul
 	return res
 }
 
-// exchange sends m over network ("udp" or "tcp") to t and reads the reply
-// before ctx's deadline. A truncated reply is returned even with an error.
-func (d *dnsChecker) exchange(ctx context.Context, network string, m *dns.Msg, t Target) (*dns.Msg, error) {
-	deadline := deadlineFrom(ctx)
-	c := &dns.Client{Net: network, Timeout: time.Until(deadline)}
-	if c.Timeout <= 0 {
-		return nil, context.DeadlineExceeded
+// query asks server ("host:port") for name and qtype over UDP, again over
+// TCP when the answer is truncated. An ICMP port unreachable is the error
+// "port unreachable".
+func query(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	r, err := exchange(ctx, "udp", m, server)
+	if r != nil && r.Truncated {
+		r, err = exchange(ctx, "tcp", m, server)
 	}
-	conn, err := c.DialContext(ctx, t.String())
+	if isRefused(err) {
+		return nil, errors.New("port unreachable")
+	}
+	return r, err
+}
+
+// exchange sends m over network ("udp" or "tcp") to server and reads the
+// reply before ctx's deadline. A truncated reply is returned even with an
+// error.
+func exchange(ctx context.Context, network string, m *dns.Msg, server string) (*dns.Msg, error) {
+	c := &dns.Client{Net: network}
+	if deadline, ok := ctx.Deadline(); ok {
+		if c.Timeout = time.Until(deadline); c.Timeout <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+	}
+	conn, err := c.DialContext(ctx, server)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +151,33 @@ func (d *dnsChecker) exchange(ctx context.Context, network string, m *dns.Msg, t
 		return r, nil
 	}
 	return r, err
+}
+
+// DNSReply is the answer to Query.
+type DNSReply struct {
+	Rcode   string   // "NOERROR", "NXDOMAIN", ...
+	Answers []string // the answer records, in zone file syntax
+}
+
+// DNSType returns the query type named (in any case) s.
+func DNSType(s string) (uint16, bool) {
+	t, ok := dns.StringToType[strings.ToUpper(s)]
+	return t, ok
+}
+
+// Query asks server ("host:port") for name's records of type qtype, as a
+// dns check does, before ctx is done.
+func Query(ctx context.Context, server, name string, qtype uint16) (DNSReply, error) {
+	start := time.Now()
+	r, err := query(ctx, server, name, qtype)
+	if err != nil {
+		return DNSReply{}, errors.New(errMsg(ctx, err, start))
+	}
+	reply := DNSReply{Rcode: rcodeName(r.Rcode)}
+	for _, rr := range r.Answer {
+		reply.Answers = append(reply.Answers, rr.String())
+	}
+	return reply, nil
 }
 
 func rcodeName(rc int) string {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/md5"
@@ -393,4 +394,37 @@ func (h *httpChecker) errMsg(ctx context.Context, err error, start time.Time) st
 		return "connection closed before the response"
 	}
 	return errMsg(ctx, err, start)
+}
+
+// fetchClient is Fetch's: no proxy, no connection reuse, no redirects.
+var fetchClient = &http.Client{
+	Transport: &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// Fetch sends one request to url (http or https, certificates verified)
+// and returns the status code and the first MiB of the body, before ctx is
+// done. Redirects are not followed.
+func Fetch(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := fetchClient.Do(req)
+	if err != nil {
+		return 0, nil, errors.New(errMsg(ctx, err, start))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp.StatusCode, data, errors.New("reading body: " + errMsg(ctx, err, start))
+	}
+	return resp.StatusCode, data, nil
 }

@@ -50,14 +50,9 @@ var dnsSpec = &Spec{
 			dnsField(func(d *model.DNSCheck) *string { return &d.Answer })),
 	},
 	part: func(c *model.Check) {
-		def := defaultDNS()
-		if c.DNS == nil {
-			c.DNS = def
-			return
-		}
-		d := *c.DNS
-		d.Type, d.Rcode = cmp.Or(d.Type, def.Type), cmp.Or(d.Rcode, def.Rcode)
-		c.DNS = &d
+		withDefaults(&c.DNS, defaultDNS(), func(d, def *model.DNSCheck) {
+			d.Type, d.Rcode = cmp.Or(d.Type, def.Type), cmp.Or(d.Rcode, def.Rcode)
+		})
 	},
 	build: func(c model.Check) (prober, Problems) { return newDNS(c.DNS) },
 }

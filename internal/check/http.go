@@ -65,17 +65,12 @@ func defaultHTTP() *model.HTTPCheck {
 
 // httpPart gives c's http settings, and those left empty, their defaults.
 func httpPart(c *model.Check) {
-	def := defaultHTTP()
-	if c.HTTP == nil {
-		c.HTTP = def
-		return
-	}
-	h := *c.HTTP
-	h.Method, h.Path = cmp.Or(h.Method, def.Method), cmp.Or(h.Path, def.Path)
-	if len(h.Status) == 0 {
-		h.Status = def.Status
-	}
-	c.HTTP = &h
+	withDefaults(&c.HTTP, defaultHTTP(), func(h, def *model.HTTPCheck) {
+		h.Method, h.Path = cmp.Or(h.Method, def.Method), cmp.Or(h.Path, def.Path)
+		if len(h.Status) == 0 {
+			h.Status = def.Status
+		}
+	})
 }
 
 func httpField[T any](f func(h *model.HTTPCheck) *T) func(*model.Check) *T {

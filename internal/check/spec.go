@@ -350,3 +350,15 @@ func bytesSetting(key, dflt, doc string, ptr func(*model.Check) *[]byte) Setting
 func (ps Problems) has(key string) bool {
 	return slices.ContainsFunc(ps, func(p Problem) bool { return p.Key == key })
 }
+
+// withDefaults completes a kind's settings *p: def when nil, else a copy
+// whose empty fields fill sets from def (the caller's value is not changed).
+func withDefaults[T any](p **T, def *T, fill func(v, def *T)) {
+	if *p == nil {
+		*p = def
+		return
+	}
+	v := **p
+	fill(&v, def)
+	*p = &v
+}

@@ -4,21 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-
-	"github.com/luvs-lb/luvs/internal/luaconf"
-	"github.com/luvs-lb/luvs/internal/model"
 )
 
 // silentUDP is a UDP socket that never answers.
@@ -58,22 +52,14 @@ func fullTCP(t *testing.T) string {
 	return ""
 }
 
-// startRunner loads src and runs its checks until the returned stop is called.
+// startRunner runs src's checks until the returned stop is called.
 func startRunner(t *testing.T, src string) (stop func(), logs *logBuf) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "hc.lua")
-	os.WriteFile(path, []byte(src), 0o644)
-	res, err := luaconf.Load(path, luaconf.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ft := &fakeTarget{cfg: res.Config, removed: map[model.DestKey]bool{}}
-	logs = &logBuf{}
-	r := New(res.L, res.Config, ft, res.ServerFor, slog.New(slog.NewTextHandler(logs, nil)))
+	r, _, logs := loadRunner(t, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	return func() { cancel(); <-done; res.Close() }, logs
+	return func() { cancel(); <-done }, logs
 }
 
 // A runner stopped while checks wait in every helper leaves no goroutine

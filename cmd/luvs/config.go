@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/ipvsadm"
 	"github.com/luvs-lb/luvs/internal/luaconf"
 	"github.com/luvs-lb/luvs/internal/model"
@@ -112,39 +113,30 @@ func printConfig(w io.Writer, cfg *model.Config) {
 	}
 }
 
+// describeCheck is the check's kind and its settings that differ from the
+// kind's defaults: http path="/healthz" interval="2s".
 func describeCheck(c model.Check) string {
-	var b strings.Builder
-	b.WriteString(string(c.Kind))
-	switch {
-	case c.HTTP != nil:
-		fmt.Fprintf(&b, " %s %s", c.HTTP.Method, c.HTTP.Path)
-	case c.DNS != nil:
-		fmt.Fprintf(&b, " %s %s", c.DNS.Type, c.DNS.Name)
-	case c.Exec != nil:
-		fmt.Fprintf(&b, " %s", strings.Join(c.Exec.Argv, " "))
+	parts := []string{string(c.Kind)}
+	for _, f := range check.Settings(c) {
+		parts = append(parts, f.String())
 	}
-	if c.Port != 0 {
-		fmt.Fprintf(&b, " port %d", c.Port)
+	return strings.Join(parts, " ")
+}
+
+// checkSettings are the check's non-default settings by key, for JSON.
+func checkSettings(c model.Check) map[string]any {
+	m := map[string]any{}
+	for _, f := range check.Settings(c) {
+		m[f.Key] = f.Value
 	}
-	fmt.Fprintf(&b, " every %s timeout %s rise %d fall %d", c.Interval, c.Timeout, c.Rise, c.Fall)
-	return b.String()
+	return m
 }
 
 func configJSON(w io.Writer, cfg *model.Config) error {
 	type jcheck struct {
-		Kind       string `json:"kind"`
-		Interval   string `json:"interval"`
-		Timeout    string `json:"timeout"`
-		Rise       int    `json:"rise"`
-		Fall       int    `json:"fall"`
-		RetryDelay string `json:"retry_delay,omitempty"`
-		Port       uint16 `json:"port,omitempty"`
-		Addr       string `json:"addr,omitempty"`
-		HTTP       any    `json:"http,omitempty"`
-		UDP        any    `json:"udp,omitempty"`
-		DNS        any    `json:"dns,omitempty"`
-		Exec       any    `json:"exec,omitempty"`
-		Where      string `json:"where"`
+		Kind     string         `json:"kind"`
+		Settings map[string]any `json:"settings"` // those not at their defaults
+		Where    string         `json:"where"`
 	}
 	type jserver struct {
 		Address string   `json:"address"`
@@ -187,26 +179,7 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 			jr := jserver{Address: rs.Addr.String(), Port: rs.Port, Name: rs.Name, Weight: rs.Weight,
 				Forward: rs.Forward.String(), OnFail: string(rs.OnFail), Where: rs.Where, Checks: []jcheck{}}
 			for _, c := range rs.Checks {
-				jc := jcheck{Kind: string(c.Kind), Interval: c.Interval.String(), Timeout: c.Timeout.String(),
-					Rise: c.Rise, Fall: c.Fall, Port: c.Port, Where: c.Where}
-				if c.RetryDelay > 0 {
-					jc.RetryDelay = c.RetryDelay.String()
-				}
-				if c.Addr.IsValid() {
-					jc.Addr = c.Addr.String()
-				}
-				if c.HTTP != nil {
-					jc.HTTP = c.HTTP
-				}
-				if c.UDP != nil {
-					jc.UDP = c.UDP
-				}
-				if c.DNS != nil {
-					jc.DNS = c.DNS
-				}
-				if c.Exec != nil {
-					jc.Exec = c.Exec
-				}
+				jc := jcheck{Kind: string(c.Kind), Settings: checkSettings(c), Where: c.Where}
 				jr.Checks = append(jr.Checks, jc)
 			}
 			js.Servers = append(js.Servers, jr)

@@ -30,6 +30,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,36 +87,15 @@ type Checker interface {
 // such as an unknown kind, a bad body regexp or digest, an unknown DNS type
 // or rcode, or an empty exec argv.
 func New(c model.Check) (Checker, error) {
-	var (
-		p   prober
-		err error
-	)
-	switch c.Kind {
-	case model.CheckTCP:
-		p = tcpChecker{}
-	case model.CheckHTTP, model.CheckHTTPS:
-		p, err = newHTTP(c.Kind == model.CheckHTTPS, c.HTTP)
-	case model.CheckUDP:
-		p = newUDP(c.UDP)
-	case model.CheckDNS:
-		p, err = newDNS(c.DNS)
-	case model.CheckExec:
-		p, err = newExec(c.Exec)
-	case model.CheckPing:
-		p = pingChecker{}
-	case "":
-		return nil, errors.New("check: no kind")
-	default:
-		return nil, fmt.Errorf("check: unknown kind %q", c.Kind)
-	}
+	s, err := SpecFor(c.Kind)
 	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", c.Kind, err)
+		return nil, err
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = model.DefaultTimeout
+	p, ps := s.validate(c)
+	if len(ps) > 0 {
+		return nil, fmt.Errorf("check %s: %w", c.Kind, ps)
 	}
-	return &checker{p: p, timeout: timeout}, nil
+	return &checker{p: p, timeout: cmp.Or(c.Timeout, model.DefaultTimeout)}, nil
 }
 
 // TargetFor applies c's Addr/Port overrides to a real server's address and

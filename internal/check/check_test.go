@@ -42,14 +42,19 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{model.Check{}, "no kind"},
 		{model.Check{Kind: "smtp"}, "unknown kind"},
-		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Body: "ok("}}, "bad body regexp"},
-		{model.Check{Kind: model.CheckHTTPS, HTTP: &model.HTTPCheck{Digest: "abc"}}, "bad digest"},
-		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Status: []model.StatusRange{{Lo: 300, Hi: 200}}}}, "bad status range"},
-		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Method: "GE T"}}, "bad method"},
-		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Type: "BOGUS"}}, "unknown query type"},
-		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Rcode: "MAYBE"}}, "unknown rcode"},
-		{model.Check{Kind: model.CheckExec}, "no command"},
-		{model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{}}, "no command"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Body: "ok("}}, "body: invalid regular expression"},
+		{model.Check{Kind: model.CheckHTTPS, HTTP: &model.HTTPCheck{Digest: "abc"}}, "digest must be 32 hex digits"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Status: []model.StatusRange{{Lo: 300, Hi: 200}}}}, `status: "300-200" is backwards`},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Status: []model.StatusRange{{Lo: 200, Hi: 999}}}}, `status: "200-999" is outside 100-599`},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Path: "healthz"}}, "path must start with /"},
+		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Method: "GE T"}}, `method "GE T" is not an HTTP method`},
+		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Name: "example.test", Type: "BOGUS"}}, `type "BOGUS" is not a DNS record type`},
+		{model.Check{Kind: model.CheckDNS}, "dns check needs name"},
+		{model.Check{Kind: model.CheckDNS, DNS: &model.DNSCheck{Name: "example.test", Rcode: "MAYBE"}}, `rcode "MAYBE" is unknown`},
+		{model.Check{Kind: model.CheckExec}, "exec check needs argv"},
+		{model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{Argv: []string{}}}, "argv is empty"},
+		{model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{Argv: []string{""}}}, "argv[1] is empty"},
+		{model.Check{Kind: model.CheckTCP, Interval: time.Second, Timeout: 2 * time.Second}, "tcp check: timeout 2s is longer than interval 1s"},
 	} {
 		_, err := New(tc.c)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -61,9 +66,9 @@ func TestNewErrors(t *testing.T) {
 		{Kind: model.CheckHTTP},
 		{Kind: model.CheckHTTPS},
 		{Kind: model.CheckUDP},
-		{Kind: model.CheckDNS},
+		{Kind: model.CheckDNS, DNS: &model.DNSCheck{Name: "example.test"}},
 		{Kind: model.CheckPing},
-		{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Digest: "D41D8CD98F00B204E9800998ECF8427E", Path: "status?full=1"}},
+		{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Digest: "D41D8CD98F00B204E9800998ECF8427E", Path: "/status?full=1"}},
 		{Kind: model.CheckDNS, DNS: &model.DNSCheck{Name: "example.test", Type: "aaaa", Rcode: "nxdomain"}},
 	} {
 		if _, err := New(c); err != nil {

@@ -1,8 +1,11 @@
 package check
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,54 +24,68 @@ type dnsChecker struct {
 	answer string
 }
 
-// DNS check defaults, as keepalived's DNS_CHECK.
-const (
-	defaultDNSName = "."
-	defaultDNSType = "SOA"
+// defaultDNS is a dns check's settings by default (Name is required).
+func defaultDNS() *model.DNSCheck { return &model.DNSCheck{Type: "A", Rcode: "NOERROR"} }
+
+// The query types and rcodes a dns check takes.
+var (
+	dnsTypes  = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}
+	dnsRcodes = []string{"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"}
 )
 
-func newDNS(c *model.DNSCheck) (*dnsChecker, error) {
-	if c == nil {
-		c = &model.DNSCheck{}
-	}
-	d := &dnsChecker{name: c.Name, answer: c.Answer, rcode: dns.RcodeSuccess}
-	if d.name == "" {
-		d.name = defaultDNSName
-	}
-	d.name = dns.Fqdn(d.name)
-	if _, ok := dns.IsDomainName(d.name); !ok {
-		return nil, fmt.Errorf("bad query name %q", c.Name)
+func dnsField(f func(d *model.DNSCheck) *string) func(*model.Check) *string {
+	return func(c *model.Check) *string { return f(c.DNS) }
+}
+
+var dnsSpec = &Spec{
+	Kind: model.CheckDNS, Doc: "Queries over UDP (again over TCP when truncated); the rcode and an answer must match.",
+	Settings: []Setting{
+		stringSetting("name", "string", "required", "Name to query.",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Name })),
+		stringSetting("type", "string", "", "`"+strings.Join(dnsTypes, "`, `")+"` (any case).",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Type })),
+		stringSetting("rcode", "string", "", "Expected response code: `"+strings.Join(dnsRcodes, "`, `")+"` (any case).",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Rcode })),
+		stringSetting("answer", "string", "any", "An answer must contain it.",
+			dnsField(func(d *model.DNSCheck) *string { return &d.Answer })),
+	},
+	part: func(c *model.Check) {
+		withDefaults(&c.DNS, defaultDNS(), func(d, def *model.DNSCheck) {
+			d.Type, d.Rcode = cmp.Or(d.Type, def.Type), cmp.Or(d.Rcode, def.Rcode)
+		})
+	},
+	build: func(c model.Check) (prober, Problems) { return newDNS(c.DNS) },
+}
+
+// newDNS validates a dns check's settings (completed by its part) and
+// builds its prober.
+func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
+	var ps Problems
+	d := &dnsChecker{name: dns.Fqdn(c.Name), answer: c.Answer}
+	if c.Name == "" {
+		ps.add("name", "dns check needs name = \"...\" (the name to query)")
+	} else if _, ok := dns.IsDomainName(d.name); !ok {
+		ps.add("name", "name %q is not a domain name", c.Name)
 	}
 	typ := strings.ToUpper(c.Type)
-	if typ == "" {
-		typ = defaultDNSType
+	if !slices.Contains(dnsTypes, typ) {
+		ps.add("type", "type %q is not a DNS record type luvs checks (%s)", c.Type, strings.Join(dnsTypes, ", "))
 	}
-	qt, ok := dns.StringToType[typ]
-	if !ok {
-		return nil, fmt.Errorf("unknown query type %q", c.Type)
+	d.qtype = dns.StringToType[typ]
+	rcode := strings.ToUpper(c.Rcode)
+	if !slices.Contains(dnsRcodes, rcode) {
+		ps.add("rcode", "rcode %q is unknown (%s)", c.Rcode, strings.Join(dnsRcodes, ", "))
 	}
-	d.qtype = qt
-	if c.Rcode != "" {
-		rc, ok := dns.StringToRcode[strings.ToUpper(c.Rcode)]
-		if !ok {
-			return nil, fmt.Errorf("unknown rcode %q", c.Rcode)
-		}
-		d.rcode = rc
+	d.rcode = dns.StringToRcode[rcode]
+	if len(ps) > 0 {
+		return nil, ps
 	}
 	return d, nil
 }
 
 func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	m := new(dns.Msg)
-	m.SetQuestion(d.name, d.qtype)
-	r, err := d.exchange(ctx, "udp", m, t)
-	if r != nil && r.Truncated {
-		r, err = d.exchange(ctx, "tcp", m, t)
-	}
+	r, err := query(ctx, t.String(), d.name, d.qtype)
 	if err != nil {
-		if isRefused(err) {
-			return down("port unreachable")
-		}
 		return down(errMsg(ctx, err, start))
 	}
 	lat := time.Since(start)
@@ -91,15 +108,33 @@ func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Resul
 	return res
 }
 
-// exchange sends m over network ("udp" or "tcp") to t and reads the reply
-// before ctx's deadline. A truncated reply is returned even with an error.
-func (d *dnsChecker) exchange(ctx context.Context, network string, m *dns.Msg, t Target) (*dns.Msg, error) {
-	deadline := deadlineFrom(ctx)
-	c := &dns.Client{Net: network, Timeout: time.Until(deadline)}
-	if c.Timeout <= 0 {
-		return nil, context.DeadlineExceeded
+// query asks server ("host:port") for name and qtype over UDP, again over
+// TCP when the answer is truncated. An ICMP port unreachable is the error
+// "port unreachable".
+func query(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	r, err := exchange(ctx, "udp", m, server)
+	if r != nil && r.Truncated {
+		r, err = exchange(ctx, "tcp", m, server)
 	}
-	conn, err := c.DialContext(ctx, t.String())
+	if isRefused(err) {
+		return nil, errors.New("port unreachable")
+	}
+	return r, err
+}
+
+// exchange sends m over network ("udp" or "tcp") to server and reads the
+// reply before ctx's deadline. A truncated reply is returned even with an
+// error.
+func exchange(ctx context.Context, network string, m *dns.Msg, server string) (*dns.Msg, error) {
+	c := &dns.Client{Net: network}
+	if deadline, ok := ctx.Deadline(); ok {
+		if c.Timeout = time.Until(deadline); c.Timeout <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+	}
+	conn, err := c.DialContext(ctx, server)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +146,33 @@ func (d *dnsChecker) exchange(ctx context.Context, network string, m *dns.Msg, t
 		return r, nil
 	}
 	return r, err
+}
+
+// DNSReply is the answer to Query.
+type DNSReply struct {
+	Rcode   string   // "NOERROR", "NXDOMAIN", ...
+	Answers []string // the answer records, in zone file syntax
+}
+
+// DNSType returns the query type named (in any case) s.
+func DNSType(s string) (uint16, bool) {
+	t, ok := dns.StringToType[strings.ToUpper(s)]
+	return t, ok
+}
+
+// Query asks server ("host:port") for name's records of type qtype, as a
+// dns check does, before ctx is done.
+func Query(ctx context.Context, server, name string, qtype uint16) (DNSReply, error) {
+	start := time.Now()
+	r, err := query(ctx, server, name, qtype)
+	if err != nil {
+		return DNSReply{}, errors.New(errMsg(ctx, err, start))
+	}
+	reply := DNSReply{Rcode: rcodeName(r.Rcode)}
+	for _, rr := range r.Answer {
+		reply.Answers = append(reply.Answers, rr.String())
+	}
+	return reply, nil
 }
 
 func rcodeName(rc int) string {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/value"
 )
 
 // execChecker is keepalived's MISC_CHECK (misc_dynamic with
@@ -29,11 +32,54 @@ const maxStderr = 4 << 10
 // killed, for its output pipes to close (a background child may hold them).
 const waitDelay = 100 * time.Millisecond
 
-func newExec(c *model.ExecCheck) (*execChecker, error) {
-	if c == nil || len(c.Argv) == 0 || c.Argv[0] == "" {
-		return nil, errors.New("no command")
+var execSpec = &Spec{
+	Kind: model.CheckExec, Doc: "Runs a program (no shell) and judges by its exit status.",
+	Settings: []Setting{
+		setting("argv", "non-empty list of strings", "Program and arguments, run without a shell, with the target in the environment. Exit 0 is up, 1 down.", false,
+			func(c *model.Check) *[]string { return &c.Exec.Argv }, readArgv, identity[[]string]).documented("required"),
+		boolSetting("dynamic_weight", "Exit codes 2..255 also mean up, with weight code − 2 (keepalived's `misc_dynamic`).",
+			func(c *model.Check) *bool { return &c.Exec.DynamicWeight }),
+	},
+	part: func(c *model.Check) {
+		if c.Exec == nil {
+			c.Exec = &model.ExecCheck{}
+		}
+	},
+	build: func(c model.Check) (prober, Problems) { return newExec(c.Exec) },
+}
+
+// readArgv reads a list of strings.
+func readArgv(key string, v any) ([]string, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s must be a list of strings (no shell), got %s", key, value.TypeName(v))
 	}
-	return &execChecker{argv: append([]string(nil), c.Argv...), dynamic: c.DynamicWeight}, nil
+	argv := make([]string, 0, len(l))
+	for i, a := range l {
+		s, ok := a.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s[%d] must be a string, got %s", key, i+1, value.TypeName(a))
+		}
+		argv = append(argv, s)
+	}
+	return argv, nil
+}
+
+// newExec validates an exec check's settings and builds its prober.
+func newExec(c *model.ExecCheck) (*execChecker, Problems) {
+	var ps Problems
+	switch {
+	case c.Argv == nil:
+		ps.add("argv", "exec check needs argv = { \"/path/to/program\", \"arg\", ... }")
+	case len(c.Argv) == 0:
+		ps.add("argv", "argv is empty; give the program and its arguments")
+	case c.Argv[0] == "":
+		ps.add("argv", "argv[1] is empty; give the program to run")
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return &execChecker{argv: slices.Clone(c.Argv), dynamic: c.DynamicWeight}, nil
 }
 
 func (e *execChecker) probe(ctx context.Context, t Target, start time.Time) Result {

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -12,10 +14,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/value"
 )
 
 // maxBody is how much of a response body the http checker reads.
@@ -51,39 +55,178 @@ type handshakeError struct{ err error }
 func (e *handshakeError) Error() string { return "TLS handshake: " + e.err.Error() }
 func (e *handshakeError) Unwrap() error { return e.err }
 
-func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, error) {
-	if c == nil {
-		c = &model.HTTPCheck{}
+// Accepted HTTP status codes.
+const statusMin, statusMax = 100, 599
+
+// defaultHTTP is an http or https check's settings by default.
+func defaultHTTP() *model.HTTPCheck {
+	return &model.HTTPCheck{Method: http.MethodGet, Path: "/", Status: []model.StatusRange{{Lo: 200, Hi: 299}}}
+}
+
+// httpPart gives c's http settings, and those left empty, their defaults.
+func httpPart(c *model.Check) {
+	withDefaults(&c.HTTP, defaultHTTP(), func(h, def *model.HTTPCheck) {
+		h.Method, h.Path = cmp.Or(h.Method, def.Method), cmp.Or(h.Path, def.Path)
+		if len(h.Status) == 0 {
+			h.Status = def.Status
+		}
+	})
+}
+
+func httpField[T any](f func(h *model.HTTPCheck) *T) func(*model.Check) *T {
+	return func(c *model.Check) *T { return f(c.HTTP) }
+}
+
+// httpSettings are the keys of http; https adds its own.
+var httpSettings = []Setting{
+	stringSetting("method", "string", "", "Request method (upper-cased).",
+		httpField(func(h *model.HTTPCheck) *string { return &h.Method })),
+	stringSetting("path", "string starting with `/`", "", "Request path.",
+		httpField(func(h *model.HTTPCheck) *string { return &h.Path })),
+	stringSetting("host", "string", "the target address", "`Host` header.",
+		httpField(func(h *model.HTTPCheck) *string { return &h.Host })),
+	setting("headers", "table `{ name = value }`", "Extra request headers (values converted with `tostring`).", false,
+		httpField(func(h *model.HTTPCheck) *map[string]string { return &h.Headers }), readHeaders,
+		func(m map[string]string) any {
+			if len(m) == 0 {
+				return map[string]string(nil)
+			}
+			return m
+		}).documented("none"),
+	setting("status", "code, `\"lo-hi\"`, or a list of these",
+		fmt.Sprintf("Accepted status codes, each %d..%d: `200`, `\"200-399\"`, `{ 200, \"300-302\" }`.", statusMin, statusMax), false,
+		httpField(func(h *model.HTTPCheck) *[]model.StatusRange { return &h.Status }), readStatus, showStatus),
+	stringSetting("body", "string (RE2 regular expression)", "any", "The body must match.",
+		httpField(func(h *model.HTTPCheck) *string { return &h.Body })),
+	stringSetting("digest", "string of 32 hex digits", "any", "MD5 of the body (keepalived's `digest`).",
+		httpField(func(h *model.HTTPCheck) *string { return &h.Digest })),
+}
+
+var httpSpec = &Spec{
+	Kind: model.CheckHTTP, Doc: "One HTTP/1.1 request on a fresh connection; the status, body and digest must match.",
+	Settings: httpSettings, part: httpPart,
+	build: func(c model.Check) (prober, Problems) { return newHTTP(false, c.HTTP) },
+}
+
+var httpsSpec = &Spec{
+	Kind: model.CheckHTTPS, Doc: "As http, over TLS.",
+	Settings: append(httpSettings[:len(httpSettings):len(httpSettings)],
+		stringSetting("sni", "string", "none", "TLS server name.",
+			httpField(func(h *model.HTTPCheck) *string { return &h.SNI })),
+		boolSetting("verify", "Verify the TLS certificate.",
+			httpField(func(h *model.HTTPCheck) *bool { return &h.Verify })),
+	),
+	part:  httpPart,
+	build: func(c model.Check) (prober, Problems) { return newHTTP(true, c.HTTP) },
+}
+
+// readHeaders reads { name = value }; values are strings, numbers or booleans.
+func readHeaders(key string, v any) (map[string]string, error) {
+	m, ok := v.(map[string]any)
+	if l, isList := v.([]any); isList && len(l) == 0 {
+		m, ok = map[string]any{}, true
 	}
+	if !ok {
+		return nil, fmt.Errorf("%s must be a table of name = value, got %s", key, value.TypeName(v))
+	}
+	out := make(map[string]string, len(m))
+	for name, hv := range m {
+		switch hv := hv.(type) {
+		case string:
+			out[name] = hv
+		case float64:
+			out[name] = value.Number(hv)
+		case bool:
+			out[name] = strconv.FormatBool(hv)
+		default:
+			return nil, fmt.Errorf("%s: %s must be a string, got %s", key, name, value.TypeName(hv))
+		}
+	}
+	return out, nil
+}
+
+var statusRE = regexp.MustCompile(`^(\d{3})(?:-(\d{3}))?$`)
+
+// readStatus reads 200, "200-299", or a list of those.
+func readStatus(key string, v any) ([]model.StatusRange, error) {
+	items, ok := v.([]any)
+	if !ok {
+		items = []any{v}
+	}
+	out := []model.StatusRange{}
+	for _, it := range items {
+		var s string
+		switch it := it.(type) {
+		case float64:
+			s = value.Number(it)
+		case string:
+			s = it
+		default:
+			return nil, fmt.Errorf("%s: a %s is not a code or range like 200 or \"200-299\"", key, value.TypeName(it))
+		}
+		m := statusRE.FindStringSubmatch(s)
+		if m == nil {
+			return nil, fmt.Errorf("%s: %q is not a code or range like 200 or \"200-299\"", key, s)
+		}
+		lo, _ := strconv.Atoi(m[1])
+		hi := lo
+		if m[2] != "" {
+			hi, _ = strconv.Atoi(m[2])
+		}
+		out = append(out, model.StatusRange{Lo: lo, Hi: hi})
+	}
+	return out, nil
+}
+
+func statusText(r model.StatusRange) string {
+	if r.Lo == r.Hi {
+		return strconv.Itoa(r.Lo)
+	}
+	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+}
+
+// showStatus shows one range as a string, several as a list.
+func showStatus(rs []model.StatusRange) any {
+	if len(rs) == 1 {
+		return statusText(rs[0])
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = statusText(r)
+	}
+	return out
+}
+
+// newHTTP validates an http or https check's settings (completed by
+// httpPart) and builds its prober.
+func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, Problems) {
 	h := &httpChecker{
 		tls:    isTLS,
-		method: c.Method,
+		method: strings.ToUpper(c.Method),
 		host:   c.Host,
 		header: make(http.Header, len(c.Headers)+1),
 		status: c.Status,
 		sni:    c.SNI,
 	}
-	if h.method == "" {
-		h.method = http.MethodGet
-	}
+	var ps Problems
 	path := c.Path
-	if path == "" {
-		path = "/"
-	}
 	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
+		ps.add("path", "path must start with /, got %q", path)
 	}
 	scheme := "http"
 	if isTLS {
 		scheme = "https"
 	}
+	if _, err := http.NewRequest(h.method, scheme+"://"+urlHost+"/", nil); err != nil {
+		ps.add("method", "method %q is not an HTTP method", c.Method)
+	}
 	h.url = scheme + "://" + urlHost + path
-	if _, err := http.NewRequest(h.method, h.url, nil); err != nil {
+	if _, err := http.NewRequest(http.MethodGet, h.url, nil); err != nil && !ps.has("path") {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("bad method or path: %w", err)
+		ps.add("path", "path %q: %v", path, err)
 	}
 	h.header.Set("User-Agent", userAgent)
 	for k, v := range c.Headers {
@@ -95,27 +238,30 @@ func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, error) {
 		}
 		h.header.Set(k, v)
 	}
-	if len(h.status) == 0 {
-		h.status = []model.StatusRange{{Lo: 200, Hi: 299}}
-	}
 	for _, r := range h.status {
-		if r.Lo < 100 || r.Hi > 999 || r.Lo > r.Hi {
-			return nil, fmt.Errorf("bad status range %d-%d", r.Lo, r.Hi)
+		switch {
+		case r.Lo > r.Hi:
+			ps.add("status", "status: %q is backwards (%d > %d)", statusText(r), r.Lo, r.Hi)
+		case r.Lo < statusMin || r.Hi > statusMax:
+			ps.add("status", "status: %q is outside %d-%d", statusText(r), statusMin, statusMax)
 		}
 	}
 	if c.Body != "" {
 		re, err := regexp.Compile(c.Body)
 		if err != nil {
-			return nil, fmt.Errorf("bad body regexp: %w", err)
+			ps.add("body", "body: invalid regular expression: %v", err)
 		}
 		h.body = re
 	}
 	if c.Digest != "" {
 		d := strings.ToLower(c.Digest)
 		if b, err := hex.DecodeString(d); err != nil || len(b) != md5.Size {
-			return nil, fmt.Errorf("bad digest %q: want 32 hex digits (MD5)", c.Digest)
+			ps.add("digest", "digest must be 32 hex digits (an MD5 sum), got %q", c.Digest)
 		}
 		h.digest = d
+	}
+	if len(ps) > 0 {
+		return nil, ps
 	}
 	if isTLS {
 		h.tlsCfg = &tls.Config{
@@ -243,4 +389,37 @@ func (h *httpChecker) errMsg(ctx context.Context, err error, start time.Time) st
 		return "connection closed before the response"
 	}
 	return errMsg(ctx, err, start)
+}
+
+// fetchClient is Fetch's: no proxy, no connection reuse, no redirects.
+var fetchClient = &http.Client{
+	Transport: &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// Fetch sends one request to url (http or https, certificates verified)
+// and returns the status code and the first MiB of the body, before ctx is
+// done. Redirects are not followed.
+func Fetch(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := fetchClient.Do(req)
+	if err != nil {
+		return 0, nil, errors.New(errMsg(ctx, err, start))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp.StatusCode, data, errors.New("reading body: " + errMsg(ctx, err, start))
+	}
+	return resp.StatusCode, data, nil
 }

@@ -239,7 +239,7 @@ func TestHTTP(t *testing.T) {
 	t.Run("request", func(t *testing.T) {
 		c := mustNew(t, httpCheck(model.HTTPCheck{
 			Method:  "HEAD",
-			Path:    "health?deep=1",
+			Path:    "/health?deep=1",
 			Host:    "www.example.test",
 			Headers: map[string]string{"X-Check": "luvs", "User-Agent": "probe/2"},
 		}))

@@ -6,12 +6,19 @@ import (
 	"time"
 
 	probing "github.com/prometheus-community/pro-bing"
+
+	"github.com/luvs-lb/luvs/internal/model"
 )
 
 // pingChecker is keepalived's PING_CHECK: one ICMP (or ICMPv6) echo
 // request on a raw socket (which needs root or CAP_NET_RAW); up when the
 // reply arrives before the deadline.
 type pingChecker struct{}
+
+var pingSpec = &Spec{
+	Kind: model.CheckPing, Doc: "ICMP echo.", part: func(*model.Check) {},
+	build: func(model.Check) (prober, Problems) { return pingChecker{}, nil },
+}
 
 func (pingChecker) probe(ctx context.Context, t Target, start time.Time) Result {
 	addr := t.Addr.Unmap().WithZone("")

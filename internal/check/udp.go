@@ -19,58 +19,78 @@ type udpChecker struct {
 	expect  []byte
 }
 
-func newUDP(c *model.UDPCheck) *udpChecker {
-	u := &udpChecker{}
-	if c != nil {
-		u.payload = bytes.Clone(c.Payload)
-		u.expect = bytes.Clone(c.Expect)
-	}
-	return u
+var udpSpec = &Spec{
+	Kind: model.CheckUDP, Doc: "Sends a datagram and waits for a reply.",
+	Settings: []Setting{
+		bytesSetting("payload", "empty", "Datagram to send.", func(c *model.Check) *[]byte { return &c.UDP.Payload }),
+		bytesSetting("expect", "any reply", "The reply must contain it. An ICMP port unreachable means down.",
+			func(c *model.Check) *[]byte { return &c.UDP.Expect }),
+	},
+	part: func(c *model.Check) {
+		if c.UDP == nil {
+			c.UDP = &model.UDPCheck{}
+		}
+	},
+	build: func(c model.Check) (prober, Problems) {
+		return &udpChecker{payload: bytes.Clone(c.UDP.Payload), expect: bytes.Clone(c.UDP.Expect)}, nil
+	},
 }
 
 // maxDatagram is the largest reply read.
 const maxDatagram = 64 << 10
 
 func (u *udpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp", t.String())
+	reply, err := Exchange(ctx, t.String(), u.payload)
 	if err != nil {
-		return down(errMsg(ctx, err, start))
+		return down(err.Error())
+	}
+	lat := time.Since(start)
+	var r Result
+	if len(u.expect) > 0 && !bytes.Contains(reply, u.expect) {
+		r = down(fmt.Sprintf("reply does not contain %q", u.expect))
+	} else {
+		r = up(fmt.Sprintf("reply of %d bytes", len(reply)))
+	}
+	r.Latency = lat
+	return r
+}
+
+// Exchange sends payload to addr ("host:port") on a connected UDP socket
+// and returns the first reply, before ctx is done. An ICMP port
+// unreachable is the error "port unreachable".
+func Exchange(ctx context.Context, addr string, payload []byte) ([]byte, error) {
+	start := time.Now()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", addr)
+	if err != nil {
+		return nil, errors.New(errMsg(ctx, err, start))
 	}
 	defer conn.Close()
 	stop := watchConn(ctx, conn)
 	defer stop()
 	if err := conn.SetDeadline(deadlineFrom(ctx)); err != nil {
-		return down(err.Error())
+		return nil, err
 	}
-	if _, err := conn.Write(u.payload); err != nil {
-		if isRefused(err) {
-			return down("port unreachable")
+	fail := func(err error) error {
+		switch {
+		case isRefused(err):
+			return errors.New("port unreachable")
+		case ctx.Err() == context.Canceled:
+			return errors.New("canceled")
+		case isTimeout(err):
+			return errors.New("no reply after " + allowed(ctx, start))
 		}
-		return down(errMsg(ctx, err, start))
+		return errors.New(errMsg(ctx, err, start))
+	}
+	if _, err := conn.Write(payload); err != nil {
+		return nil, fail(err)
 	}
 	buf := make([]byte, maxDatagram)
 	n, err := conn.Read(buf)
 	if err != nil {
-		switch {
-		case isRefused(err):
-			return down("port unreachable")
-		case ctx.Err() == context.Canceled:
-			return down("canceled")
-		case isTimeout(err):
-			return down("no reply after " + allowed(ctx, start))
-		}
-		return down(errMsg(ctx, err, start))
+		return nil, fail(err)
 	}
-	lat := time.Since(start)
-	var r Result
-	if len(u.expect) > 0 && !bytes.Contains(buf[:n], u.expect) {
-		r = down(fmt.Sprintf("reply does not contain %q", u.expect))
-	} else {
-		r = up(fmt.Sprintf("reply of %d bytes", n))
-	}
-	r.Latency = lat
-	return r
+	return buf[:n], nil
 }
 
 // isTimeout reports whether err is a network timeout.

@@ -17,16 +17,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/model"
 )
@@ -52,6 +49,7 @@ type Runner struct {
 	log     *slog.Logger
 
 	done    chan ioResult
+	stop    chan struct{} // closed when Run returns: pending I/O is dropped
 	running map[*lua.LState]*run
 	nextID  int
 	env     *lua.LTable // the globals health-check functions see
@@ -68,6 +66,7 @@ var checkGlobals = []string{"http", "https", "tcp", "udp", "dns", "log", "time",
 type run struct {
 	svc      *model.ServiceConfig
 	co       *lua.LState
+	ctx      context.Context // done at the run's deadline and when the runner stops
 	cancel   context.CancelFunc
 	deadline time.Time
 	waiting  int // id of the I/O the coroutine waits for
@@ -81,10 +80,14 @@ type ioResult struct {
 
 const mtLVS, mtDest = "luvs.lvs", "luvs.dest"
 
+// helperTimeout bounds tcp.connect, udp.exchange and dns.query by default
+// (within the run's own deadline).
+const helperTimeout = 2 * time.Second
+
 // New prepares a runner; Run starts it.
 func New(L *lua.LState, cfg *model.Config, target Target, resolve Resolver, log *slog.Logger) *Runner {
 	r := &Runner{L: L, cfg: cfg, target: target, resolve: resolve, log: log,
-		done: make(chan ioResult, 64), running: map[*lua.LState]*run{}}
+		done: make(chan ioResult, 64), stop: make(chan struct{}), running: map[*lua.LState]*run{}}
 	r.install()
 	r.env = L.NewTable()
 	for _, name := range checkGlobals {
@@ -93,8 +96,10 @@ func New(L *lua.LState, cfg *model.Config, target Target, resolve Resolver, log 
 	return r
 }
 
-// Run executes every check at its interval until ctx is done.
+// Run executes every check at its interval until ctx is done. When it
+// returns, every helper's I/O has been told to stop. Run once.
 func (r *Runner) Run(ctx context.Context) {
+	defer close(r.stop)
 	next := map[*model.ServiceConfig]time.Time{}
 	for i := range r.cfg.Services {
 		if s := &r.cfg.Services[i]; s.Script != nil {
@@ -119,14 +124,18 @@ func (r *Runner) Run(ctx context.Context) {
 			if ru == nil || ru.waiting != res.id {
 				continue // abandoned after its deadline
 			}
+			if ctx.Err() != nil {
+				continue // stopping
+			}
+			if ru.ctx.Err() != nil { // the helper was interrupted at the deadline
+				r.timedOut(ru)
+				continue
+			}
 			r.resume(ru, res.values(r.L)...)
 		case now := <-tick.C:
-			for co, ru := range r.running {
+			for _, ru := range r.running {
 				if now.After(ru.deadline) {
-					r.log.Error("health check timed out", "service", ru.svc.ServiceKey.String(),
-						"at", ru.svc.Script.Where, "timeout", ru.svc.Script.Timeout)
-					ru.cancel()
-					delete(r.running, co)
+					r.timedOut(ru)
 				}
 			}
 			for s, at := range next {
@@ -142,6 +151,14 @@ func (r *Runner) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// timedOut abandons a run past its deadline.
+func (r *Runner) timedOut(ru *run) {
+	r.log.Error("health check timed out", "service", ru.svc.ServiceKey.String(),
+		"at", ru.svc.Script.Where, "timeout", ru.svc.Script.Timeout)
+	ru.cancel()
+	delete(r.running, ru.co)
 }
 
 func (r *Runner) busy(s *model.ServiceConfig) bool {
@@ -165,7 +182,7 @@ func (r *Runner) start(ctx context.Context, s *model.ServiceConfig) {
 	cctx, cancel := context.WithTimeout(ctx, s.Script.Timeout)
 	co, ccancel := r.L.NewThread()
 	co.SetContext(cctx)
-	ru := &run{svc: s, co: co, deadline: time.Now().Add(s.Script.Timeout), cancel: func() {
+	ru := &run{svc: s, co: co, ctx: cctx, deadline: time.Now().Add(s.Script.Timeout), cancel: func() {
 		cancel()
 		if ccancel != nil {
 			ccancel()
@@ -207,16 +224,22 @@ func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
 	delete(r.running, ru.co)
 }
 
-// await starts work in a goroutine and yields the coroutine until it is done.
-func (r *Runner) await(L *lua.LState, work func() func(L *lua.LState) []lua.LValue) int {
-	if r.running[L] == nil {
+// await starts work in a goroutine and yields the coroutine until it is
+// done. work gets the run's context and must return when it is done; its
+// result is dropped if the runner has stopped meanwhile.
+func (r *Runner) await(L *lua.LState, work func(ctx context.Context) func(L *lua.LState) []lua.LValue) int {
+	ru := r.running[L]
+	if ru == nil {
 		L.RaiseError("network helpers can only be called by a health check run by luvs")
 	}
 	r.nextID++
 	id := r.nextID
 	go func() {
-		values := work()
-		r.done <- ioResult{co: L, id: id, values: values}
+		res := ioResult{co: L, id: id, values: work(ru.ctx)}
+		select {
+		case r.done <- res:
+		case <-r.stop:
+		}
 	}()
 	return L.Yield(lua.LNumber(id))
 }
@@ -312,15 +335,12 @@ func (r *Runner) install() {
 		setHelper(lib, "post", func(L *lua.LState) int { return r.httpDo(L, "POST", L.CheckString(1), L.OptString(2, "")) })
 	}
 	setHelper("tcp", "connect", func(L *lua.LState) int {
-		addr := L.CheckString(1)
-		timeout := optDuration(L, 2, 2*time.Second)
-		return r.await(L, func() func(*lua.LState) []lua.LValue {
-			start := time.Now()
-			c, err := net.DialTimeout("tcp", addr, timeout)
-			if c != nil {
-				c.Close()
-			}
-			ms := float64(time.Since(start).Microseconds()) / 1000
+		addr, timeout := L.CheckString(1), optDuration(L, 2, helperTimeout)
+		return r.await(L, func(ctx context.Context) func(*lua.LState) []lua.LValue {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			lat, err := check.Connect(ctx, addr)
+			ms := float64(lat.Microseconds()) / 1000
 			return func(L *lua.LState) []lua.LValue {
 				return []lua.LValue{resultTable(L, err == nil, err, map[string]lua.LValue{"ms": lua.LNumber(ms)})}
 			}
@@ -328,46 +348,50 @@ func (r *Runner) install() {
 	})
 	setHelper("udp", "exchange", func(L *lua.LState) int {
 		addr, payload := L.CheckString(1), L.OptString(2, "")
-		timeout := optDuration(L, 3, 2*time.Second)
-		return r.await(L, func() func(*lua.LState) []lua.LValue {
-			data, err := udpExchange(addr, payload, timeout)
+		timeout := optDuration(L, 3, helperTimeout)
+		return r.await(L, func(ctx context.Context) func(*lua.LState) []lua.LValue {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			data, err := check.Exchange(ctx, addr, []byte(payload))
 			return func(L *lua.LState) []lua.LValue {
 				return []lua.LValue{resultTable(L, err == nil, err, map[string]lua.LValue{"data": lua.LString(data)})}
 			}
 		})
 	})
 	setHelper("dns", "query", func(L *lua.LState) int {
-		server, name, qtype := L.CheckString(1), L.CheckString(2), strings.ToUpper(L.OptString(3, "A"))
-		timeout := optDuration(L, 4, 2*time.Second)
-		t, ok := dns.StringToType[qtype]
+		server, name, qtype := L.CheckString(1), L.CheckString(2), L.OptString(3, "A")
+		timeout := optDuration(L, 4, helperTimeout)
+		t, ok := check.DNSType(qtype)
 		if !ok {
 			L.ArgError(3, "unknown DNS type "+qtype)
 		}
-		return r.await(L, func() func(*lua.LState) []lua.LValue {
-			m := new(dns.Msg)
-			m.SetQuestion(dns.Fqdn(name), t)
-			c := &dns.Client{Timeout: timeout}
-			in, _, err := c.Exchange(m, server)
+		return r.await(L, func(ctx context.Context) func(*lua.LState) []lua.LValue {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			reply, err := check.Query(ctx, server, name, t)
 			return func(L *lua.LState) []lua.LValue {
 				extra := map[string]lua.LValue{}
-				ok := err == nil
 				if err == nil {
-					extra["rcode"] = lua.LString(dns.RcodeToString[in.Rcode])
+					extra["rcode"] = lua.LString(reply.Rcode)
 					ans := L.NewTable()
-					for _, rr := range in.Answer {
-						ans.Append(lua.LString(rr.String()))
+					for _, rr := range reply.Answers {
+						ans.Append(lua.LString(rr))
 					}
 					extra["answers"] = ans
-					ok = in.Rcode == dns.RcodeSuccess
 				}
-				return []lua.LValue{resultTable(L, ok, err, extra)}
+				return []lua.LValue{resultTable(L, err == nil && reply.Rcode == "NOERROR", err, extra)}
 			}
 		})
 	})
 	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
 		d := optDuration(L, 1, 0)
-		return r.await(L, func() func(*lua.LState) []lua.LValue {
-			time.Sleep(d)
+		return r.await(L, func(ctx context.Context) func(*lua.LState) []lua.LValue {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
 			return func(*lua.LState) []lua.LValue { return nil }
 		})
 	}))
@@ -443,21 +467,8 @@ func (r *Runner) destKey(L *lua.LState, s *model.ServiceConfig, v lua.LValue) mo
 
 // httpDo is http.get / http.post: a result table {ok, status, body, err}.
 func (r *Runner) httpDo(L *lua.LState, method, url, body string) int {
-	return r.await(L, func() func(*lua.LState) []lua.LValue {
-		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		var resp *http.Response
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		if err == nil {
-			resp, err = c.Do(req)
-		}
-		var status int
-		var data []byte
-		if err == nil {
-			status = resp.StatusCode
-			data, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
-		}
+	return r.await(L, func(ctx context.Context) func(*lua.LState) []lua.LValue {
+		status, data, err := check.Fetch(ctx, method, url, []byte(body))
 		return func(L *lua.LState) []lua.LValue {
 			ok := err == nil && status >= 200 && status < 300
 			if err == nil && !ok {
@@ -493,22 +504,4 @@ func optDuration(L *lua.LState, n int, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-func udpExchange(addr, payload string, timeout time.Duration) (string, error) {
-	c, err := net.DialTimeout("udp", addr, timeout)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(timeout))
-	if _, err := c.Write([]byte(payload)); err != nil {
-		return "", err
-	}
-	buf := make([]byte, 64<<10)
-	n, err := c.Read(buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }

@@ -82,7 +82,8 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
-func runScripts(t *testing.T, src string, d time.Duration) (*fakeTarget, string) {
+// loadRunner loads src and prepares a runner of its checks on a fake target.
+func loadRunner(t *testing.T, src string) (*Runner, *fakeTarget, *logBuf) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hc.lua")
 	os.WriteFile(path, []byte(src), 0o644)
@@ -90,10 +91,15 @@ func runScripts(t *testing.T, src string, d time.Duration) (*fakeTarget, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Close()
+	t.Cleanup(res.Close)
 	ft := &fakeTarget{cfg: res.Config, removed: map[model.DestKey]bool{}}
-	var logs logBuf
-	r := New(res.L, res.Config, ft, res.ServerFor, slog.New(slog.NewTextHandler(&logs, nil)))
+	logs := &logBuf{}
+	return New(res.L, res.Config, ft, res.ServerFor, slog.New(slog.NewTextHandler(logs, nil))), ft, logs
+}
+
+func runScripts(t *testing.T, src string, d time.Duration) (*fakeTarget, string) {
+	t.Helper()
+	r, ft, logs := loadRunner(t, src)
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	r.Run(ctx)

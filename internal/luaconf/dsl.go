@@ -6,6 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/luasrc"
 )
 
@@ -63,7 +64,13 @@ const (
 )
 
 // checkKinds are the built-in checkers, also the names of their constructors.
-var checkKinds = []string{"http", "https", "tcp", "udp", "dns", "exec", "ping"}
+var checkKinds = func() []string {
+	var kinds []string
+	for _, s := range check.Specs() {
+		kinds = append(kinds, string(s.Kind))
+	}
+	return kinds
+}()
 
 // install defines the DSL in the Lua state.
 func (l *loader) install() {

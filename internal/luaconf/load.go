@@ -49,13 +49,8 @@ func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, erro
 	if rd == nil {
 		return model.Dest{}, fmt.Errorf("expected a real_server, got %s", typeName(v))
 	}
-	var vd *decl
+	vd := l.declared[svc] // by the full key: the protocol may come from an option
 	var sc *model.ServiceConfig
-	for _, d := range l.services {
-		if k, err := model.ParseServiceKey(d.arg); err == nil && k.Addr == svc.Addr && k.Port == svc.Port && k.FWMark == svc.FWMark {
-			vd = d // (the protocol may come from an option, not the address)
-		}
-	}
 	for i := range r.Config.Services {
 		if r.Config.Services[i].ServiceKey == svc {
 			sc = &r.Config.Services[i]
@@ -115,14 +110,14 @@ type loader struct {
 	problems Problems
 	defaults *decl
 	services []*decl
-	checks   []*decl // every check constructed, to validate unused ones too
+	declared map[model.ServiceKey]*decl // each service's declaration, once resolved
+	checks   []*decl                    // every check constructed, to validate unused ones too
 	resolved map[*decl]bool
 	loaded   bool // the configuration has run: DSL calls now come from health checks
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
-var dslNames = []string{"virtual_server", "real_server", "defaults",
-	"http", "https", "tcp", "udp", "dns", "exec", "ping"}
+var dslNames = append([]string{"virtual_server", "real_server", "defaults"}, checkKinds...)
 
 // Load reads and runs the configuration in path and returns it. Any problem
 // (syntax, type, unknown key, invalid value, duplicate) makes Load return

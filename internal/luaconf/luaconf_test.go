@@ -262,3 +262,42 @@ func TestKeyedCallAfterServers(t *testing.T) {
 		t.Errorf("servers: %+v", s)
 	}
 }
+
+// A real server added at run time inherits from the declaration of its own
+// service, also when a TCP and a UDP service share the address and port
+// (with the protocol in the address or as an option).
+func TestServerForMatchesProtocol(t *testing.T) {
+	for _, src := range []string{`
+virtual_server "198.18.0.1:53" { protocol = "tcp", weight = 3, forward = "dr", real_server "198.18.1.1" {} }
+virtual_server "udp:198.18.0.1:53" { weight = 7, forward = "nat", real_server "198.18.1.1" {} }
+extra = real_server "198.18.1.2" {}
+`, `
+virtual_server "198.18.0.1:53" { protocol = "udp", weight = 7, forward = "nat", real_server "198.18.1.1" {} }
+virtual_server "198.18.0.1:53" { weight = 3, forward = "dr", real_server "198.18.1.1" {} }
+extra = real_server "198.18.1.2" {}
+`} {
+		path := filepath.Join(t.TempDir(), "t.lua")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Load(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra := res.L.GetGlobal("extra")
+		for _, s := range res.Config.Services {
+			d, err := res.ServerFor(s.ServiceKey, extra)
+			if err != nil {
+				t.Fatalf("%s: %v", s.ServiceKey, err)
+			}
+			weight, fwd := 3, model.DirectRoute
+			if s.Protocol == model.UDP {
+				weight, fwd = 7, model.Masquerade
+			}
+			if d.Port != 53 || d.Weight != weight || d.Forward != fwd {
+				t.Errorf("%s: added %+v, want weight %d forward %s", s.ServiceKey, d, weight, fwd)
+			}
+		}
+		res.Close()
+	}
+}

@@ -1,24 +1,25 @@
 package luaconf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/luasrc"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/value"
 )
 
 // Option names by where they may appear.
 var (
-	checkCommonKeys = []string{"interval", "timeout", "rise", "fall", "retry_delay"}
+	checkCommonKeys = inheritedCheckKeys()
 	serverKeys      = append([]string{"weight", "forward", "tunnel_type", "tunnel_port", "tunnel_csum",
 		"upper_threshold", "lower_threshold", "check", "checks", "on_fail"}, checkCommonKeys...)
 	serviceOwnKeys = []string{"protocol", "scheduler", "sched_flags", "persistence", "netmask",
@@ -27,16 +28,19 @@ var (
 	virtualServerKeys = slices.Concat([]string{"name", "family", "servers", "sorry_server", "healthcheck"},
 		serviceOwnKeys, serverKeys)
 	defaultsKeys = slices.Concat(serviceOwnKeys, serverKeys)
-	checkKeys    = map[string][]string{
-		"http":  {"method", "path", "host", "headers", "status", "body", "digest"},
-		"https": {"method", "path", "host", "headers", "status", "body", "digest", "sni", "verify"},
-		"tcp":   {},
-		"udp":   {"payload", "expect"},
-		"dns":   {"name", "type", "rcode", "answer"},
-		"exec":  {"argv", "dynamic_weight"},
-		"ping":  {},
-	}
 )
+
+// inheritedCheckKeys are the check settings real servers, virtual servers
+// and defaults may set for their checks.
+func inheritedCheckKeys() []string {
+	var keys []string
+	for _, st := range check.Common {
+		if st.Inherits {
+			keys = append(keys, st.Key)
+		}
+	}
+	return keys
+}
 
 // chain looks options up in a declaration, then in the ones it inherits
 // from (virtual server, defaults).
@@ -87,79 +91,67 @@ func describe(d *decl) string {
 	return d.kind + " check"
 }
 
-func (l *loader) str(c chain, key string) (string, *decl, bool) {
+// decode reads key along c with read (a package value function), reporting
+// a problem at the value.
+func decode[T any](l *loader, c chain, key string, read func(v any) (T, error)) (T, *decl, bool) {
+	var zero T
 	v, d := c.get(key)
 	if d == nil {
-		return "", nil, false
+		return zero, nil, false
 	}
-	s, ok := v.(lua.LString)
-	if !ok {
-		l.problem(d.valPos(key), "%s must be a string, got %s", key, v.Type())
-		return "", d, false
+	x, err := read(goValue(v))
+	if err != nil {
+		l.problem(d.valPos(key), "%v", err)
+		return zero, d, false
 	}
-	return string(s), d, true
+	return x, d, true
+}
+
+func (l *loader) str(c chain, key string) (string, *decl, bool) {
+	return decode(l, c, key, func(v any) (string, error) { return value.String(key, v) })
 }
 
 func (l *loader) integer(c chain, key string, lo, hi int) (int, *decl, bool) {
-	v, d := c.get(key)
-	if d == nil {
-		return 0, nil, false
-	}
-	n, ok := v.(lua.LNumber)
-	if !ok {
-		l.problem(d.valPos(key), "%s must be an integer, got %s", key, v.Type())
-		return 0, d, false
-	}
-	f := float64(n)
-	if f != math.Trunc(f) {
-		l.problem(d.valPos(key), "%s must be an integer, got %s", key, strconv.FormatFloat(f, 'g', -1, 64))
-		return 0, d, false
-	}
-	if f < float64(lo) || f > float64(hi) {
-		l.problem(d.valPos(key), "%s %s out of range %d..%d", key, strconv.FormatFloat(f, 'g', -1, 64), lo, hi)
-		return 0, d, false
-	}
-	return int(f), d, true
+	return decode(l, c, key, func(v any) (int, error) { return value.Int(key, v, lo, hi) })
 }
 
 func (l *loader) boolean(c chain, key string) (bool, *decl, bool) {
-	v, d := c.get(key)
-	if d == nil {
-		return false, nil, false
-	}
-	b, ok := v.(lua.LBool)
-	if !ok {
-		l.problem(d.valPos(key), "%s must be true or false, got %s", key, v.Type())
-		return false, d, false
-	}
-	return bool(b), d, true
+	return decode(l, c, key, func(v any) (bool, error) { return value.Bool(key, v) })
 }
 
 // duration reads "2s", "1m30s", "500ms" or a number of seconds.
 func (l *loader) duration(c chain, key string, min time.Duration) (time.Duration, *decl, bool) {
-	v, d := c.get(key)
-	if d == nil {
-		return 0, nil, false
-	}
-	var dur time.Duration
+	return decode(l, c, key, func(v any) (time.Duration, error) { return value.Duration(key, v, min) })
+}
+
+// goValue converts a Lua value for package value: a table with only the
+// keys 1..n (or none) is a list, another table a map by key text.
+func goValue(v lua.LValue) any {
 	switch v := v.(type) {
-	case lua.LNumber:
-		dur = time.Duration(float64(v) * float64(time.Second))
+	case *lua.LNilType:
+		return nil
 	case lua.LString:
-		var err error
-		if dur, err = time.ParseDuration(string(v)); err != nil {
-			l.problem(d.valPos(key), "%s: invalid duration %q (write e.g. \"2s\", \"500ms\", \"1m30s\")", key, string(v))
-			return 0, d, false
+		return string(v)
+	case lua.LNumber:
+		return float64(v)
+	case lua.LBool:
+		return bool(v)
+	case *lua.LTable:
+		n := v.Len()
+		count := 0
+		v.ForEach(func(lua.LValue, lua.LValue) { count++ })
+		if count == n {
+			list := make([]any, n)
+			for i := range list {
+				list[i] = goValue(v.RawGetInt(i + 1))
+			}
+			return list
 		}
-	default:
-		l.problem(d.valPos(key), "%s must be a duration like \"2s\", got %s", key, v.Type())
-		return 0, d, false
+		m := make(map[string]any, count)
+		v.ForEach(func(k, val lua.LValue) { m[k.String()] = goValue(val) })
+		return m
 	}
-	if dur < min {
-		l.problem(d.valPos(key), "%s %s is too short (at least %s)", key, dur, min)
-		return 0, d, false
-	}
-	return dur, d, true
+	return value.Other(typeName(v))
 }
 
 // enum reads a string that must be one of choices (after normalising).
@@ -191,6 +183,7 @@ func (l *loader) resolve() *model.Config {
 	cfg := &model.Config{}
 	defer l.validateUnusedChecks()
 	seen := map[model.ServiceKey]*decl{}
+	l.declared = seen
 	checked := map[*decl]bool{}
 	for _, vd := range l.services {
 		sc, ok := l.resolveService(vd, checked)
@@ -671,8 +664,6 @@ func (l *loader) resolveChecks(c chain) []model.Check {
 	return out
 }
 
-var statusRE = regexp.MustCompile(`^(\d{3})(?:-(\d{3}))?$`)
-
 // validateUnusedChecks resolves the checks no real server used (say, a
 // defaults check every server overrides), so that their mistakes are
 // reported too.
@@ -684,185 +675,62 @@ func (l *loader) validateUnusedChecks() {
 	}
 }
 
-// resolveCheck builds one check; common settings inherit along c.
+// resolveCheck builds one check with its kind's spec; the inherited
+// settings are looked up along c.
 func (l *loader) resolveCheck(cd *decl, c chain) (model.Check, bool) {
-	n0 := len(l.problems)
 	if l.resolved == nil {
 		l.resolved = map[*decl]bool{}
 	}
 	l.resolved[cd] = true // (a problem found again for another server is reported once)
-	l.checkKeys(cd, append(slices.Clone(checkCommonKeys), append([]string{"addr", "port"}, checkKeys[cd.kind]...)...), false)
-	cc := append(chain{cd}, c...)
-	ck := model.Check{Kind: model.CheckKind(cd.kind), Interval: model.DefaultInterval, Timeout: model.DefaultTimeout,
-		Rise: model.DefaultRise, Fall: model.DefaultFall, Where: cd.pos.String()}
-	if v, _, ok := l.duration(cc, "interval", 100*time.Millisecond); ok {
-		ck.Interval = v
+	spec, err := check.SpecFor(model.CheckKind(cd.kind))
+	if err != nil {
+		l.problem(cd.pos, "%v", err)
+		return model.Check{}, false
 	}
-	if v, _, ok := l.duration(cc, "timeout", 10*time.Millisecond); ok {
-		ck.Timeout = v
+	l.checkKeys(cd, spec.Keys(), false)
+	src := checkSource{own: cd, all: append(chain{cd}, c...)}
+	ck, err := check.Decode(spec.Kind, src)
+	ck.Where = cd.pos.String()
+	if err == nil {
+		return ck, true
 	}
-	if v, _, ok := l.integer(cc, "rise", 1, 1000); ok {
-		ck.Rise = v
+	var ps check.Problems
+	if !errors.As(err, &ps) {
+		l.problem(cd.pos, "%v", err)
+		return ck, false
 	}
-	if v, _, ok := l.integer(cc, "fall", 1, 1000); ok {
-		ck.Fall = v
+	for _, p := range ps {
+		l.problem(src.pos(p.Key), "%s", p.Msg)
 	}
-	if v, _, ok := l.duration(cc, "retry_delay", 0); ok {
-		ck.RetryDelay = v
-	}
-	own := chain{cd}
-	if v, d, ok := l.str(own, "addr"); ok {
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			l.problem(d.valPos("addr"), "addr: invalid address %q", v)
-		}
-		ck.Addr = a.Unmap()
-	}
-	if v, _, ok := l.integer(own, "port", 1, 65535); ok {
-		ck.Port = uint16(v)
-	}
-	switch cd.kind {
-	case "http", "https":
-		h := &model.HTTPCheck{Method: "GET", Path: "/", Verify: false}
-		if v, _, ok := l.str(own, "method"); ok {
-			h.Method = strings.ToUpper(v)
-		}
-		if v, d, ok := l.str(own, "path"); ok {
-			if !strings.HasPrefix(v, "/") {
-				l.problem(d.valPos("path"), "path must start with /, got %q", v)
-			}
-			h.Path = v
-		}
-		if v, _, ok := l.str(own, "host"); ok {
-			h.Host = v
-		}
-		if v, d := own.get("headers"); d != nil {
-			t, ok := v.(*lua.LTable)
-			if !ok {
-				l.problem(d.valPos("headers"), "headers must be a table of name = value, got %s", v.Type())
-			} else {
-				h.Headers = map[string]string{}
-				t.ForEach(func(k, val lua.LValue) { h.Headers[k.String()] = val.String() })
-			}
-		}
-		if v, d := own.get("status"); d != nil {
-			h.Status = l.statusRanges(d, v)
-		}
-		if v, d, ok := l.str(own, "body"); ok {
-			if _, err := regexp.Compile(v); err != nil {
-				l.problem(d.valPos("body"), "body: invalid regular expression: %v", err)
-			}
-			h.Body = v
-		}
-		if v, d, ok := l.str(own, "digest"); ok {
-			if len(v) != 32 || strings.Trim(strings.ToLower(v), "0123456789abcdef") != "" {
-				l.problem(d.valPos("digest"), "digest must be 32 hex digits (an MD5 sum), got %q", v)
-			}
-			h.Digest = strings.ToLower(v)
-		}
-		if v, _, ok := l.str(own, "sni"); ok {
-			h.SNI = v
-		}
-		if v, _, ok := l.boolean(own, "verify"); ok {
-			h.Verify = v
-		}
-		ck.HTTP = h
-	case "udp":
-		u := &model.UDPCheck{}
-		if v, _, ok := l.str(own, "payload"); ok {
-			u.Payload = []byte(v)
-		}
-		if v, _, ok := l.str(own, "expect"); ok {
-			u.Expect = []byte(v)
-		}
-		ck.UDP = u
-	case "dns":
-		q := &model.DNSCheck{Type: "A", Rcode: "NOERROR"}
-		if v, d, ok := l.str(own, "name"); ok {
-			q.Name = v
-		} else if d == nil {
-			l.problem(cd.pos, "dns check needs name = \"...\" (the name to query)")
-		}
-		if v, d, ok := l.str(own, "type"); ok {
-			q.Type = strings.ToUpper(v)
-			if !slices.Contains([]string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}, q.Type) {
-				l.problem(d.valPos("type"), "type %q is not a DNS record type luvs checks (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT)", v)
-			}
-		}
-		if v, d, ok := l.str(own, "rcode"); ok {
-			q.Rcode = strings.ToUpper(v)
-			if !slices.Contains([]string{"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"}, q.Rcode) {
-				l.problem(d.valPos("rcode"), "rcode %q is unknown (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, FORMERR, NOTIMP)", v)
-			}
-		}
-		if v, _, ok := l.str(own, "answer"); ok {
-			q.Answer = v
-		}
-		ck.DNS = q
-	case "exec":
-		e := &model.ExecCheck{}
-		v, d := own.get("argv")
-		switch t := v.(type) {
-		case *lua.LTable:
-			for i := 1; i <= t.Len(); i++ {
-				s, ok := t.RawGetInt(i).(lua.LString)
-				if !ok {
-					l.problem(d.valPos("argv"), "argv[%d] must be a string, got %s", i, t.RawGetInt(i).Type())
-					continue
-				}
-				e.Argv = append(e.Argv, string(s))
-			}
-			if t.Len() == 0 {
-				l.problem(d.valPos("argv"), "argv is empty; give the program and its arguments")
-			}
-		case nil:
-		default:
-			if d != nil {
-				l.problem(d.valPos("argv"), "argv must be a list of strings (no shell), got %s", v.Type())
-			}
-		}
-		if d == nil {
-			l.problem(cd.pos, "exec check needs argv = { \"/path/to/program\", \"arg\", ... }")
-		}
-		if v, _, ok := l.boolean(own, "dynamic_weight"); ok {
-			e.DynamicWeight = v
-		}
-		ck.Exec = e
-	}
-	if ck.Timeout > ck.Interval {
-		l.problem(cd.pos, "%s check: timeout %s is longer than interval %s", cd.kind, ck.Timeout, ck.Interval)
-	}
-	return ck, len(l.problems) == n0
+	return ck, false
 }
 
-// statusRanges reads 200, "200-299", or a list of those.
-func (l *loader) statusRanges(d *decl, v lua.LValue) []model.StatusRange {
-	var items []lua.LValue
-	if t, ok := v.(*lua.LTable); ok {
-		for i := 1; i <= t.Len(); i++ {
-			items = append(items, t.RawGetInt(i))
-		}
-	} else {
-		items = []lua.LValue{v}
+// checkSource is a check declaration as a check.Source.
+type checkSource struct {
+	own *decl
+	all chain // own, then the declarations it inherits from
+}
+
+func (s checkSource) chain(inherit bool) chain {
+	if inherit {
+		return s.all
 	}
-	var out []model.StatusRange
-	for _, it := range items {
-		s := it.String()
-		m := statusRE.FindStringSubmatch(s)
-		if m == nil || (it.Type() != lua.LTNumber && it.Type() != lua.LTString) {
-			l.problem(d.valPos("status"), "status: %q is not a code or range like 200 or \"200-299\"", s)
-			continue
+	return chain{s.own}
+}
+
+// Lookup implements check.Source.
+func (s checkSource) Lookup(key string, inherit bool) any {
+	v, _ := s.chain(inherit).get(key)
+	return goValue(v)
+}
+
+// pos is where a problem with key is written: its value in the declaration
+// that sets it, else the check.
+func (s checkSource) pos(key string) Pos {
+	if key != "" {
+		if _, d := s.chain(slices.Contains(checkCommonKeys, key)).get(key); d != nil {
+			return d.valPos(key)
 		}
-		lo, _ := strconv.Atoi(m[1])
-		hi := lo
-		if m[2] != "" {
-			hi, _ = strconv.Atoi(m[2])
-		}
-		if lo < 100 || hi > 599 || lo > hi {
-			l.problem(d.valPos("status"), "status: %q is outside 100-599", s)
-			continue
-		}
-		out = append(out, model.StatusRange{Lo: lo, Hi: hi})
 	}
-	return out
+	return s.own.pos
 }

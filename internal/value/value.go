@@ -1,0 +1,91 @@
+// Package value reads configuration settings given as plain Go values, so
+// that the Lua loader and the check specs report a mistyped setting in the
+// same words. A value is a string, float64, bool, []any (a list),
+// map[string]any (a table of names), nil (unset) or Other (anything else).
+package value
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Other stands for a value of no other type; it is its type's name, as
+// shown in messages ("function", "tcp check").
+type Other string
+
+// TypeName names v's type as the configuration language does.
+func TypeName(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "nil"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any, map[string]any:
+		return "table"
+	case Other:
+		return string(v)
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Number formats n as the configuration language writes it.
+func Number(n float64) string { return strconv.FormatFloat(n, 'g', -1, 64) }
+
+// String reads a string.
+func String(key string, v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s must be a string, got %s", key, TypeName(v))
+	}
+	return s, nil
+}
+
+// Int reads an integer in lo..hi.
+func Int(key string, v any, lo, hi int) (int, error) {
+	f, ok := v.(float64)
+	if !ok {
+		return 0, fmt.Errorf("%s must be an integer, got %s", key, TypeName(v))
+	}
+	if f != math.Trunc(f) {
+		return 0, fmt.Errorf("%s must be an integer, got %s", key, Number(f))
+	}
+	if f < float64(lo) || f > float64(hi) {
+		return 0, fmt.Errorf("%s %s out of range %d..%d", key, Number(f), lo, hi)
+	}
+	return int(f), nil
+}
+
+// Bool reads true or false.
+func Bool(key string, v any) (bool, error) {
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s must be true or false, got %s", key, TypeName(v))
+	}
+	return b, nil
+}
+
+// Duration reads "2s", "1m30s", "500ms" or a number of seconds, at least min.
+func Duration(key string, v any, min time.Duration) (time.Duration, error) {
+	var d time.Duration
+	switch v := v.(type) {
+	case float64:
+		d = time.Duration(v * float64(time.Second))
+	case string:
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%s: invalid duration %q (write e.g. \"2s\", \"500ms\", \"1m30s\")", key, v)
+		}
+	default:
+		return 0, fmt.Errorf("%s must be a duration like \"2s\", got %s", key, TypeName(v))
+	}
+	if d < min {
+		return 0, fmt.Errorf("%s %s is too short (at least %s)", key, d, min)
+	}
+	return d, nil
+}

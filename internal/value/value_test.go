@@ -1,0 +1,34 @@
+package value
+
+import (
+	"testing"
+	"time"
+)
+
+func TestReaders(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{second(String("k", 1.0)), "k must be a string, got number"},
+		{second(Int("k", 1.5, 0, 9)), "k must be an integer, got 1.5"},
+		{second(Int("k", 10.0, 0, 9)), "k 10 out of range 0..9"},
+		{second(Int("k", []any{}, 0, 9)), "k must be an integer, got table"},
+		{second(Bool("k", Other("function"))), "k must be true or false, got function"},
+		{second(Duration("k", "5x", 0)), `k: invalid duration "5x" (write e.g. "2s", "500ms", "1m30s")`},
+		{second(Duration("k", "5ms", 10*time.Millisecond)), "k 5ms is too short (at least 10ms)"},
+		{second(Duration("k", nil, 0)), `k must be a duration like "2s", got nil`},
+	} {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("got %v, want %s", tc.err, tc.want)
+		}
+	}
+	if d, err := Duration("k", 1.5, 0); err != nil || d != 1500*time.Millisecond {
+		t.Errorf("1.5 s: %v %v", d, err)
+	}
+	if n, err := Int("k", 9.0, 0, 9); err != nil || n != 9 {
+		t.Errorf("9: %v %v", n, err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

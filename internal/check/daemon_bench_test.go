@@ -2,13 +2,16 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,9 +89,11 @@ func BenchmarkDaemonTCPChecks(b *testing.B) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	key, _ := model.ParseServiceKey("198.18.100.1:80")
-	chk := model.Check{Kind: model.CheckTCP, Interval: 500 * time.Millisecond, Timeout: time.Second, Rise: 1, Fall: 1}
+	chk := model.Check{Kind: model.CheckTCP, Interval: 500 * time.Millisecond, Timeout: 480 * time.Millisecond, Rise: 1, Fall: 3}
 	cfg := &model.Config{}
-	// 10,000 real servers, all with the local server as check target.
+	// 10,000 real servers, all with the local server as check target. The
+	// timeouts differ by a microsecond so that each is its own probe (equal
+	// checks of one target would be shared: see BenchmarkDaemonSharedChecks).
 	for i := 0; i < 100; i++ {
 		sk := key
 		sk.Port = uint16(1000 + i)
@@ -96,13 +101,17 @@ func BenchmarkDaemonTCPChecks(b *testing.B) {
 		for j := 0; j < 100; j++ {
 			c := chk
 			c.Addr, c.Port = tgt.Addr, tgt.Port
+			c.Timeout += time.Duration(i*100+j) * time.Microsecond
 			d := model.Dest{DestKey: model.DestKey{Addr: netip.AddrFrom4([4]byte{198, 19, byte(i), byte(j + 1)}), Port: 80}, Weight: 1}
 			sc.Servers = append(sc.Servers, model.ServerConfig{Dest: d, Checks: []model.Check{c}, OnFail: model.Drain})
 		}
 		cfg.Services = append(cfg.Services, sc)
 	}
 	var n atomic.Int64
-	base, _ := New(chk)
+	base, err := New(chk)
+	if err != nil {
+		b.Fatal(err)
+	}
 	e, err := engine.New(cfg, engine.Options{DataPlane: nullKernel{}, RepairInterval: time.Hour,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Probers: func(model.Check) (engine.Prober, error) { return countingProber{base, &n}, nil }})
@@ -119,13 +128,94 @@ func BenchmarkDaemonTCPChecks(b *testing.B) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	rate := float64(n.Load()-n0) / time.Since(start).Seconds()
+	health := e.Health()
 	cancel()
 	<-done
 	b.ReportMetric(rate, "checks/s")
-	for k, h := range e.Health() {
+	if len(health) != 10000 {
+		b.Errorf("health of %d servers, want 10000", len(health))
+	}
+	for k, h := range health {
 		if !h.Up {
 			b.Errorf("%v went down: %s", k, h.Reason)
 			break
 		}
 	}
+}
+
+// BenchmarkDaemonSharedChecks runs N services over the same 10 real
+// servers, each with the same HTTP check (a common layout: many VIPs on one
+// pool). The daemon probes each distinct (target, settings) once and fans the
+// verdict out, so 1,000 services cost about what one does: it reports the
+// probes per second and the CPU the daemon used per second.
+func BenchmarkDaemonSharedChecks(b *testing.B) {
+	needNet(b)
+	var ports []uint16
+	for p := uint16(9100); p < 9110; p++ {
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(addr1, p).String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })}
+		go srv.Serve(ln)
+		defer srv.Close()
+		ports = append(ports, p)
+	}
+	chk := model.Check{Kind: model.CheckHTTP, Interval: 500 * time.Millisecond, Timeout: 480 * time.Millisecond, Rise: 1, Fall: 1,
+		HTTP: &model.HTTPCheck{Method: "GET", Path: "/"}}
+	for _, services := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("services=%d", services), func(b *testing.B) {
+			cfg := &model.Config{}
+			for i := 0; i < services; i++ {
+				key, _ := model.ParseServiceKey(fmt.Sprintf("198.18.%d.%d:80", 100+i/250, i%250+1))
+				sc := model.ServiceConfig{Service: model.Service{ServiceKey: key, Scheduler: "rr"}}
+				for _, p := range ports {
+					c := chk
+					c.HTTP = &model.HTTPCheck{Method: "GET", Path: "/"} // equal settings, another pointer
+					c.Where = fmt.Sprintf("web.lua:%d:1", i+1)
+					d := model.Dest{DestKey: model.DestKey{Addr: addr1, Port: p}, Weight: 1}
+					sc.Servers = append(sc.Servers, model.ServerConfig{Dest: d, Checks: []model.Check{c}, OnFail: model.Drain})
+				}
+				cfg.Services = append(cfg.Services, sc)
+			}
+			var n atomic.Int64
+			e, err := engine.New(cfg, engine.Options{DataPlane: nullKernel{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Probers: func(c model.Check) (engine.Prober, error) {
+					ch, err := New(c)
+					return countingProber{ch, &n}, err
+				}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { e.Run(ctx); close(done) }()
+			time.Sleep(1500 * time.Millisecond)
+			b.ResetTimer()
+			start, n0, cpu0 := time.Now(), n.Load(), cpuTime()
+			for b.Loop() {
+				time.Sleep(100 * time.Millisecond)
+			}
+			secs := time.Since(start).Seconds()
+			probes, cpu := float64(n.Load()-n0)/secs, (cpuTime()-cpu0).Seconds()*1000/secs
+			health := e.Health()
+			cancel()
+			<-done
+			b.ReportMetric(probes, "probes/s")
+			b.ReportMetric(cpu, "cpu-ms/s")
+			if st := e.Stats(); st.Probes != len(ports) {
+				b.Errorf("%d probes scheduled for %d services over %d servers, want %d", st.Probes, services, len(ports), len(ports))
+			}
+			if len(health) != services*len(ports) {
+				b.Errorf("health lists %d servers, want every service's view (%d)", len(health), services*len(ports))
+			}
+		})
+	}
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

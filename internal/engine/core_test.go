@@ -472,3 +472,37 @@ func TestReloadRacesHealth(t *testing.T) {
 		return len(diff.Plan(final.State(), k.Snapshot(), diff.Options{})) == 0
 	})
 }
+
+// TestSharedChecks: 100 services over the same two servers with equal
+// checks run two probes; a verdict reaches every service.
+func TestSharedChecks(t *testing.T) {
+	cfg := &model.Config{}
+	for i := 0; i < 100; i++ {
+		c := testConfig(model.Drain, 0, false).Services[0]
+		c.Port = uint16(1000 + i)
+		for j := range c.Servers {
+			chk := c.Servers[j].Checks[0]
+			chk.Where = fmt.Sprintf("web.lua:%d:1", i) // another position, the same check
+			c.Servers[j].Checks = []model.Check{chk}
+		}
+		cfg.Services = append(cfg.Services, c)
+	}
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
+	e, _ := run(t, cfg, Options{DataPlane: k, Probers: p.factory})
+	eventually(t, "applied", func() bool { return k.Applied() == 300 })
+	if n := e.Stats().Probes; n != 2 {
+		t.Errorf("%d probes for 100 services over 2 servers, want 2", n)
+	}
+	p.set("198.18.1.1", true)
+	eventually(t, "every service drained the server", func() bool {
+		for _, s := range cfg.Services {
+			if k.weight(s.ServiceKey, "198.18.1.1") != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if h := e.Health(); len(h) != 200 || h[ServerKey{cfg.Services[42].ServiceKey, cfg.Services[42].Servers[0].DestKey}].Up {
+		t.Errorf("health should show each service's view (%d entries)", len(h))
+	}
+}

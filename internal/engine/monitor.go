@@ -2,19 +2,21 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"reflect"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
-// monitorKey identifies one check of one real server.
+// monitorKey identifies one probe: a target and the settings of the check
+// that probes it. Real servers of several services that share a backend and
+// a check share one monitor: one probe, its verdict fanned out to each.
 type monitorKey struct {
-	Server ServerKey
-	Index  int
+	Target   netip.AddrPort
+	Settings string // the check's settings, canonically encoded
 }
 
 // checkState is a monitor's verdict.
@@ -26,14 +28,13 @@ const (
 	stateUnknown            // no probe yet; the first one decides
 )
 
-// monitor is one check of one real server. The scheduler owns next and
-// index; everything else belongs to the engine loop.
+// monitor is one probe and the real servers it speaks for. The scheduler
+// owns next and index; everything else belongs to the engine loop.
 type monitor struct {
 	key    monitorKey
 	check  model.Check
 	prober Prober
-	addr   netip.Addr
-	port   uint16
+	subs   []ServerKey // the real servers this probe's verdict applies to
 
 	state          checkState
 	okRun, failRun int
@@ -50,75 +51,96 @@ type verdict struct {
 	r ProbeResult
 }
 
+// settingsKey encodes a check's settings (its source position aside) so
+// that equal settings give equal keys, whatever pointers hold them.
+func settingsKey(c model.Check) string {
+	c.Where = ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("unencodable %p", &c) // never equal: no sharing, no keeping
+	}
+	return string(b)
+}
+
 // SameCheck reports whether two checks have the same settings (their source
 // positions aside): a reload keeps the health history of a check for which
 // it holds.
-func SameCheck(a, b model.Check) bool {
-	a.Where, b.Where = "", ""
-	return reflect.DeepEqual(a, b)
+func SameCheck(a, b model.Check) bool { return settingsKey(a) == settingsKey(b) }
+
+// monitorPlan is the set of monitors a configuration asks for.
+type monitorPlan struct {
+	monitors map[monitorKey]*monitor
+	subs     map[*monitor][]ServerKey
 }
 
 // planMonitors returns the monitors cfg asks for: the running one where a
-// check is unchanged, a new one (with its prober built) otherwise. It
+// probe is unchanged, a new one (with its prober built) otherwise. It
 // changes nothing, so that a prober that cannot be built leaves the running
 // checks as they were.
-func (e *Engine) planMonitors(cfg *model.Config) (map[monitorKey]*monitor, error) {
-	want := make(map[monitorKey]*monitor, len(e.monitors))
+func (e *Engine) planMonitors(cfg *model.Config) (*monitorPlan, error) {
+	p := &monitorPlan{monitors: make(map[monitorKey]*monitor, len(e.monitors)), subs: map[*monitor][]ServerKey{}}
 	for i := range cfg.Services {
 		s := &cfg.Services[i]
 		for _, rs := range s.Servers {
-			for ci, c := range rs.Checks {
-				k := monitorKey{ServerKey{s.ServiceKey, rs.DestKey}, ci}
-				if m := e.monitors[k]; m != nil && SameCheck(m.check, c) {
-					want[k] = m
-					continue
-				}
-				p, err := e.opts.Probers(c)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.Where, err)
-				}
-				m := &monitor{key: k, check: c, prober: p, addr: rs.Addr, port: rs.Port, index: -1}
+			sk := ServerKey{s.ServiceKey, rs.DestKey}
+			for _, c := range rs.Checks {
+				addr, port := rs.Addr, rs.Port
 				if c.Addr.IsValid() {
-					m.addr = c.Addr
+					addr = c.Addr
 				}
 				if c.Port != 0 {
-					m.port = c.Port
+					port = c.Port
 				}
-				want[k] = m
+				k := monitorKey{netip.AddrPortFrom(addr, port), settingsKey(c)}
+				m := p.monitors[k]
+				if m == nil {
+					m = e.monitors[k]
+				}
+				if m == nil {
+					pr, err := e.opts.Probers(c)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", c.Where, err)
+					}
+					m = &monitor{key: k, check: c, prober: pr, index: -1}
+				}
+				p.monitors[k] = m
+				if subs := p.subs[m]; len(subs) == 0 || subs[len(subs)-1] != sk {
+					p.subs[m] = append(subs, sk)
+				}
 			}
 		}
 	}
-	return want, nil
+	return p, nil
 }
 
 // setMonitors switches to the monitors of planMonitors: stopped ones leave
 // the scheduler at once, new ones start in the state startState gives their
-// server, with their first probes spread over a second.
-func (e *Engine) setMonitors(want map[monitorKey]*monitor, startState func(ServerKey) checkState) {
+// servers (unknown if it is unknown for any of them), with their first
+// probes spread over a second.
+func (e *Engine) setMonitors(p *monitorPlan, startState func(ServerKey) checkState) {
 	for k, m := range e.monitors {
-		if want[k] != m {
+		if p.monitors[k] != m {
 			e.sched.remove(m)
 		}
 	}
-	fresh := map[ServerKey]bool{}
-	for k, m := range want {
-		if e.monitors[k] != m {
-			fresh[k.Server] = true
-		}
-	}
-	states := make(map[ServerKey]checkState, len(fresh))
-	for sk := range fresh {
-		states[sk] = startState(sk)
-	}
 	old := e.monitors
-	e.monitors = want
+	e.monitors = p.monitors
 	clear(e.byServer)
-	for k, m := range want {
-		e.byServer[k.Server] = append(e.byServer[k.Server], m)
+	for k, m := range p.monitors {
+		m.subs = p.subs[m]
+		for _, sk := range m.subs {
+			e.byServer[sk] = append(e.byServer[sk], m)
+		}
 		if old[k] == m {
 			continue
 		}
-		m.state = states[k.Server]
+		m.state = stateUp
+		for _, sk := range m.subs {
+			if startState(sk) == stateUnknown {
+				m.state = stateUnknown
+				break
+			}
+		}
 		spread := time.Duration(rand.Int64N(int64(min(m.check.Interval, time.Second)) + 1))
 		e.sched.add(m, time.Now().Add(spread))
 	}
@@ -130,13 +152,14 @@ func (e *Engine) setMonitors(want map[monitorKey]*monitor, startState func(Serve
 	for sk := range e.byServer {
 		e.recompute(sk, e.heldWeight(sk))
 	}
+	e.updateStats(func(s *Stats) { s.Probes = len(e.monitors) })
 }
 
 // probe runs one probe (on a scheduler worker) and hands the result to the
 // engine loop.
 func (e *Engine) probe(ctx context.Context, m *monitor) {
 	pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
-	r := m.prober.Probe(pctx, m.addr, m.port)
+	r := m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
 	cancel()
 	select {
 	case e.verdicts <- verdict{m, r}:
@@ -177,8 +200,10 @@ func (e *Engine) handleVerdict(v verdict) {
 		m.state = stateDown
 	}
 	if m.state != prev || weightChanged {
-		if e.recompute(m.key.Server, -1) {
-			e.changed()
+		for _, sk := range m.subs {
+			if e.recompute(sk, -1) {
+				e.changed()
+			}
 		}
 	}
 }

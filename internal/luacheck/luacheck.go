@@ -25,6 +25,7 @@ import (
 
 	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/engine"
+	"github.com/luvs-lb/luvs/internal/luasandbox"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -51,9 +52,22 @@ type Runner struct {
 	done    chan ioResult
 	stop    chan struct{} // closed when Run returns: pending I/O is dropped
 	running map[*lua.LState]*run
+	ready   []*run    // runs preempted at the end of their time slice
+	slice   time.Time // when the run on the CPU must give it up
 	nextID  int
 	env     *lua.LTable // the globals health-check functions see
 }
+
+// Per-run bounds of a Lua health check, besides its timeout: what it may
+// allocate, and how long it may hold the CPU before the other checks and the
+// runner's events get their turn.
+const (
+	RunMemory = 64 << 20
+	timeSlice = 5 * time.Millisecond
+)
+
+// readyNow is a channel that is always ready (for select).
+var readyNow = func() chan time.Time { c := make(chan time.Time); close(c); return c }()
 
 // checkGlobals are the names a health-check function can reach: the luvs
 // helpers, real_server (for lvs:add_dest), and the safe parts of Lua.
@@ -70,6 +84,7 @@ type run struct {
 	cancel   context.CancelFunc
 	deadline time.Time
 	waiting  int // id of the I/O the coroutine waits for
+	budget   *luasandbox.Budget
 }
 
 type ioResult struct {
@@ -113,7 +128,17 @@ func (r *Runner) Run(ctx context.Context) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		var resumeReady <-chan time.Time
+		if len(r.ready) > 0 {
+			resumeReady = readyNow
+		}
 		select {
+		case <-resumeReady:
+			ru := r.ready[0]
+			r.ready = r.ready[1:]
+			if r.running[ru.co] == ru {
+				r.resume(ru)
+			}
 		case <-ctx.Done():
 			for _, ru := range r.running {
 				ru.cancel()
@@ -182,12 +207,14 @@ func (r *Runner) start(ctx context.Context, s *model.ServiceConfig) {
 	cctx, cancel := context.WithTimeout(ctx, s.Script.Timeout)
 	co, ccancel := r.L.NewThread()
 	co.SetContext(cctx)
+	co.SetPreempt(func() bool { return time.Now().After(r.slice) })
 	ru := &run{svc: s, co: co, ctx: cctx, deadline: time.Now().Add(s.Script.Timeout), cancel: func() {
 		cancel()
 		if ccancel != nil {
 			ccancel()
 		}
 	}}
+	ru.budget = luasandbox.NewBudget(co, RunMemory)
 	r.running[co] = ru
 	lvs := r.L.NewUserData()
 	lvs.Value = s
@@ -199,9 +226,17 @@ func (r *Runner) resume(ru *run, args ...lua.LValue) { r.resumeFn(ru, nil, args.
 
 // resumeFn starts (fn != nil) or continues a coroutine and handles how it stops.
 func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
+	r.slice = time.Now().Add(timeSlice)
 	st, err, vals := r.L.Resume(ru.co, fn, args...)
-	switch st {
-	case lua.ResumeYield:
+	if merr := ru.budget.Check(nil); merr != nil && st != lua.ResumeError {
+		// The check caught the memory error (pcall) and went on: stop it.
+		st, err = lua.ResumeError, merr
+	}
+	switch {
+	case st == lua.ResumeYield && ru.co.Preempted():
+		r.ready = append(r.ready, ru)
+		return
+	case st == lua.ResumeYield:
 		if len(vals) == 1 {
 			if id, ok := vals[0].(lua.LNumber); ok {
 				ru.waiting = int(id)
@@ -209,10 +244,14 @@ func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
 			}
 		}
 		r.log.Error("health check yielded outside a luvs helper", "service", ru.svc.ServiceKey.String(), "at", ru.svc.Script.Where)
-	case lua.ResumeError:
+	case st == lua.ResumeError:
+		err = ru.budget.Check(err)
 		msg := err.Error()
 		var ae *lua.ApiError
-		if errors.As(err, &ae) {
+		var le *luasandbox.LimitError
+		if errors.As(err, &le) {
+			msg = le.Error()
+		} else if errors.As(err, &ae) {
 			msg = ae.Object.String()
 		}
 		if m, ok := strings.CutSuffix(msg, context.DeadlineExceeded.Error()); ok {

@@ -2210,6 +2210,7 @@ func (ls *LState) Resume(th *LState, fn *LFunction, args ...LValue) (ResumeState
 		return ResumeError, newApiErrorS(ApiErrorRun, "can not resume a dead thread"), nil
 	}
 	th.Parent = ls
+	th.preempted = false // luvs patch: preempt.go
 	ls.G.CurrentThread = th
 	if !isstarted {
 		cf := th.stack.Last()

@@ -197,6 +197,9 @@ type LState struct {
 	ctxCancelFn  context.CancelFunc
 	acct         *budgetAccount // luvs patch: memory budget (budget.go)
 	errCause     error          // luvs patch: cause of the error being raised
+	preempt      func() bool    // luvs patch: time slicing (preempt.go)
+	preempted    bool
+	ticks        uint32
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

@@ -49,6 +49,14 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	}
 
 	for {
+		// luvs patch: a thread with a preempt function gives up the CPU
+		// between two instructions of its outermost Lua code (preempt.go).
+		if L.preempt != nil && baseframe == nil {
+			if L.ticks++; L.ticks&1023 == 0 && L.Parent != nil && L.preempt() {
+				preemptThread(L)
+				return
+			}
+		}
 		cf = L.currentFrame
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++

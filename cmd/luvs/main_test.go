@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -111,4 +112,37 @@ func helpText() string {
 	root.SetArgs([]string{"--help"})
 	root.Execute()
 	return out.String()
+}
+
+func TestRestoreProblemsNameTheLine(t *testing.T) {
+	rules := "-A -t 198.18.0.10:80 -s nosuch\n-A -t 198.18.0.11:0 -s rr\n-A -t 198.18.0.1:99999\n-a -t 198.18.0.10:80 -r 198.18.1.1:80 -m --tun-port 6080\n"
+	file := filepath.Join(t.TempDir(), "v.rules")
+	if err := os.WriteFile(file, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string) string {
+		return "luvs: " + name + ": 4 problem(s), nothing applied:\n" +
+			name + `:1: service TCP 198.18.0.10:80: scheduler: unknown scheduler "nosuch" (one of ` + model.SchedulerNames() + ")\n" +
+			name + ":2: service TCP 198.18.0.11:0: port: port 0 (all ports) is only allowed for persistent services\n" +
+			name + `:3: invalid service address "198.18.0.1:99999": port 99999 out of range 0..65535` + "\n" +
+			name + ":4: service TCP 198.18.0.10:80, real server 198.18.1.1:80: tunnel: tunnel settings need tunnel forwarding\n"
+	}
+	code, stderr := runCaptured(newRoot(), "restore", "--dry-run", file)
+	if code != exitInput || stderr != want(file) {
+		t.Errorf("restore FILE: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", code, stderr, want(file))
+	}
+	for _, args := range [][]string{{"restore", "--dry-run"}, {"restore", "--dry-run", "-"}} {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdin := os.Stdin
+		os.Stdin = f
+		code, stderr := runCaptured(newRoot(), args...)
+		os.Stdin = stdin
+		f.Close()
+		if code != exitInput || stderr != want("<stdin>") {
+			t.Errorf("luvs %v: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", args, code, stderr, want("<stdin>"))
+		}
+	}
 }

@@ -133,7 +133,7 @@ const MaxLineLength = 1 << 20
 // validation problem, the last -A/-E of the service or -a/-e of the real
 // server).
 func Parse(name string, r io.Reader) (*model.State, error) {
-	p := &parser{name: name, index: map[model.ServiceKey]int{}, dests: map[destRef]int{}}
+	p := &parser{name: name, index: map[model.ServiceKey]int{}}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	var fields []string
@@ -195,31 +195,64 @@ func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, int, error) {
 
 // parser replays rules on a table indexed by service and real server, so
 // that every command takes constant time. Deleted entries stay in place,
-// marked dead, until state compacts them.
+// with line 0, until state compacts them.
 type parser struct {
 	name     string
 	services []service
 	index    map[model.ServiceKey]int // live services by key
-	dests    map[destRef]int          // live real servers by service and key
 	errs     Errors
 }
 
 type service struct {
-	model.Service
-	line  int // of the last -A or -E
-	dests []dest
-	dead  bool
+	model.VirtualServer
+	line      int   // of the last -A or -E; 0 once deleted
+	destLines []int // of each real server's last -a or -e; 0 once deleted
+	deleted   int   // real servers deleted
+	// byKey indexes the live real servers once there are more than
+	// smallService entries in Dests; until then they are searched.
+	byKey map[model.DestKey]int
 }
 
-type dest struct {
-	model.Dest
-	line int // of the last -a or -e
-	dead bool
+const smallService = 16
+
+// dest returns the index of the live real server k, or -1.
+func (v *service) dest(k model.DestKey) int {
+	if v.byKey != nil {
+		if j, ok := v.byKey[k]; ok {
+			return j
+		}
+		return -1
+	}
+	for j := range v.Dests {
+		if v.destLines[j] != 0 && v.Dests[j].DestKey == k {
+			return j
+		}
+	}
+	return -1
 }
 
-type destRef struct {
-	service int
-	key     model.DestKey
+func (v *service) addDest(d model.Dest, line int) {
+	v.Dests = append(v.Dests, d)
+	v.destLines = append(v.destLines, line)
+	switch {
+	case v.byKey != nil:
+		v.byKey[d.DestKey] = len(v.Dests) - 1
+	case len(v.Dests) > smallService:
+		v.byKey = make(map[model.DestKey]int, 2*len(v.Dests))
+		for j := range v.Dests {
+			if v.destLines[j] != 0 {
+				v.byKey[v.Dests[j].DestKey] = j
+			}
+		}
+	}
+}
+
+func (v *service) delDest(j int) {
+	v.destLines[j] = 0
+	v.deleted++
+	if v.byKey != nil {
+		delete(v.byKey, v.Dests[j].DestKey)
+	}
 }
 
 func (p *parser) problem(line int, format string, args ...any) {
@@ -234,7 +267,6 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	if r.cmd == "C" {
 		p.services = p.services[:0]
 		clear(p.index)
-		clear(p.dests)
 		return nil
 	}
 	if !r.hasSvc {
@@ -248,7 +280,7 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 			return fmt.Errorf("service %s already exists", k)
 		}
 		p.index[k] = len(p.services)
-		p.services = append(p.services, service{Service: r.svc, line: line})
+		p.services = append(p.services, service{VirtualServer: model.VirtualServer{Service: r.svc}, line: line})
 		return nil
 	}
 	if !exists {
@@ -260,12 +292,7 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 		v.Service, v.line = r.svc, line
 		return nil
 	case "D":
-		for _, d := range v.dests {
-			if !d.dead {
-				delete(p.dests, destRef{i, d.DestKey})
-			}
-		}
-		v.dead, v.dests = true, nil
+		*v = service{}
 		delete(p.index, k)
 		return nil
 	}
@@ -275,21 +302,18 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	if r.dest.Port == 0 && !k.IsFWMark() {
 		r.dest.Port = k.Port
 	}
-	ref := destRef{i, r.dest.DestKey}
-	j, exists := p.dests[ref]
+	j := v.dest(r.dest.DestKey)
 	switch {
-	case r.cmd == "a" && exists:
+	case r.cmd == "a" && j >= 0:
 		return fmt.Errorf("real server %s already exists in %s", r.dest.DestKey, k)
-	case r.cmd != "a" && !exists:
+	case r.cmd != "a" && j < 0:
 		return fmt.Errorf("no real server %s in %s", r.dest.DestKey, k)
 	case r.cmd == "a":
-		p.dests[ref] = len(v.dests)
-		v.dests = append(v.dests, dest{Dest: r.dest, line: line})
+		v.addDest(r.dest, line)
 	case r.cmd == "e":
-		v.dests[j] = dest{Dest: r.dest, line: line}
+		v.Dests[j], v.destLines[j] = r.dest, line
 	default:
-		v.dests[j].dead = true
-		delete(p.dests, ref)
+		v.delDest(j)
 	}
 	return nil
 }
@@ -300,24 +324,27 @@ func (p *parser) state() *model.State {
 	st := &model.State{Services: make([]model.VirtualServer, 0, len(p.index))}
 	for i := range p.services {
 		v := &p.services[i]
-		if v.dead {
+		if v.line == 0 {
 			continue
 		}
 		for _, pr := range model.ValidateService(&v.Service) {
 			p.problem(v.line, "%v", pr)
 		}
-		vs := model.VirtualServer{Service: v.Service}
-		for j := range v.dests {
-			d := &v.dests[j]
-			if d.dead {
+		live := v.Dests[:0]
+		if v.deleted > 0 {
+			live = make([]model.Dest, 0, len(v.Dests)-v.deleted)
+		}
+		for j := range v.Dests {
+			if v.destLines[j] == 0 {
 				continue
 			}
-			for _, pr := range model.ValidateDest(&v.Service, &d.Dest) {
-				p.problem(d.line, "%v", pr)
+			for _, pr := range model.ValidateDest(&v.Service, &v.Dests[j]) {
+				p.problem(v.destLines[j], "%v", pr)
 			}
-			vs.Dests = append(vs.Dests, d.Dest)
+			live = append(live, v.Dests[j])
 		}
-		st.Services = append(st.Services, vs)
+		v.Dests = live
+		st.Services = append(st.Services, v.VirtualServer)
 	}
 	return st
 }

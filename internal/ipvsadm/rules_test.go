@@ -3,6 +3,7 @@ package ipvsadm
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,51 @@ func TestParseAddDeleteIsLinear(t *testing.T) {
 		t.Logf("%d lines in %s", strings.Count(rules, "\n"), time.Since(start))
 	case <-time.After(20 * time.Second):
 		t.Fatal("50,000 services and 50,000 real servers added and deleted: not parsed in 20 s")
+	}
+}
+
+func TestParseManyRealServers(t *testing.T) {
+	// Enough real servers that the service indexes them by key, deleted,
+	// edited and added again across the switch.
+	var b strings.Builder
+	b.WriteString("-A -t 198.18.0.10:80 -s wrr\n-A -t 198.18.0.11:80 -s wrr\n")
+	const n = 3 * smallService
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "-a -t 198.18.0.10:80 -r 198.18.1.%d:80 -m -w 1\n", i+1)
+		if i%2 == 1 {
+			fmt.Fprintf(&b, "-d -t 198.18.0.10:80 -r 198.18.1.%d:80\n", i+1)
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		fmt.Fprintf(&b, "-e -t 198.18.0.10:80 -r 198.18.1.%d:80 -m -w 5\n", i+1)
+		fmt.Fprintf(&b, "-a -t 198.18.0.11:80 -r 198.18.1.%d:80 -m -w 2\n", i+1)
+	}
+	fmt.Fprintf(&b, "-a -t 198.18.0.10:80 -r 198.18.1.1:80 -m\n")       // exists
+	fmt.Fprintf(&b, "-d -t 198.18.0.10:80 -r 198.18.1.2:80\n")          // deleted
+	fmt.Fprintf(&b, "-a -t 198.18.0.10:80 -r 198.18.1.2:80 -m -w 9\n")  // added again
+	fmt.Fprintf(&b, "-e -t 198.18.0.10:80 -r 198.18.1.%d:80 -m\n", n+1) // never added
+	_, err := Parse("r", strings.NewReader(b.String()))
+	lines := strings.Count(b.String(), "\n")
+	want := fmt.Sprintf("r:%d: real server 198.18.1.1:80 already exists in TCP 198.18.0.10:80\n"+
+		"r:%d: no real server 198.18.1.2:80 in TCP 198.18.0.10:80\n"+
+		"r:%d: no real server 198.18.1.%d:80 in TCP 198.18.0.10:80", lines-3, lines-2, lines, n+1)
+	if err == nil || err.Error() != want {
+		t.Fatalf("got:\n%v\nwant:\n%s", err, want)
+	}
+	st, err := Parse("r", strings.NewReader(strings.Join(strings.Split(b.String(), "\n")[:lines-4], "\n")+"\n-a -t 198.18.0.10:80 -r 198.18.1.2:80 -m -w 9\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := st.Services[0]
+	if len(v.Dests) != n/2+1 || len(st.Services[1].Dests) != n/2 {
+		t.Fatalf("%d and %d real servers, want %d and %d", len(v.Dests), len(st.Services[1].Dests), n/2+1, n/2)
+	}
+	for j, d := range v.Dests[:n/2] {
+		if want := netip.AddrFrom4([4]byte{198, 18, 1, byte(2*j + 1)}); d.Addr != want || d.Weight != 5 {
+			t.Errorf("real server %d: %v weight %d, want %v weight 5", j, d.Addr, d.Weight, want)
+		}
+	}
+	if d := v.Dests[n/2]; d.Addr != netip.MustParseAddr("198.18.1.2") || d.Weight != 9 {
+		t.Errorf("last real server: %+v", d)
 	}
 }

@@ -4,6 +4,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -15,9 +16,10 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailure = 1 // the kernel or the system refused
-	exitInput   = 2 // bad command line, config or rules
+	exitOK       = 0
+	exitFailure  = 1 // the kernel or the system refused
+	exitInput    = 2 // bad command line, config or rules
+	exitInternal = 3 // a bug: luvs panicked
 )
 
 // inputError marks errors caused by bad user input (exit code 2).
@@ -51,7 +53,8 @@ in a few netlink round trips.
 
 Kernel commands need root (CAP_NET_ADMIN) and the ip_vs module; 'check'
 needs neither. Exit codes: 0 success, 1 the kernel or system refused,
-2 bad input (command line, configuration, rules).`,
+2 bad input (command line, configuration, rules), 3 internal error (a bug
+in luvs; the message and stack trace are worth reporting).`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -80,13 +83,26 @@ func main() {
 }
 
 func run(args []string) int {
-	root := newRoot()
+	return runRoot(newRoot(), args, os.Stderr)
+}
+
+// runRoot runs a command line of root, reports its error on stderr and
+// returns the exit code. A panic in the command is an internal error (exit
+// 3), told apart from bad input (exit 2, which is also what the Go runtime
+// uses for a panic nothing recovers).
+func runRoot(root *cobra.Command, args []string, stderr io.Writer) (code int) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(stderr, "luvs: internal error: %v\n%s", v, debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "luvs:", err)
+	fmt.Fprintln(stderr, "luvs:", err)
 	var in inputError
 	if errors.As(err, &in) || isCobraUsageError(err) {
 		return exitInput

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -43,5 +48,101 @@ func TestExitCodes(t *testing.T) {
 		c.Close()
 	} else if got := run([]string{"list"}); got != exitFailure {
 		t.Errorf("luvs list without IPVS: exit %d, want %d", got, exitFailure)
+	}
+}
+
+// runCaptured runs a command line of root and returns its exit code and
+// what it wrote to stderr.
+func runCaptured(root *cobra.Command, args ...string) (int, string) {
+	var stderr bytes.Buffer
+	code := runRoot(root, args, &stderr)
+	return code, stderr.String()
+}
+
+func TestPanicIsInternalError(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"test-panic"}, "luvs: internal error: test panic\n"},
+		{[]string{"test-panic", "--index"}, "luvs: internal error: runtime error: index out of range [5] with length 0\n"},
+		{[]string{"restore", "--test-panic"}, "luvs: internal error: test panic in restore\n"},
+	} {
+		// The panicking command and flag exist in this test only, not in the
+		// shipped command line.
+		root := newRoot()
+		testPanic := &cobra.Command{
+			Use:    "test-panic",
+			Hidden: true,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if index, _ := cmd.Flags().GetBool("index"); index {
+					_ = args[5] // a runtime error
+				}
+				panic("test panic")
+			},
+		}
+		testPanic.Flags().Bool("index", false, "")
+		root.AddCommand(testPanic)
+		for _, sub := range root.Commands() {
+			if sub.Name() == "restore" {
+				sub.Flags().Bool("test-panic", false, "")
+				sub.RunE = func(*cobra.Command, []string) error { panic("test panic in restore") }
+			}
+		}
+		code, stderr := runCaptured(root, c.args...)
+		if code != exitInternal {
+			t.Errorf("luvs %v: exit %d, want %d", c.args, code, exitInternal)
+		}
+		if !strings.HasPrefix(stderr, c.want) || !strings.Contains(stderr, "goroutine ") || !strings.Contains(stderr, "main_test.go:") {
+			t.Errorf("luvs %v: stderr:\n%s\nwant %q and a stack trace", c.args, stderr, c.want)
+		}
+	}
+	if _, _, err := newRoot().Find([]string{"test-panic"}); err == nil {
+		t.Error("the shipped command line has a test-panic command")
+	}
+	if help := helpText(); !strings.Contains(help, "3 internal error") {
+		t.Errorf("exit code 3 not in --help:\n%s", help)
+	}
+}
+
+func helpText() string {
+	var out bytes.Buffer
+	root := newRoot()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--help"})
+	root.Execute()
+	return out.String()
+}
+
+func TestRestoreProblemsNameTheLine(t *testing.T) {
+	rules := "-A -t 198.18.0.10:80 -s nosuch\n-A -t 198.18.0.11:0 -s rr\n-A -t 198.18.0.1:99999\n-a -t 198.18.0.10:80 -r 198.18.1.1:80 -m --tun-port 6080\n"
+	file := filepath.Join(t.TempDir(), "v.rules")
+	if err := os.WriteFile(file, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string) string {
+		return "luvs: " + name + ": 4 problem(s), nothing applied:\n" +
+			name + `:1: service TCP 198.18.0.10:80: scheduler: unknown scheduler "nosuch" (one of ` + model.SchedulerNames() + ")\n" +
+			name + ":2: service TCP 198.18.0.11:0: port: port 0 (all ports) is only allowed for persistent services\n" +
+			name + `:3: invalid service address "198.18.0.1:99999": port 99999 out of range 0..65535` + "\n" +
+			name + ":4: service TCP 198.18.0.10:80, real server 198.18.1.1:80: tunnel: tunnel settings need tunnel forwarding\n"
+	}
+	code, stderr := runCaptured(newRoot(), "restore", "--dry-run", file)
+	if code != exitInput || stderr != want(file) {
+		t.Errorf("restore FILE: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", code, stderr, want(file))
+	}
+	for _, args := range [][]string{{"restore", "--dry-run"}, {"restore", "--dry-run", "-"}} {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdin := os.Stdin
+		os.Stdin = f
+		code, stderr := runCaptured(newRoot(), args...)
+		os.Stdin = stdin
+		f.Close()
+		if code != exitInput || stderr != want("<stdin>") {
+			t.Errorf("luvs %v: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", args, code, stderr, want("<stdin>"))
+		}
 	}
 }

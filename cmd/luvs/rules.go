@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,7 +91,9 @@ to the result. Unlike 'ipvsadm -R', it reads the kernel table once, sends only
 the changes (services and real servers that already match are left alone, so
 traffic is not disturbed), and sends them in a few batched netlink round trips.
 
-Any error in the rules is reported with its line and nothing is applied.
+Every problem in the rules, including what validation finds in the table
+they describe, is reported as FILE:LINE: message ('<stdin>' for standard
+input), and nothing is applied.
 Services in the kernel that the rules do not mention are deleted unless
 --no-delete is given.`,
 		Example: `  ipvsadm -Sn > rules && luvs restore rules
@@ -108,9 +111,10 @@ Services in the kernel that the rules do not mention are deleted unless
 			}
 			desired, err := ipvsadm.Parse(name, r)
 			if err != nil {
-				return inputError{err}
-			}
-			if err := model.Validate(desired).Err(); err != nil {
+				var es ipvsadm.Errors
+				if errors.As(err, &es) {
+					return inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", name, len(es), err)}
+				}
 				return inputError{err}
 			}
 			return syncKernel(desired, syncOptions{dryRun: dryRun, deleteOthers: !noDelete, quiet: quiet, batch: batch})

@@ -2,9 +2,12 @@ package ipvsadm
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,39 +107,246 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg) }
 
+// Errors is every problem Parse found, in line order, one a line.
+type Errors []*ParseError
+
+func (es Errors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// MaxLineLength is the longest line, in bytes without its end, that Parse reads.
+const MaxLineLength = 1 << 20
+
 // Parse reads ipvsadm rules (the -S output, or any list of -A/-E/-D/-a/-e/-d/-C
 // commands as `ipvsadm -R` takes them) and returns the table they describe.
 // The commands are replayed in order on an empty table, so the result is what
-// the kernel would hold after `ipvsadm -C; ipvsadm -R`. Every line's problems
-// are reported, not just the first.
+// the kernel would hold after `ipvsadm -C; ipvsadm -R`; the result is then
+// checked with the model's validation. Every problem is reported, not just
+// the first: the error is an Errors, each naming the line at fault (for a
+// validation problem, the last -A/-E of the service or -a/-e of the real
+// server).
 func Parse(name string, r io.Reader) (*model.State, error) {
-	st := &model.State{}
-	index := map[model.ServiceKey]int{}
-	var errs model.Problems
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	p := &parser{name: name, index: map[model.ServiceKey]int{}}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
 	var fields []string
 	var ru rule
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
+	for line := 1; ; line++ {
+		var n int
+		var err error
+		buf, n, err = readLine(br, buf[:0], MaxLineLength)
+		if n == 0 && err == io.EOF {
+			break
 		}
-		fields = appendFields(fields[:0], text)
-		if fields[0] == "ipvsadm" {
-			fields = fields[1:]
+		if n > MaxLineLength {
+			p.problem(line, "line longer than %d bytes", MaxLineLength)
+		} else if text := strings.TrimSpace(string(buf)); text != "" && !strings.HasPrefix(text, "#") {
+			fields = appendFields(fields[:0], text)
+			if fields[0] == "ipvsadm" {
+				fields = fields[1:]
+			}
+			if err := p.apply(&ru, fields, line); err != nil {
+				p.problem(line, "%v", err)
+			}
 		}
-		if err := applyRule(st, index, &ru, fields); err != nil {
-			errs = append(errs, model.Problem{Where: fmt.Sprintf("%s:%d", name, line), Msg: err.Error()})
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			p.problem(line, "read error: %v", err)
+			break
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(errs) > 0 {
-		return nil, errs
+	st := p.state()
+	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, func(a, b *ParseError) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, p.errs
 	}
 	return st, nil
+}
+
+// readLine appends the next line of br to buf, without its "\n" or "\r\n",
+// and returns it with the line's length. A line over max bytes is read to its
+// end but not kept. err is io.EOF at the end of the input (n is then 0 unless
+// the last line has no "\n").
+func readLine(br *bufio.Reader, buf []byte, max int) ([]byte, int, error) {
+	n := 0
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if err == nil {
+			chunk = bytes.TrimSuffix(chunk[:len(chunk)-1], []byte("\r"))
+		}
+		n += len(chunk)
+		if n <= max {
+			buf = append(buf, chunk...)
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, n, err
+		}
+	}
+}
+
+// parser replays rules on a table indexed by service and real server, so
+// that every command takes constant time. Deleted entries stay in place,
+// with line 0, until state compacts them.
+type parser struct {
+	name     string
+	services []service
+	index    map[model.ServiceKey]int // live services by key
+	errs     Errors
+}
+
+type service struct {
+	model.VirtualServer
+	line      int   // of the last -A or -E; 0 once deleted
+	destLines []int // of each real server's last -a or -e; 0 once deleted
+	deleted   int   // real servers deleted
+	// byKey indexes the live real servers once there are more than
+	// smallService entries in Dests; until then they are searched.
+	byKey map[model.DestKey]int
+}
+
+const smallService = 16
+
+// dest returns the index of the live real server k, or -1.
+func (v *service) dest(k model.DestKey) int {
+	if v.byKey != nil {
+		if j, ok := v.byKey[k]; ok {
+			return j
+		}
+		return -1
+	}
+	for j := range v.Dests {
+		if v.destLines[j] != 0 && v.Dests[j].DestKey == k {
+			return j
+		}
+	}
+	return -1
+}
+
+func (v *service) addDest(d model.Dest, line int) {
+	v.Dests = append(v.Dests, d)
+	v.destLines = append(v.destLines, line)
+	switch {
+	case v.byKey != nil:
+		v.byKey[d.DestKey] = len(v.Dests) - 1
+	case len(v.Dests) > smallService:
+		v.byKey = make(map[model.DestKey]int, 2*len(v.Dests))
+		for j := range v.Dests {
+			if v.destLines[j] != 0 {
+				v.byKey[v.Dests[j].DestKey] = j
+			}
+		}
+	}
+}
+
+func (v *service) delDest(j int) {
+	v.destLines[j] = 0
+	v.deleted++
+	if v.byKey != nil {
+		delete(v.byKey, v.Dests[j].DestKey)
+	}
+}
+
+func (p *parser) problem(line int, format string, args ...any) {
+	p.errs = append(p.errs, &ParseError{Name: p.name, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// apply replays one command line; r is scratch space.
+func (p *parser) apply(r *rule, args []string, line int) error {
+	if err := r.parse(args); err != nil {
+		return err
+	}
+	if r.cmd == "C" {
+		p.services = p.services[:0]
+		clear(p.index)
+		return nil
+	}
+	if !r.hasSvc {
+		return fmt.Errorf("-%s needs a service (-t, -u, --sctp-service or -f)", r.cmd)
+	}
+	k := r.svc.ServiceKey
+	i, exists := p.index[k]
+	switch r.cmd {
+	case "A":
+		if exists {
+			return fmt.Errorf("service %s already exists", k)
+		}
+		p.index[k] = len(p.services)
+		p.services = append(p.services, service{VirtualServer: model.VirtualServer{Service: r.svc}, line: line})
+		return nil
+	}
+	if !exists {
+		return fmt.Errorf("no such service %s", k)
+	}
+	v := &p.services[i]
+	switch r.cmd {
+	case "E":
+		v.Service, v.line = r.svc, line
+		return nil
+	case "D":
+		*v = service{}
+		delete(p.index, k)
+		return nil
+	}
+	if !r.hasDest {
+		return fmt.Errorf("-%s needs a real server (-r)", r.cmd)
+	}
+	if r.dest.Port == 0 && !k.IsFWMark() {
+		r.dest.Port = k.Port
+	}
+	j := v.dest(r.dest.DestKey)
+	switch {
+	case r.cmd == "a" && j >= 0:
+		return fmt.Errorf("real server %s already exists in %s", r.dest.DestKey, k)
+	case r.cmd != "a" && j < 0:
+		return fmt.Errorf("no real server %s in %s", r.dest.DestKey, k)
+	case r.cmd == "a":
+		v.addDest(r.dest, line)
+	case r.cmd == "e":
+		v.Dests[j], v.destLines[j] = r.dest, line
+	default:
+		v.delDest(j)
+	}
+	return nil
+}
+
+// state returns the live services and real servers, in the order they were
+// added, and records the problems model validation finds in them.
+func (p *parser) state() *model.State {
+	st := &model.State{Services: make([]model.VirtualServer, 0, len(p.index))}
+	for i := range p.services {
+		v := &p.services[i]
+		if v.line == 0 {
+			continue
+		}
+		for _, pr := range model.ValidateService(&v.Service) {
+			p.problem(v.line, "%v", pr)
+		}
+		live := v.Dests[:0]
+		if v.deleted > 0 {
+			live = make([]model.Dest, 0, len(v.Dests)-v.deleted)
+		}
+		for j := range v.Dests {
+			if v.destLines[j] == 0 {
+				continue
+			}
+			for _, pr := range model.ValidateDest(&v.Service, &v.Dests[j]) {
+				p.problem(v.destLines[j], "%v", pr)
+			}
+			live = append(live, v.Dests[j])
+		}
+		v.Dests = live
+		st.Services = append(st.Services, v.VirtualServer)
+	}
+	return st
 }
 
 // rule is one parsed command line.
@@ -163,72 +373,6 @@ func appendFields(dst []string, s string) []string {
 		dst = append(dst, s[:i])
 		s = s[i:]
 	}
-}
-
-// applyRule replays one command line on st; r is scratch space.
-func applyRule(st *model.State, index map[model.ServiceKey]int, r *rule, args []string) error {
-	if err := r.parse(args); err != nil {
-		return err
-	}
-	if r.cmd == "C" {
-		st.Services = nil
-		clear(index)
-		return nil
-	}
-	if !r.hasSvc {
-		return fmt.Errorf("-%s needs a service (-t, -u, --sctp-service or -f)", r.cmd)
-	}
-	k := r.svc.ServiceKey
-	i, exists := index[k]
-	switch r.cmd {
-	case "A":
-		if exists {
-			return fmt.Errorf("service %s already exists", k)
-		}
-		index[k] = len(st.Services)
-		st.Services = append(st.Services, model.VirtualServer{Service: r.svc})
-		return nil
-	}
-	if !exists {
-		return fmt.Errorf("no such service %s", k)
-	}
-	v := &st.Services[i]
-	switch r.cmd {
-	case "E":
-		v.Service = r.svc
-	case "D":
-		st.Services = append(st.Services[:i], st.Services[i+1:]...)
-		clear(index)
-		for j := range st.Services {
-			index[st.Services[j].ServiceKey] = j
-		}
-	case "a", "e", "d":
-		if !r.hasDest {
-			return fmt.Errorf("-%s needs a real server (-r)", r.cmd)
-		}
-		if r.dest.Port == 0 && !k.IsFWMark() {
-			r.dest.Port = k.Port
-		}
-		cur := v.Dest(r.dest.DestKey)
-		switch {
-		case r.cmd == "a" && cur != nil:
-			return fmt.Errorf("real server %s already exists in %s", r.dest.DestKey, k)
-		case r.cmd != "a" && cur == nil:
-			return fmt.Errorf("no real server %s in %s", r.dest.DestKey, k)
-		case r.cmd == "a":
-			v.Dests = append(v.Dests, r.dest)
-		case r.cmd == "e":
-			*cur = r.dest
-		default:
-			for j := range v.Dests {
-				if v.Dests[j].DestKey == r.dest.DestKey {
-					v.Dests = append(v.Dests[:j], v.Dests[j+1:]...)
-					break
-				}
-			}
-		}
-	}
-	return nil
 }
 
 var commands = map[string]string{
@@ -411,15 +555,7 @@ func (r *rule) setDestAddr(v string) error {
 // parseHostPort accepts "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80" and a
 // bare IPv6 address; a missing port is 0. Host names are not resolved.
 func parseHostPort(v string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(v); err == nil {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
-	}
-	host := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("not a numeric address[:port]")
-	}
-	return netip.AddrPortFrom(a.Unmap(), 0), nil
+	return model.ParseAddrPort(v, 0)
 }
 
 // parseNetmask accepts a dotted IPv4 mask or, for IPv6, a prefix length.

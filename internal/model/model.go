@@ -427,12 +427,12 @@ func ParseAddrPort(s string, defPort int) (netip.AddrPort, error) {
 		}
 		return netip.AddrPortFrom(a, uint16(defPort)), nil
 	}
-	port, err := strconv.ParseUint(portStr, 10, 64)
+	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
+		if strings.Trim(portStr, "0123456789") == "" {
+			return netip.AddrPort{}, fmt.Errorf("port %s out of range 0..65535", portStr)
+		}
 		return netip.AddrPort{}, fmt.Errorf("invalid port %q", portStr)
-	}
-	if port > 65535 {
-		return netip.AddrPort{}, fmt.Errorf("port %d out of range 0..65535", port)
 	}
 	return netip.AddrPortFrom(a, uint16(port)), nil
 }

@@ -52,9 +52,8 @@ const MaxPersistTimeout = 86400 * 31
 // ValidateService checks a service's own fields.
 func ValidateService(s *Service) Problems {
 	var ps Problems
-	where := "service " + s.ServiceKey.String()
 	add := func(field, format string, args ...any) {
-		ps = append(ps, Problem{Where: where, Field: field, Msg: fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Where: "service " + s.ServiceKey.String(), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	k := s.ServiceKey
 	if k.IsFWMark() {
@@ -120,8 +119,8 @@ func ValidateService(s *Service) Problems {
 // ValidateDest checks a real server in the context of its service.
 func ValidateDest(s *Service, d *Dest) Problems {
 	var ps Problems
-	where := "service " + s.ServiceKey.String() + ", real server " + d.DestKey.String()
 	add := func(field, format string, args ...any) {
+		where := "service " + s.ServiceKey.String() + ", real server " + d.DestKey.String()
 		ps = append(ps, Problem{Where: where, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	switch {

@@ -131,3 +131,20 @@ func TestFlagsRoundTrip(t *testing.T) {
 		t.Error("sh-port accepted for rr")
 	}
 }
+
+func TestParseAddrPortPortRange(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"198.18.0.1:99999", "port 99999 out of range 0..65535"},
+		{"[2001:db8::1]:65536", "port 65536 out of range 0..65535"},
+		{"198.18.0.1:123456789012345678901234567890", "port 123456789012345678901234567890 out of range 0..65535"},
+		{"198.18.0.1:http", `invalid port "http"`},
+		{"198.18.0.1:-1", `invalid port "-1"`},
+	} {
+		if _, err := ParseAddrPort(c.in, 0); err == nil || err.Error() != c.want {
+			t.Errorf("ParseAddrPort(%q): %v, want %s", c.in, err, c.want)
+		}
+	}
+	if ap, err := ParseAddrPort("198.18.0.1:65535", -1); err != nil || ap.Port() != 65535 {
+		t.Errorf("ParseAddrPort(198.18.0.1:65535): %v %v", ap, err)
+	}
+}

@@ -11,15 +11,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/luvs-lb/luvs/internal/crash"
 	"github.com/luvs-lb/luvs/internal/ipvs"
 )
 
 // Exit codes.
 const (
 	exitOK       = 0
-	exitFailure  = 1 // the kernel or the system refused
-	exitInput    = 2 // bad command line, config or rules
-	exitInternal = 3 // a bug: luvs panicked
+	exitFailure  = 1              // the kernel or the system refused
+	exitInput    = 2              // bad command line, config or rules
+	exitInternal = crash.ExitCode // a bug: luvs panicked
 )
 
 // inputError marks errors caused by bad user input (exit code 2).
@@ -93,7 +94,7 @@ func run(args []string) int {
 func runRoot(root *cobra.Command, args []string, stderr io.Writer) (code int) {
 	defer func() {
 		if v := recover(); v != nil {
-			fmt.Fprintf(stderr, "luvs: internal error: %v\n%s", v, debug.Stack())
+			crash.Report(stderr, v)
 			code = exitInternal
 		}
 	}()

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/luvs-lb/luvs/internal/crash"
 )
 
 // DefaultPath is where `luvs run` listens and `luvs reload` connects.
@@ -60,7 +62,10 @@ func Serve(ctx context.Context, ln net.Listener, h Handler) error {
 			}
 			return fmt.Errorf("control socket: %w", err)
 		}
-		go serveConn(ctx, c, h)
+		go func() {
+			defer crash.Guard()
+			serveConn(ctx, c, h)
+		}()
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/control"
+	"github.com/luvs-lb/luvs/internal/crash"
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/luacheck"
@@ -220,10 +221,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.mu.Unlock()
 	}()
 	wg.Add(1)
-	go func() { defer wg.Done(); d.reloadLoop(ctx) }()
+	go func() { defer crash.Guard(); defer wg.Done(); d.reloadLoop(ctx) }()
 	if d.ctl != nil {
 		wg.Add(1)
 		go func() {
+			defer crash.Guard()
 			defer wg.Done()
 			if err := control.Serve(ctx, d.ctl, d.handle); err != nil {
 				d.log.Error("control socket failed", "err", err)
@@ -233,6 +235,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.met != nil {
 		wg.Add(1)
 		go func() {
+			defer crash.Guard()
 			defer wg.Done()
 			if err := metrics.Serve(ctx, d.met, d.engine, d.kernel, &d.reloads, d.log); err != nil {
 				d.log.Error("metrics failed", "err", err)
@@ -370,7 +373,7 @@ func startScripts(ctx context.Context, res *luaconf.Result, e *engine.Engine, lo
 		return sr
 	}
 	r := luacheck.New(res.L, res.Config, e, res.ServerFor, log)
-	go func() { r.Run(sctx); close(sr.done) }()
+	go func() { defer crash.Guard(); r.Run(sctx); close(sr.done) }()
 	return sr
 }
 

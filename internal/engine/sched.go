@@ -5,6 +5,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/luvs-lb/luvs/internal/crash"
 )
 
 // scheduler runs the probes of many monitors: a heap ordered by each
@@ -87,6 +89,7 @@ func (s *scheduler) run(ctx context.Context) {
 			}
 			wg.Add(1)
 			go func(m *monitor) {
+				defer crash.Guard()
 				defer wg.Done()
 				s.probe(ctx, m)
 				<-slots

@@ -24,6 +24,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luvs-lb/luvs/internal/check"
+	"github.com/luvs-lb/luvs/internal/crash"
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/luasandbox"
 	"github.com/luvs-lb/luvs/internal/model"
@@ -274,6 +275,7 @@ func (r *Runner) await(L *lua.LState, work func(ctx context.Context) func(L *lua
 	r.nextID++
 	id := r.nextID
 	go func() {
+		defer crash.Guard()
 		res := ioResult{co: L, id: id, values: work(ru.ctx)}
 		select {
 		case r.done <- res:

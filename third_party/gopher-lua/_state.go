@@ -702,33 +702,60 @@ func (ls *LState) where(level int, skipg bool) string {
 	return fmt.Sprintf("%v:%v", sourcename, line)
 }
 
+// stackTrace formats the call stack from level on. luvs patch: a trace
+// longer than 20 lines keeps its first and last 7, and only those are
+// formatted. Upstream built one line per tail call first, so a tail-call
+// loop stopped after n calls (cf.TailCall == n) took minutes and gigabytes
+// to report.
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
-	header := "stack traceback:"
+	type run struct {
+		text string
+		n    int // the line repeated n times (tail calls)
+	}
+	var runs []run
+	total := 0
 	if ls.currentFrame != nil {
 		i := 0
 		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
 			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
+			runs = append(runs, run{fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)), 1})
+			total++
 			if !cf.Fn.IsG && cf.TailCall > 0 {
-				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
-				}
+				runs = append(runs, run{"\t(tailcall): ?", cf.TailCall})
+				total += cf.TailCall
+				i += cf.TailCall
 			}
 			i++
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	runs = append(runs, run{fmt.Sprintf("\t%v: %v", "[G]", "?"), 1})
+	total++
+	// line returns the k-th line of the whole trace.
+	line := func(k int) string {
+		for _, r := range runs {
+			if k < r.n {
+				return r.text
+			}
+			k -= r.n
+		}
+		return ""
 	}
-	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+	from := intMax(0, intMin(level, total))
+	buf := []string{}
+	if total-from > 20 {
+		for k := from; k < from+7; k++ {
+			buf = append(buf, line(k))
+		}
+		buf = append(buf, "\t...")
+		for k := total - 7; k < total; k++ {
+			buf = append(buf, line(k))
+		}
+	} else {
+		for k := from; k < total; k++ {
+			buf = append(buf, line(k))
+		}
+	}
+	return fmt.Sprintf("%s\n%s", "stack traceback:", strings.Join(buf, "\n"))
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {

@@ -1,0 +1,41 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// luvs patch: work done outside Lua instructions stays within the state's
+// context and budget.
+
+// limitRun runs src with a context of d and a budget of limit bytes, and
+// returns the error and how long the run took.
+func limitRun(t *testing.T, d time.Duration, limit uint64, src string) (error, time.Duration) {
+	t.Helper()
+	L := NewState()
+	t.Cleanup(L.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	L.SetContext(ctx)
+	L.SetBudget(NewBudget(limit))
+	start := time.Now()
+	err := L.DoString(src)
+	return err, time.Since(start)
+}
+
+func TestTailCallLoopTraceback(t *testing.T) {
+	err, took := limitRun(t, 300*time.Millisecond, 64<<20, `local function f(n) return f(n + 1) end f(1)`)
+	var ae *ApiError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Object.String(), "<string>:1:") || !strings.Contains(ae.Object.String(), "context deadline exceeded") {
+		t.Fatalf("got %v", err)
+	}
+	if took > 2*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if lines := strings.Count(ae.StackTrace, "\n"); lines > 20 || !strings.Contains(ae.StackTrace, "\t...") {
+		t.Errorf("traceback of %d lines:\n%s", lines, ae.StackTrace)
+	}
+}

@@ -39,3 +39,29 @@ func TestTailCallLoopTraceback(t *testing.T) {
 		t.Errorf("traceback of %d lines:\n%s", lines, ae.StackTrace)
 	}
 }
+
+func TestPatternMatchingStops(t *testing.T) {
+	for _, src := range []string{
+		`string.find(("a"):rep(5000), ".-.-b")`,
+		`string.match(("a"):rep(5000), ".-.-b")`,
+		`string.gsub(("a"):rep(5000), ".-.-b", "")`,
+		`for m in string.gmatch(("a"):rep(5000), ".-.-b") do end`,
+	} {
+		err, took := limitRun(t, 200*time.Millisecond, 64<<20, src)
+		if err == nil || !strings.Contains(err.Error(), "<string>:1: context deadline exceeded") {
+			t.Errorf("%s: got %v", src, err)
+		}
+		if took > time.Second {
+			t.Errorf("%s: took %s", src, took)
+		}
+	}
+	// The recursion is charged: ".*" recurses once per byte.
+	err, _ := limitRun(t, 20*time.Second, 16<<20, `string.find(("a"):rep(1e6), ".*b")`)
+	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "pattern matching") {
+		t.Errorf("got %v", err)
+	}
+	err, _ = limitRun(t, 20*time.Second, 16<<20, `assert(string.find(("a"):rep(1e4) .. "b", ".*b") == 1)`)
+	if err != nil {
+		t.Error(err)
+	}
+}

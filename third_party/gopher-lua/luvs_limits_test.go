@@ -65,3 +65,21 @@ func TestPatternMatchingStops(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestTooManyResults(t *testing.T) {
+	for src, want := range map[string]string{
+		`unpack({}, 1, 4e5)`:                                     "<string>:1: too many results to unpack",
+		`unpack({}, -2^31, 2^31)`:                                "<string>:1: too many results to unpack",
+		`string.byte(("a"):rep(1e5), 1, -1)`:                     "<string>:1: string slice too long",
+		`assert(select("#", unpack({}, 1, 4000)) == 4000)`:       "",
+		`assert(#{string.byte(("a"):rep(4000), 1, -1)} == 4000)`: "",
+	} {
+		err, took := limitRun(t, 5*time.Second, 64<<20, src)
+		if (want == "" && err != nil) || (want != "" && (err == nil || !strings.HasPrefix(err.Error(), want))) {
+			t.Errorf("%s: got %v, want %q", src, err, want)
+		}
+		if took > time.Second {
+			t.Errorf("%s: took %s", src, took)
+		}
+	}
+}

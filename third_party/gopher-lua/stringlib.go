@@ -65,6 +65,7 @@ func strByte(L *LState) int {
 	if end < 0 || end <= start || start >= l {
 		return 0
 	}
+	L.checkResults(int64(end-start), "string slice too long") // luvs patch
 
 	for i := start; i < end; i++ {
 		L.Push(LNumber(str[i]))

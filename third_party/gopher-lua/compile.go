@@ -1146,6 +1146,9 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 	if sreg < reg {
 		sused = 0
 	}
+	if sreg >= maxRegisters { // luvs patch: fail at once, at the expression's line
+		raiseCompileError(context, sline(expr), "function or expression too complex (more than %d registers)", maxRegisters)
+	}
 
 	switch ex := expr.(type) {
 	case *ast.StringExpr:
@@ -1780,6 +1783,7 @@ func patchCode(context *funcContext) { // {{{
 		maxreg = np
 	}
 	moven := 0
+	overpc := -1 // luvs patch: the first instruction past maxRegisters, for its line
 	code := context.Code.List()
 	for pc := 0; pc < len(code); pc++ {
 		inst := code[pc]
@@ -1837,6 +1841,10 @@ func patchCode(context *funcContext) { // {{{
 			}
 		}
 
+		if overpc < 0 && maxreg >= maxRegisters {
+			overpc = pc
+		}
+
 		// bulk move optimization(reducing op dipatch costs)
 		if curop == OP_MOVE {
 			moven++
@@ -1853,7 +1861,11 @@ func patchCode(context *funcContext) { // {{{
 	}
 	maxreg++
 	if maxreg > maxRegisters {
-		raiseCompileError(context, context.Proto.LineDefined, "register overflow(too many local variables)")
+		line := context.Proto.LineDefined
+		if overpc >= 0 {
+			line = context.Code.PosList()[overpc]
+		}
+		raiseCompileError(context, line, "register overflow(too many local variables)")
 	}
 	context.Proto.NumUsedRegisters = uint8(maxreg)
 } // }}}

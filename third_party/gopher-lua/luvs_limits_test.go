@@ -83,3 +83,37 @@ func TestTooManyResults(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntaxLevels(t *testing.T) {
+	deep := func(open, mid, close string, n int) string {
+		return "local x = 1\nlocal y = " + strings.Repeat(open, n) + mid + strings.Repeat(close, n) + "\n"
+	}
+	for _, c := range []struct{ src, want string }{
+		{strings.Repeat("do ", 100000) + strings.Repeat(" end", 100000), "line:1(column:601) near 'do':   chunk has too many syntax levels"},
+		{deep("{", "", "}", 300), "line:2(column:211) near '{':   chunk has too many syntax levels"},
+		{deep("(", "1", ")", 300), "line:2(column:211) near '('"},
+		{deep("function() return ", "1", " end", 300), "line:2(column:"},
+		{deep("{", "", "}", 200), "compile error near line(2) <string>: function or expression too complex"},
+		{"local x = 1\nlocal y = 'a'" + strings.Repeat(" .. 'a'", 1e5), "compile error near line(2) <string>: function or expression too complex"},
+		{"local x = 1\nlocal y = {\n" + strings.Repeat("{", 199) + strings.Repeat("}", 199) + "}", "compile error near line(3) <string>: function or expression too complex"},
+	} {
+		start := time.Now()
+		L := NewState()
+		err := L.DoString(c.src)
+		L.Close()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%.30s: got %v, want %q", c.src, err, c.want)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("%.30s: took %s", c.src, took)
+		}
+	}
+	// 100 levels of everything are fine.
+	L := NewState()
+	defer L.Close()
+	if err := L.DoString(strings.Repeat("do ", 100) + strings.Repeat(" end", 100) + "\n" +
+		"local t = " + strings.Repeat("{", 100) + strings.Repeat("}", 100) + "\n" +
+		"local f = " + strings.Repeat("function() return ", 50) + "1" + strings.Repeat(" end", 50)); err != nil {
+		t.Error(err)
+	}
+}

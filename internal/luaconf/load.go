@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/luvs-lb/luvs/internal/luasandbox"
@@ -210,7 +209,7 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	}
 	f.tokens = toks
 	f.index = luasrc.NewIndex(toks, dslNames...)
-	proto, err := lua.Compile(isolateCalls(chunk), name)
+	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return l.fail(Pos{File: name}, "%v", err)
 	}
@@ -218,35 +217,6 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 	l.L.Push(l.L.NewFunctionFromProto(proto))
 	return l.L.PCall(0, 0, nil)
-}
-
-// isolateCalls wraps each top-level call and assignment statement in its own
-// function, (function() STMT end)(), which behaves the same (locals stay
-// visible as upvalues, lines are kept) but gives each its own constant
-// table: gopher-lua's compiler looks constants up linearly per function, so
-// a generated file of 10,000 real_server lines otherwise compiles in
-// quadratic time.
-func isolateCalls(chunk []ast.Stmt) []ast.Stmt {
-	out := make([]ast.Stmt, len(chunk))
-	for i, st := range chunk {
-		switch st.(type) {
-		case *ast.FuncCallStmt, *ast.AssignStmt:
-		default:
-			out[i] = st
-			continue
-		}
-		fn := &ast.FunctionExpr{ParList: &ast.ParList{}, Stmts: []ast.Stmt{st}}
-		fn.SetLine(st.Line())
-		fn.SetLastLine(st.LastLine())
-		call := &ast.FuncCallExpr{Func: fn}
-		call.SetLine(st.Line())
-		call.SetLastLine(st.LastLine())
-		wrapped := &ast.FuncCallStmt{Expr: call}
-		wrapped.SetLine(st.Line())
-		wrapped.SetLastLine(st.LastLine())
-		out[i] = wrapped
-	}
-	return out
 }
 
 // fail records a problem and returns it as an error that stops loading.

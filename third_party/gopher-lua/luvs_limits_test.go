@@ -117,3 +117,25 @@ func TestSyntaxLevels(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestErrorPositions(t *testing.T) {
+	for _, minimize := range []bool{false, true} {
+		for _, c := range []struct {
+			src, want string
+			line      int
+		}{
+			{"local x = 1\nerror({})", "table: ", 2},
+			{"local x = 1\nerror('x', 0)", "x", 2},
+			{"local x = 1\nlocal function r(n) return 1 + r(n + 1) end\nr(1)", "<string>:2: stack overflow", 2},
+			{"local x = 1\nlocal ok, e = pcall(error, {})\nerror(e)", "table: ", 3},
+		} {
+			L := NewState(Options{CallStackSize: 200, MinimizeStackMemory: minimize})
+			err := L.DoString(c.src)
+			L.Close()
+			var ae *ApiError
+			if !errors.As(err, &ae) || ae.Source != "<string>" || ae.Line != c.line || !strings.HasPrefix(ae.Object.String(), c.want) {
+				t.Errorf("%q (minimize %v): got %v at %s:%d, want %q at line %d", c.src, minimize, err, ae.Source, ae.Line, c.want, c.line)
+			}
+		}
+	}
+}

@@ -1154,7 +1154,7 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 		sused = 0
 	}
 	if sreg >= maxRegisters { // luvs patch: fail at once, at the expression's line
-		raiseCompileError(context, sline(expr), "function or expression too complex (more than %d registers)", maxRegisters)
+		raiseCompileError(context, sline(expr), "function or expression needs more than %d registers (local variables and temporary values)", maxRegisters)
 	}
 
 	switch ex := expr.(type) {

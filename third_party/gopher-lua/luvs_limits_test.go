@@ -89,13 +89,13 @@ func TestSyntaxLevels(t *testing.T) {
 		return "local x = 1\nlocal y = " + strings.Repeat(open, n) + mid + strings.Repeat(close, n) + "\n"
 	}
 	for _, c := range []struct{ src, want string }{
-		{strings.Repeat("do ", 100000) + strings.Repeat(" end", 100000), "line:1(column:601) near 'do':   chunk has too many syntax levels"},
+		{strings.Repeat("do ", 100000) + strings.Repeat(" end", 100000), "line:1(column:602) near 'do':   chunk has too many syntax levels"},
 		{deep("{", "", "}", 300), "line:2(column:211) near '{':   chunk has too many syntax levels"},
 		{deep("(", "1", ")", 300), "line:2(column:211) near '('"},
 		{deep("function() return ", "1", " end", 300), "line:2(column:"},
-		{deep("{", "", "}", 200), "compile error near line(2) <string>: function or expression too complex"},
-		{"local x = 1\nlocal y = 'a'" + strings.Repeat(" .. 'a'", 1e5), "compile error near line(2) <string>: function or expression too complex"},
-		{"local x = 1\nlocal y = {\n" + strings.Repeat("{", 199) + strings.Repeat("}", 199) + "}", "compile error near line(3) <string>: function or expression too complex"},
+		{deep("{", "", "}", 200), "compile error near line(2) <string>: function or expression needs more than 200 registers"},
+		{"local x = 1\nlocal y = 'a'" + strings.Repeat(" .. 'a'", 1e5), "compile error near line(2) <string>: function or expression needs more than 200 registers"},
+		{"local x = 1\nlocal y = {\n" + strings.Repeat("{", 199) + strings.Repeat("}", 199) + "}", "compile error near line(3) <string>: function or expression needs more than 200 registers"},
 	} {
 		start := time.Now()
 		L := NewState()

@@ -464,7 +464,7 @@ func (lx *Lexer) Lex(lval *yySymType) int {
 	switch tok.Type { // luvs patch
 	case TDo, TFunction, TIf, TRepeat, '(', '{', '[':
 		if lx.levels++; lx.levels > MaxSyntaxLevels {
-			lx.TokenError(tok, "chunk has too many syntax levels")
+			lx.Error("chunk has too many syntax levels")
 		}
 	case TEnd, TUntil, ')', '}', ']':
 		lx.levels--

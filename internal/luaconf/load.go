@@ -211,6 +211,10 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	f.index = luasrc.NewIndex(toks, dslNames...)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
+		var ce *lua.CompileError
+		if errors.As(err, &ce) && ce.Line > 0 {
+			return l.fail(Pos{File: name, Line: ce.Line, Col: f.indent(ce.Line)}, "%s", ce.Message)
+		}
 		return l.fail(Pos{File: name}, "%v", err)
 	}
 	l.stack = append(l.stack, f)
@@ -271,7 +275,9 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 }
 
 // errorPos finds the position of a Lua runtime error ("file:12: msg"): the
-// line from the message, the column of its first non-blank character.
+// line from the message, the column of its first non-blank character. An
+// error value without a position (error({}), error("x", 0)) is placed where
+// the Lua code raising it was.
 func (l *loader) errorPos(err error) Pos {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
@@ -280,6 +286,9 @@ func (l *loader) errorPos(err error) Pos {
 				line, _ := strconv.Atoi(m[2])
 				return Pos{File: f.name, Line: line, Col: f.indent(line)}
 			}
+		}
+		if f := l.files[ae.Source]; f != nil && ae.Line > 0 {
+			return Pos{File: f.name, Line: ae.Line, Col: f.indent(ae.Line)}
 		}
 	}
 	if len(l.stack) > 0 {
@@ -300,6 +309,11 @@ func (l *loader) errorText(err error) string {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
 		s := ae.Object.String()
+		switch ae.Object.(type) {
+		case lua.LString, lua.LNumber:
+		default: // error({}): "table: 0x..." says nothing
+			s = fmt.Sprintf("error raised with a %s value, not a message", ae.Object.Type())
+		}
 		if m := runtimeErrRE.FindStringSubmatch(s); m != nil && l.files[m[1]] != nil {
 			s = m[3]
 		}

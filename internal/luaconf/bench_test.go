@@ -30,14 +30,16 @@ func bigConfig(tb testing.TB, n, m int) string {
 }
 
 // BenchmarkLoad1000x10 is `luvs check` on 1,000 services x 10 real servers.
-func BenchmarkLoad1000x10(b *testing.B) {
-	path := bigConfig(b, 1000, 10)
+func BenchmarkLoad1000x10(b *testing.B) { benchLoad(b, bigConfig(b, 1000, 10), 1000) }
+
+// benchLoad loads path, which declares services virtual servers, b.N times.
+func benchLoad(b *testing.B, path string, services int) {
 	for b.Loop() {
 		res, err := Load(path, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(res.Config.Services) != 1000 {
+		if len(res.Config.Services) != services {
 			b.Fatal(len(res.Config.Services))
 		}
 		res.Close()
@@ -108,26 +110,8 @@ func TestLargeConfigs(t *testing.T) {
 }
 
 // BenchmarkLoadFlat15000 loads 15,000 top-level virtual_server statements.
-func BenchmarkLoadFlat15000(b *testing.B) {
-	path := flatConfig(b, 15000)
-	for b.Loop() {
-		res, err := Load(path, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.Close()
-	}
-}
+func BenchmarkLoadFlat15000(b *testing.B) { benchLoad(b, flatConfig(b, 15000), 15000) }
 
 // BenchmarkLoadLoop10000x10 loads 10,000 services x 10 real servers declared
 // in a Lua loop.
-func BenchmarkLoadLoop10000x10(b *testing.B) {
-	path := loopConfig(b, 10000, 10)
-	for b.Loop() {
-		res, err := Load(path, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.Close()
-	}
-}
+func BenchmarkLoadLoop10000x10(b *testing.B) { benchLoad(b, loopConfig(b, 10000, 10), 10000) }

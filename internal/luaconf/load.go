@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/luvs-lb/luvs/internal/luasandbox"
@@ -205,43 +204,18 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	}
 	f.tokens = toks
 	f.index = luasrc.NewIndex(toks, dslNames...)
-	proto, err := lua.Compile(isolateCalls(chunk), name)
+	proto, err := lua.Compile(chunk, name)
 	if err != nil {
+		var ce *lua.CompileError
+		if errors.As(err, &ce) && ce.Line > 0 {
+			return l.fail(Pos{File: name, Line: ce.Line, Col: f.indent(ce.Line)}, "%s", ce.Message)
+		}
 		return l.fail(Pos{File: name}, "%v", err)
 	}
 	l.stack = append(l.stack, f)
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 	l.L.Push(l.L.NewFunctionFromProto(proto))
 	return l.L.PCall(0, 0, nil)
-}
-
-// isolateCalls wraps each top-level call and assignment statement in its own
-// function, (function() STMT end)(), which behaves the same (locals stay
-// visible as upvalues, lines are kept) but gives each its own constant
-// table: gopher-lua's compiler looks constants up linearly per function, so
-// a generated file of 10,000 real_server lines otherwise compiles in
-// quadratic time.
-func isolateCalls(chunk []ast.Stmt) []ast.Stmt {
-	out := make([]ast.Stmt, len(chunk))
-	for i, st := range chunk {
-		switch st.(type) {
-		case *ast.FuncCallStmt, *ast.AssignStmt:
-		default:
-			out[i] = st
-			continue
-		}
-		fn := &ast.FunctionExpr{ParList: &ast.ParList{}, Stmts: []ast.Stmt{st}}
-		fn.SetLine(st.Line())
-		fn.SetLastLine(st.LastLine())
-		call := &ast.FuncCallExpr{Func: fn}
-		call.SetLine(st.Line())
-		call.SetLastLine(st.LastLine())
-		wrapped := &ast.FuncCallStmt{Expr: call}
-		wrapped.SetLine(st.Line())
-		wrapped.SetLastLine(st.LastLine())
-		out[i] = wrapped
-	}
-	return out
 }
 
 // fail records a problem and returns it as an error that stops loading.
@@ -296,7 +270,9 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 }
 
 // errorPos finds the position of a Lua runtime error ("file:12: msg"): the
-// line from the message, the column of its first non-blank character.
+// line from the message, the column of its first non-blank character. An
+// error value without a position (error({}), error("x", 0)) is placed where
+// the Lua code raising it was.
 func (l *loader) errorPos(err error) Pos {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
@@ -305,6 +281,9 @@ func (l *loader) errorPos(err error) Pos {
 				line, _ := strconv.Atoi(m[2])
 				return Pos{File: f.name, Line: line, Col: f.indent(line)}
 			}
+		}
+		if f := l.files[ae.Source]; f != nil && ae.Line > 0 {
+			return Pos{File: f.name, Line: ae.Line, Col: f.indent(ae.Line)}
 		}
 	}
 	if len(l.stack) > 0 {
@@ -325,6 +304,11 @@ func (l *loader) errorText(err error) string {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
 		s := ae.Object.String()
+		switch ae.Object.(type) {
+		case lua.LString, lua.LNumber:
+		default: // error({}): "table: 0x..." says nothing
+			s = fmt.Sprintf("error raised with a %s value, not a message", ae.Object.Type())
+		}
 		if m := runtimeErrRE.FindStringSubmatch(s); m != nil && l.files[m[1]] != nil {
 			s = m[3]
 		}

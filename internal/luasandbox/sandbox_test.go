@@ -157,3 +157,49 @@ func TestBudget(t *testing.T) {
 		t.Error("the thread's budget reached the state")
 	}
 }
+
+// Work done outside Lua instructions is bounded too: building a traceback,
+// pattern matching, a Go function's results, compiling. Each stops within
+// the time limit (or at once) with an error naming the line.
+func TestLimitsOutsideInstructions(t *testing.T) {
+	lim := Limits{Time: 300 * time.Millisecond, Memory: 32 << 20, CallDepth: 200}
+	for _, c := range []struct {
+		src, want string
+		limit     bool // stopped by a limit: a *LimitError
+	}{
+		{"local function f(n) return f(n + 1) end\nf(1)", "<string>:1: context deadline exceeded", true},
+		{`string.find(("a"):rep(5000), ".-.-b")`, "<string>:1: context deadline exceeded", true},
+		{`string.gsub(("a"):rep(5000), ".-.-b", "")`, "<string>:1: context deadline exceeded", true},
+		{`for m in ("a"):rep(5000):gmatch(".-.-b") do end`, "<string>:1: context deadline exceeded", true},
+		{`string.match(("a"):rep(5000), ".-.-b")`, "<string>:1: context deadline exceeded", true},
+		{`string.find(("a"):rep(1e6), ".*b")`, "<string>:1: memory limit exceeded: pattern matching needs", true},
+		{`unpack({}, 1, 4e5)`, "<string>:1: too many results to unpack", false},
+		{strings.Repeat("do ", 100000) + strings.Repeat(" end", 100000), "line:1(column:602) near 'do':   chunk has too many syntax levels", false},
+		{"local x = 1\nlocal t = {\n" + strings.Repeat("{", 199) + strings.Repeat("}", 199) + "}", "line(3) <string>: function or expression needs more than 200 registers", false},
+		{"local function r(n) return 1 + r(n + 1) end\nr(1)", "<string>:1: stack overflow", false},
+	} {
+		start := time.Now()
+		err := runLua(t, lim, c.src)
+		took := time.Since(start)
+		var ae *lua.ApiError
+		if !errors.As(err, &ae) || !strings.Contains(ae.Error(), c.want) {
+			t.Errorf("%.40q: got %v, want %q", c.src, ae, c.want)
+		}
+		if le := new(LimitError); c.limit != errors.As(err, &le) {
+			t.Errorf("%.40q: got %v, want a limit %v", c.src, err, c.limit)
+		} else if c.limit && strings.Contains(c.want, "deadline") && le.Error() != "did not finish within 300ms (an endless loop?)" {
+			t.Errorf("%.40q: got %v", c.src, le)
+		}
+		if took > time.Second {
+			t.Errorf("%.40q: took %s", c.src, took)
+		}
+	}
+	// error({}) and error("x", 0) have no position in their value; the Lua
+	// error says where they were raised.
+	for src, line := range map[string]int{"error({})": 1, "local x = 1\nerror('x', 0)": 2} {
+		var ae *lua.ApiError
+		if err := runLua(t, lim, src); !errors.As(err, &ae) || ae.Source != "<string>" || ae.Line != line {
+			t.Errorf("%q: got %v at %+v", src, err, ae)
+		}
+	}
+}

@@ -452,6 +452,9 @@ func baseUnpack(L *LState) int {
 	tb := L.CheckTable(1)
 	start := L.OptInt(2, 1)
 	end := L.OptInt(3, tb.Len())
+	if start <= end {
+		L.checkResults(int64(end)-int64(start)+1, "too many results to unpack") // luvs patch
+	}
 	for i := start; i <= end; i++ {
 		L.Push(tb.RawGetInt(i))
 	}

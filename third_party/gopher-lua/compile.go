@@ -410,6 +410,7 @@ type funcContext struct {
 	labelPc         map[int]int
 	gotosCount      int
 	unresolvedGotos map[int]*gotoLabelDesc
+	constIndex      map[LValue]int // luvs patch: Proto.Constants' indexes
 }
 
 func newFuncContext(sourcename string, parent *funcContext) *funcContext {
@@ -519,15 +520,21 @@ func (fc *funcContext) GetLabelPc(label int) int {
 	return fc.labelPc[label]
 }
 
+// ConstIndex returns value's index in the constants, adding it if new.
+// luvs patch: looked up in a map; upstream searched the list, which made
+// compiling a function with n constants O(n²) (a generated configuration of
+// 10,000 lines took seconds). Interface equality is the upstream test (same
+// type and ==), so NaN is still added each time.
 func (fc *funcContext) ConstIndex(value LValue) int {
-	ctype := value.Type()
-	for i, lv := range fc.Proto.Constants {
-		if lv.Type() == ctype && lv == value {
-			return i
-		}
+	if i, ok := fc.constIndex[value]; ok {
+		return i
+	}
+	if fc.constIndex == nil {
+		fc.constIndex = map[LValue]int{}
 	}
 	fc.Proto.Constants = append(fc.Proto.Constants, value)
 	v := len(fc.Proto.Constants) - 1
+	fc.constIndex[value] = v
 	if v > opMaxArgBx {
 		raiseCompileError(fc, fc.Proto.LineDefined, "too many constants")
 	}
@@ -1145,6 +1152,9 @@ func compileExpr(context *funcContext, reg int, expr ast.Expr, ec *expcontext) i
 	sused := 1
 	if sreg < reg {
 		sused = 0
+	}
+	if sreg >= maxRegisters { // luvs patch: fail at once, at the expression's line
+		raiseCompileError(context, sline(expr), "function or expression needs more than %d registers (local variables and temporary values)", maxRegisters)
 	}
 
 	switch ex := expr.(type) {
@@ -1780,6 +1790,7 @@ func patchCode(context *funcContext) { // {{{
 		maxreg = np
 	}
 	moven := 0
+	overpc := -1 // luvs patch: the first instruction past maxRegisters, for its line
 	code := context.Code.List()
 	for pc := 0; pc < len(code); pc++ {
 		inst := code[pc]
@@ -1837,6 +1848,10 @@ func patchCode(context *funcContext) { // {{{
 			}
 		}
 
+		if overpc < 0 && maxreg >= maxRegisters {
+			overpc = pc
+		}
+
 		// bulk move optimization(reducing op dipatch costs)
 		if curop == OP_MOVE {
 			moven++
@@ -1853,7 +1868,11 @@ func patchCode(context *funcContext) { // {{{
 	}
 	maxreg++
 	if maxreg > maxRegisters {
-		raiseCompileError(context, context.Proto.LineDefined, "register overflow(too many local variables)")
+		line := context.Proto.LineDefined
+		if overpc >= 0 {
+			line = context.Code.PosList()[overpc]
+		}
+		raiseCompileError(context, line, "register overflow(too many local variables)")
 	}
 	context.Proto.NumUsedRegisters = uint8(maxreg)
 } // }}}

@@ -1,8 +1,12 @@
 package lua
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // luvs patch: in a table constructor only a positional last field may expand
@@ -46,5 +50,35 @@ assert(#a == 30002 and b[1] == 7 and b[30000] == 7 and b[30001] == "x" and a[0] 
 `
 	if err := L.DoString(src); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// luvs patch: constants are looked up in a map, not a list.
+func TestManyConstantsCompileFast(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&b, "x = %q; y = %d\n", fmt.Sprint("s", i), i)
+	}
+	b.WriteString("assert(x == 's59999' and y == 59999)\n")
+	start := time.Now()
+	L := NewState()
+	defer L.Close()
+	if err := L.DoString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %s", took)
+	}
+	// Equal constants share one entry, of the same type only.
+	chunk, err := parse.Parse(strings.NewReader(`local a, b, c, d = 1, "1", 1, "1"`), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(chunk, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Constants) != 2 {
+		t.Errorf("constants %v", p.Constants)
 	}
 }

@@ -30,13 +30,18 @@ type ApiError struct {
 	Type       ApiErrorType
 	Object     LValue
 	StackTrace string
+	// Source and Line (luvs patch) are where the Lua code that raised the
+	// error was (the innermost Lua function), for an error whose value has
+	// no position: error({}), error("x", 0). Line is 0 when unknown.
+	Source string
+	Line   int
 	// Underlying error. This attribute is set only if the Type is ApiErrorFile or ApiErrorSyntax,
 	// or (luvs patch) to a *MemoryLimitError for a refused allocation.
 	Cause error
 }
 
 func newApiError(code ApiErrorType, object LValue) *ApiError {
-	return &ApiError{code, object, "", nil}
+	return &ApiError{Type: code, Object: object}
 }
 
 func newApiErrorS(code ApiErrorType, message string) *ApiError {
@@ -44,7 +49,7 @@ func newApiErrorS(code ApiErrorType, message string) *ApiError {
 }
 
 func newApiErrorE(code ApiErrorType, err error) *ApiError {
-	return &ApiError{code, LString(err.Error()), "", err}
+	return &ApiError{Type: code, Object: LString(err.Error()), Cause: err}
 }
 
 // Unwrap returns the underlying error (luvs patch), such as a
@@ -267,7 +272,11 @@ func (cs *autoGrowingCallFrameStack) IsEmpty() bool {
 
 // IsFull returns true if the stack cannot receive any more stack pushes without overflowing
 func (cs *autoGrowingCallFrameStack) IsFull() bool {
-	return int(cs.segIdx) == len(cs.segments) && cs.segSp >= FramesPerSegment
+	// luvs patch: segIdx is at most len(cs.segments)-1; upstream compared it
+	// with len, so the stack was never full and deep recursion reached
+	// Push's Go panic ("lua callstack overflow", without a position) rather
+	// than the "stack overflow" Lua error.
+	return int(cs.segIdx) == len(cs.segments)-1 && cs.segSp >= FramesPerSegment
 }
 
 func (cs *autoGrowingCallFrameStack) Clear() {
@@ -660,6 +669,7 @@ func newGlobal() *Global {
 func panicWithTraceback(L *LState) {
 	err := newApiError(ApiErrorRun, L.Get(-1))
 	err.Cause = L.takeErrCause()
+	err.Source, err.Line = L.luaPosition()
 	err.StackTrace = L.stackTrace(0)
 	panic(err)
 }
@@ -667,7 +677,19 @@ func panicWithTraceback(L *LState) {
 func panicWithoutTraceback(L *LState) {
 	err := newApiError(ApiErrorRun, L.Get(-1))
 	err.Cause = L.takeErrCause()
+	err.Source, err.Line = L.luaPosition()
 	panic(err)
+}
+
+// luaPosition returns the source and current line of the innermost Lua
+// function on the call stack (luvs patch).
+func (ls *LState) luaPosition() (string, int) {
+	for cf := ls.currentFrame; cf != nil; cf = cf.Parent {
+		if p := cf.Fn.Proto; !cf.Fn.IsG && p != nil && cf.Pc > 0 && cf.Pc <= len(p.DbgSourcePositions) {
+			return p.SourceName, p.DbgSourcePositions[cf.Pc-1]
+		}
+	}
+	return "", 0
 }
 
 func newLState(options Options) *LState {
@@ -802,33 +824,60 @@ func (ls *LState) where(level int, skipg bool) string {
 	return fmt.Sprintf("%v:%v", sourcename, line)
 }
 
+// stackTrace formats the call stack from level on. luvs patch: a trace
+// longer than 20 lines keeps its first and last 7, and only those are
+// formatted. Upstream built one line per tail call first, so a tail-call
+// loop stopped after n calls (cf.TailCall == n) took minutes and gigabytes
+// to report.
 func (ls *LState) stackTrace(level int) string {
-	buf := []string{}
-	header := "stack traceback:"
+	type run struct {
+		text string
+		n    int // the line repeated n times (tail calls)
+	}
+	var runs []run
+	total := 0
 	if ls.currentFrame != nil {
 		i := 0
 		for dbg, ok := ls.GetStack(i); ok; dbg, ok = ls.GetStack(i) {
 			cf := dbg.frame
-			buf = append(buf, fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)))
+			runs = append(runs, run{fmt.Sprintf("\t%v in %v", ls.Where(i), ls.formattedFrameFuncName(cf)), 1})
+			total++
 			if !cf.Fn.IsG && cf.TailCall > 0 {
-				for tc := cf.TailCall; tc > 0; tc-- {
-					buf = append(buf, "\t(tailcall): ?")
-					i++
-				}
+				runs = append(runs, run{"\t(tailcall): ?", cf.TailCall})
+				total += cf.TailCall
+				i += cf.TailCall
 			}
 			i++
 		}
 	}
-	buf = append(buf, fmt.Sprintf("\t%v: %v", "[G]", "?"))
-	buf = buf[intMax(0, intMin(level, len(buf))):len(buf)]
-	if len(buf) > 20 {
-		newbuf := make([]string, 0, 20)
-		newbuf = append(newbuf, buf[0:7]...)
-		newbuf = append(newbuf, "\t...")
-		newbuf = append(newbuf, buf[len(buf)-7:len(buf)]...)
-		buf = newbuf
+	runs = append(runs, run{fmt.Sprintf("\t%v: %v", "[G]", "?"), 1})
+	total++
+	// line returns the k-th line of the whole trace.
+	line := func(k int) string {
+		for _, r := range runs {
+			if k < r.n {
+				return r.text
+			}
+			k -= r.n
+		}
+		return ""
 	}
-	return fmt.Sprintf("%s\n%s", header, strings.Join(buf, "\n"))
+	from := intMax(0, intMin(level, total))
+	buf := []string{}
+	if total-from > 20 {
+		for k := from; k < from+7; k++ {
+			buf = append(buf, line(k))
+		}
+		buf = append(buf, "\t...")
+		for k := total - 7; k < total; k++ {
+			buf = append(buf, line(k))
+		}
+	} else {
+		for k := from; k < total; k++ {
+			buf = append(buf, line(k))
+		}
+	}
+	return fmt.Sprintf("%s\n%s", "stack traceback:", strings.Join(buf, "\n"))
 }
 
 func (ls *LState) formattedFrameFuncName(fr *callFrame) string {
@@ -2107,7 +2156,9 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 					}
 				}()
 				ls.Call(1, 1)
+				src, line := err.(*ApiError).Source, err.(*ApiError).Line
 				err = newApiError(ApiErrorError, ls.Get(-1))
+				err.(*ApiError).Source, err.(*ApiError).Line = src, line // luvs patch
 			} else if len(err.(*ApiError).StackTrace) == 0 {
 				err.(*ApiError).StackTrace = ls.stackTrace(0)
 			}

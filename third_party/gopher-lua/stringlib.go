@@ -65,6 +65,7 @@ func strByte(L *LState) int {
 	if end < 0 || end <= start || start >= l {
 		return 0
 	}
+	L.checkResults(int64(end-start), "string slice too long") // luvs patch
 
 	for i := start; i < end; i++ {
 		L.Push(LNumber(str[i]))
@@ -115,7 +116,7 @@ func strFind(L *LState) int {
 		return 2
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), init, 1)
+	mds, err := L.findPattern(pattern, str, init, 1)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
@@ -159,7 +160,7 @@ func strGsub(L *LState) int {
 	repl := L.CheckAny(3)
 	limit := L.OptInt(4, -1)
 
-	mds, err := pm.Find(pat, unsafeFastStringToReadOnlyBytes(str), 0, L.matchLimit(limit))
+	mds, err := L.findPattern(pat, str, 0, L.matchLimit(limit))
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
@@ -184,6 +185,31 @@ func strGsub(L *LState) int {
 type replaceInfo struct {
 	Indicies []int
 	String   string
+}
+
+// findPattern is pm.Find within the state's context and budget (luvs
+// patch): the matcher checks the context every pm.CheckEvery steps (a
+// backtracking pattern can run for hours in one call) and charges its
+// recursion on the Go stack.
+func (L *LState) findPattern(pattern, str string, offset, limit int) ([]*pm.MatchData, error) {
+	lim := &pm.Limits{}
+	if ctx := L.ctx; ctx != nil {
+		lim.Check = func() error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			default:
+				return nil
+			}
+		}
+	}
+	if L.budgeted() {
+		lim.Depth = func(n int) error {
+			L.Charge(uint64(n)*pm.FrameBytes, "pattern matching")
+			return nil
+		}
+	}
+	return pm.FindLimited(pattern, unsafeFastStringToReadOnlyBytes(str), offset, limit, lim)
 }
 
 func checkCaptureIndex(L *LState, m *pm.MatchData, idx int) {
@@ -366,7 +392,7 @@ func strGmatch(L *LState) int {
 	if L.budgeted() {
 		L.Charge(uint64(len(str)), "string.gmatch")
 	}
-	mds, err := pm.Find(pattern, []byte(str), 0, L.matchLimit(-1))
+	mds, err := L.findPattern(pattern, str, 0, L.matchLimit(-1))
 	if err != nil {
 		L.RaiseError(err.Error())
 	}
@@ -406,7 +432,7 @@ func strMatch(L *LState) int {
 		offset = 0
 	}
 
-	mds, err := pm.Find(pattern, unsafeFastStringToReadOnlyBytes(str), offset, 1)
+	mds, err := L.findPattern(pattern, str, offset, 1)
 	if err != nil {
 		L.RaiseError(err.Error())
 	}

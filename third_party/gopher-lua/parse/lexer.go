@@ -441,7 +441,14 @@ type Lexer struct {
 	PNewLine      bool
 	Token         ast.Token
 	PrevTokenType int
+	levels        int // luvs patch: open blocks and brackets
 }
+
+// MaxSyntaxLevels bounds how deeply blocks, functions and brackets nest
+// (luvs patch; Lua 5.1's LUAI_MAXCCALLS). The compiler recurses once or more
+// per level, and some of its work per level grows with the depth: 100,000
+// nested do ... end took 13 s to compile.
+const MaxSyntaxLevels = 200
 
 func (lx *Lexer) Lex(lval *yySymType) int {
 	lx.PrevTokenType = lx.Token.Type
@@ -454,6 +461,14 @@ func (lx *Lexer) Lex(lval *yySymType) int {
 	}
 	lval.token = tok
 	lx.Token = tok
+	switch tok.Type { // luvs patch
+	case TDo, TFunction, TIf, TRepeat, '(', '{', '[':
+		if lx.levels++; lx.levels > MaxSyntaxLevels {
+			lx.Error("chunk has too many syntax levels")
+		}
+	case TEnd, TUntil, ')', '}', ']':
+		lx.levels--
+	}
 	return int(tok.Type)
 }
 
@@ -466,7 +481,7 @@ func (lx *Lexer) TokenError(tok ast.Token, message string) {
 }
 
 func Parse(reader io.Reader, name string) (chunk []ast.Stmt, err error) {
-	lexer := &Lexer{NewScanner(reader, name), nil, false, ast.Token{Str: ""}, TNil}
+	lexer := &Lexer{NewScanner(reader, name), nil, false, ast.Token{Str: ""}, TNil, 0}
 	chunk = nil
 	defer func() {
 		if e := recover(); e != nil {

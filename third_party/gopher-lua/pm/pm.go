@@ -527,10 +527,14 @@ func compilePattern(p pattern, ps ...*iptr) []inst {
 
 // Simple recursive virtual machine based on the
 // "Regular Expression Matching: the Virtual Machine Approach" (https://swtch.com/~rsc/regexp/regexp2.html)
-func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
+func recursiveVM(vm *machine, src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchData) (bool, int, *MatchData) {
 	recLevel++
 	if recLevel > maxRecursionLevel {
 		panic(newError(_UNKNOWN, "pattern/input too complex"))
+	}
+	if recLevel > vm.depth && recLevel%DepthStep == 0 { // luvs patch
+		vm.depth = recLevel
+		vm.deeper()
 	}
 	var m *MatchData
 	if len(ms) == 0 {
@@ -539,6 +543,9 @@ func recursiveVM(src []byte, insts []inst, pc, sp, recLevel int, ms ...*MatchDat
 		m = ms[0]
 	}
 redo:
+	if vm.steps++; vm.steps%CheckEvery == 0 { // luvs patch
+		vm.check()
+	}
 	inst := insts[pc]
 	switch inst.OpCode {
 	case opChar:
@@ -556,14 +563,14 @@ redo:
 		pc = inst.Operand1
 		goto redo
 	case opSplit:
-		if ok, nsp, _ := recursiveVM(src, insts, inst.Operand1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(vm, src, insts, inst.Operand1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		pc = inst.Operand2
 		goto redo
 	case opSave:
 		s := m.setCapture(inst.Operand1, sp)
-		if ok, nsp, _ := recursiveVM(src, insts, pc+1, sp, recLevel, m); ok {
+		if ok, nsp, _ := recursiveVM(vm, src, insts, pc+1, sp, recLevel, m); ok {
 			return true, nsp, m
 		}
 		m.restoreCapture(inst.Operand1, s)
@@ -614,10 +621,66 @@ redo:
 /* API {{{ */
 
 func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err error) {
+	return FindLimited(p, src, offset, limit, nil)
+}
+
+// Limits let the caller of FindLimited stop a match (luvs patch): a pattern
+// such as ".-.-b" backtracks polynomially, so one call can run for hours, and
+// its recursion (one Go frame per level, up to a million) is memory the
+// caller may want to account for. A nil func is not called.
+type Limits struct {
+	// Check is called every CheckEvery steps of the matcher; an error
+	// stops the match and FindLimited returns it.
+	Check func() error
+	// Depth is called each time the recursion first gets DepthStep levels
+	// deeper (n is DepthStep); an error stops the match.
+	Depth func(n int) error
+}
+
+const (
+	CheckEvery = 1 << 12
+	DepthStep  = 1 << 10
+	// FrameBytes is about what one level of the matcher's recursion takes
+	// on the Go stack (measured: 64 MiB of stack for 200,000 levels).
+	FrameBytes = 256
+)
+
+// machine is the state of one FindLimited call (luvs patch).
+type machine struct {
+	lim          *Limits
+	steps, depth int
+}
+
+type abort struct{ err error }
+
+func (vm *machine) check() {
+	if f := vm.lim.Check; f != nil {
+		if err := f(); err != nil {
+			panic(abort{err})
+		}
+	}
+}
+
+func (vm *machine) deeper() {
+	if f := vm.lim.Depth; f != nil {
+		if err := f(DepthStep); err != nil {
+			panic(abort{err})
+		}
+	}
+}
+
+// FindLimited is Find with limits (luvs patch); lim may be nil.
+func FindLimited(p string, src []byte, offset, limit int, lim *Limits) (matches []*MatchData, err error) {
+	if lim == nil {
+		lim = &Limits{}
+	}
+	vm := &machine{lim: lim}
 	defer func() {
 		if v := recover(); v != nil {
 			if perr, ok := v.(*Error); ok {
 				err = perr
+			} else if a, ok := v.(abort); ok {
+				matches, err = nil, a.err
 			} else {
 				panic(v)
 			}
@@ -627,7 +690,7 @@ func Find(p string, src []byte, offset, limit int) (matches []*MatchData, err er
 	insts := compilePattern(pat)
 	matches = []*MatchData{}
 	for sp := offset; sp <= len(src); {
-		ok, nsp, ms := recursiveVM(src, insts, 0, sp, 0)
+		ok, nsp, ms := recursiveVM(vm, src, insts, 0, sp, 0)
 		sp++
 		if ok {
 			if sp < nsp {

@@ -82,3 +82,16 @@ virtual_server "198.18.0.1:80" {
 		t.Fatal("the runner waits for a stuck check to time out")
 	}
 }
+
+// A weight is an integer: 2.7 is an error, not 2.
+func TestScriptWeightMustBeInteger(t *testing.T) {
+	ft, logs := runScripts(t, `
+virtual_server "198.18.0.1:80" {
+  real_server "198.18.1.1:80" {},
+  healthcheck_interval = "1s",
+  healthcheck = function(lvs, dests) dests[1].weight = 2.7 end,
+}`, 300*time.Millisecond)
+	if strings.Contains(ft.seen(), "weight") || !strings.Contains(logs, "weight must be an integer 0..65535, got 2.7") {
+		t.Errorf("calls %q, logs:\n%s", ft.seen(), logs)
+	}
+}

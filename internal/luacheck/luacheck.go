@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -350,10 +351,11 @@ func (r *Runner) install() {
 		if L.CheckString(2) != "weight" {
 			L.RaiseError("only a dest's weight can be set")
 		}
-		w := L.CheckInt(3)
-		if w < 0 || w > model.MaxWeight {
-			L.RaiseError("weight %d out of range 0..%d", w, model.MaxWeight)
+		f := float64(L.CheckNumber(3))
+		if f != math.Trunc(f) || f < 0 || f > model.MaxWeight {
+			L.RaiseError("weight must be an integer 0..%d, got %s", model.MaxWeight, lua.LNumber(f).String())
 		}
+		w := int(f)
 		d.dest.Weight = w
 		r.target.ScriptWeight(d.svc, d.dest.DestKey, w)
 		return 0

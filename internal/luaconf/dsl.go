@@ -42,9 +42,17 @@ func (d *decl) valPos(key string) Pos {
 
 // itemPos is where the i-th (0-based) positional entry is written.
 func (d *decl) itemPos(i int) Pos {
-	if d.site != nil && i < len(d.site.Items) {
+	if d.site != nil && i >= 0 && i < len(d.site.Items) {
 		p := d.site.Items[i]
 		return Pos{File: d.pos.File, Line: p.Line, Col: p.Col}
+	}
+	return d.pos
+}
+
+// tablePos is where the declaration's table of options opens.
+func (d *decl) tablePos() Pos {
+	if d.site != nil && d.site.Table.Line > 0 {
+		return Pos{File: d.pos.File, Line: d.site.Table.Line, Col: d.site.Table.Col}
 	}
 	return d.pos
 }

@@ -1,6 +1,7 @@
 package luaconf
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -65,6 +66,11 @@ func (l *loader) problem(p Pos, format string, args ...any) {
 
 // checkKeys reports unknown keys and stray positional values in d's table.
 func (l *loader) checkKeys(d *decl, known []string, positional bool) {
+	// (in message order where positions tie: the table's order is a hash's)
+	n0 := len(l.problems)
+	defer func() {
+		slices.SortStableFunc(l.problems[n0:], func(a, b Problem) int { return cmp.Compare(a.Msg, b.Msg) })
+	}()
 	d.opts.ForEach(func(k, v lua.LValue) {
 		switch k := k.(type) {
 		case lua.LString:
@@ -72,13 +78,32 @@ func (l *loader) checkKeys(d *decl, known []string, positional bool) {
 				l.problem(d.keyPos(string(k)), "unknown key %q in %s%s", string(k), describe(d), suggest(string(k), known))
 			}
 		case lua.LNumber:
-			if !positional {
-				l.problem(d.itemPos(int(k)-1), "%s takes only key = value options, not a list entry (%s)", describe(d), typeName(v))
+			i, isIndex := listIndex(k, d.opts.Len())
+			if !positional && d.site != nil && i > len(d.site.Items) {
+				isIndex = false // written [i] = v, not as a list entry
+			}
+			switch {
+			case !isIndex && l.asDecl(v, mtRealServer) != nil:
+				l.problem(d.tablePos(), "%s has a key [%s]; real servers are list entries, written without keys", describe(d), value.Number(float64(k)))
+			case !isIndex:
+				l.problem(d.tablePos(), "%s has a key [%s]; keys are names", describe(d), value.Number(float64(k)))
+			case !positional:
+				l.problem(d.itemPos(i-1), "%s takes only key = value options, not a list entry (%s)", describe(d), typeName(v))
 			}
 		default:
-			l.problem(d.pos, "%s has a key of type %s; keys are names", describe(d), k.Type())
+			l.problem(d.tablePos(), "%s has a key of type %s; keys are names", describe(d), k.Type())
 		}
 	})
+}
+
+// listIndex returns k as a list position 1..n, reporting whether it is one
+// (the entries a loop over 1..#t sees).
+func listIndex(k lua.LNumber, n int) (int, bool) {
+	f := float64(k)
+	if f != math.Trunc(f) || f < 1 || f > float64(n) {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func describe(d *decl) string {

@@ -5,6 +5,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -366,15 +367,15 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	if p, r, ok := strings.Cut(s, ":"); ok {
 		switch strings.ToLower(p) {
 		case "fwmark", "fwmark6":
-			m, err := strconv.ParseUint(r, 0, 32)
-			if err != nil || m == 0 {
-				return ServiceKey{}, fmt.Errorf("invalid fwmark %q (want 1..4294967295)", r)
+			m, err := ParseFWMark(r)
+			if err != nil {
+				return ServiceKey{}, err
 			}
 			fam := IPv4
 			if strings.EqualFold(p, "fwmark6") {
 				fam = IPv6
 			}
-			return ServiceKey{Family: fam, FWMark: uint32(m)}, nil
+			return ServiceKey{Family: fam, FWMark: m}, nil
 		case "tcp", "udp", "sctp":
 			proto, _ = ParseProtocol(p)
 			rest = r
@@ -386,6 +387,34 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	}
 	a := ap.Addr()
 	return ServiceKey{Family: FamilyOf(a), Protocol: proto, Addr: a, Port: ap.Port()}, nil
+}
+
+// ParseFWMark reads a firewall mark 1..4294967295, written in decimal or
+// in hex after 0x. A leading zero is refused rather than read as octal
+// (as iptables would read it), and so are Go's 0b, 0o and 1_000 forms.
+func ParseFWMark(s string) (uint32, error) {
+	digits, base := s, 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		digits, base = s[2:], 16
+	}
+	bad := func(why string) (uint32, error) {
+		return 0, fmt.Errorf("invalid fwmark %q: %s (want 1..4294967295, decimal or 0x hex)", s, why)
+	}
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return bad("not a number")
+	}
+	m, err := strconv.ParseUint(digits, base, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return bad("too large")
+	case err != nil:
+		return bad("not a number")
+	case base == 10 && len(digits) > 1 && digits[0] == '0':
+		return bad("a leading zero (octal is not read)")
+	case m == 0:
+		return bad("0 is no mark")
+	}
+	return uint32(m), nil
 }
 
 // ParseAddrPort reads "198.18.0.10:80", "[2001:db8::1]:80" or, when defPort

@@ -99,6 +99,9 @@ func TestParseServiceKey(t *testing.T) {
 		"sctp:[2001:db8::1]:80": "SCTP [2001:db8::1]:80",
 		"fwmark:7":              "FWM 7",
 		"fwmark6:7":             "FWM 7 IPv6",
+		"fwmark:0x1f":           "FWM 31",
+		"fwmark:0XFFFFFFFF":     "FWM 4294967295",
+		"fwmark:10":             "FWM 10",
 		"[::ffff:198.18.0.1]:1": "TCP 198.18.0.1:1",
 	}
 	for in, want := range good {
@@ -107,7 +110,9 @@ func TestParseServiceKey(t *testing.T) {
 			t.Errorf("ParseServiceKey(%q) = %v, %v; want %s", in, k, err, want)
 		}
 	}
-	for _, bad := range []string{"", "198.18.0.10", "fwmark:0", "fwmark:x", "tcp:nohost:80", "198.18.0.300:80"} {
+	for _, bad := range []string{"", "198.18.0.10", "fwmark:0", "fwmark:x",
+		"fwmark:010", "fwmark:1_000", "fwmark:0b101", "fwmark:0o17", "fwmark:0x", "fwmark:+5", "fwmark:0x_1",
+		"fwmark:4294967296", "fwmark: 5", "tcp:nohost:80", "198.18.0.300:80"} {
 		if _, err := ParseServiceKey(bad); err == nil {
 			t.Errorf("ParseServiceKey(%q) accepted", bad)
 		}

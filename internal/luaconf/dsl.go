@@ -168,6 +168,10 @@ func declOf(ud *lua.LUserData) *decl {
 func (l *loader) newDecl(kind, fn, arg string, opts *lua.LTable) *decl {
 	pos, f := l.callerPos()
 	d := &decl{kind: kind, arg: arg, opts: opts, pos: pos}
+	if opts.Metatable != lua.LNil {
+		// Options are read as written (raw): an __index would be ignored.
+		l.L.RaiseError("%s: options must be a plain table, not one with a metatable", describe(d))
+	}
 	if f != nil && f.index != nil && pos.Line > 0 {
 		if site, ok := f.index.Find(fn, pos.Line, arg, 0); ok {
 			d.site = &site

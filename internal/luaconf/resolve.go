@@ -303,8 +303,10 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 				sc.Persistent, sc.Timeout = true, 300
 			}
 		default:
-			if dur, _, ok := l.duration(chain{d}, "persistence", time.Second); ok {
-				sc.Persistent, sc.Timeout = true, uint32(dur/time.Second)
+			if secs, _, ok := decode(l, chain{d}, "persistence", func(v any) (int, error) {
+				return value.Seconds("persistence", v, 1, model.MaxPersistTimeout)
+			}); ok {
+				sc.Persistent, sc.Timeout = true, uint32(secs)
 			}
 		}
 	}
@@ -583,7 +585,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	}
 	rs.Addr, rs.Port = ap.Addr(), ap.Port()
 	rs.Weight = 1
-	if w, _, ok := l.integer(c, "weight", math.MinInt32, math.MaxInt32); ok {
+	if w, _, ok := l.integer(c, "weight", 0, model.MaxWeight); ok {
 		rs.Weight = w
 	}
 	rs.Forward = model.Masquerade

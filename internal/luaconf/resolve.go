@@ -136,6 +136,11 @@ func (l *loader) str(c chain, key string) (string, *decl, bool) {
 	return decode(l, c, key, func(v any) (string, error) { return value.String(key, v) })
 }
 
+// line reads a string of one line (a name shown in logs and status).
+func (l *loader) line(c chain, key string) (string, *decl, bool) {
+	return decode(l, c, key, func(v any) (string, error) { return value.Line(key, v) })
+}
+
 func (l *loader) integer(c chain, key string, lo, hi int) (int, *decl, bool) {
 	return decode(l, c, key, func(v any) (int, error) { return value.Int(key, v, lo, hi) })
 }
@@ -232,7 +237,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	c := chain{vd, l.defaults}
 	sc := model.ServiceConfig{Where: vd.pos.String()}
 	n0 := len(l.problems)
-	if name, _, ok := l.str(chain{vd}, "name"); ok {
+	if name, _, ok := l.line(chain{vd}, "name"); ok {
 		sc.Name = name
 	}
 
@@ -575,7 +580,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	n0 := len(l.problems)
 	c := chain{rd, vd, l.defaults}
 	rs := model.ServerConfig{Where: rd.pos.String(), OnFail: model.Drain}
-	if name, _, ok := l.str(chain{rd}, "name"); ok {
+	if name, _, ok := l.line(chain{rd}, "name"); ok {
 		rs.Name = name
 	}
 	ap, err := parseServerAddr(rd.arg, svc.Port)

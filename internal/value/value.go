@@ -46,6 +46,27 @@ func String(key string, v any) (string, error) {
 	return s, nil
 }
 
+// Line reads a string of one line: no control characters (NUL, newline,
+// carriage return, ...; a tab is allowed), as names and protocol fields
+// need.
+func Line(key string, v any) (string, error) {
+	s, err := String(key, v)
+	if err != nil {
+		return "", err
+	}
+	return s, CheckLine(key, s)
+}
+
+// CheckLine reports a control character in s, other than a tab.
+func CheckLine(key, s string) error {
+	for _, r := range s {
+		if r != '\t' && (r < 0x20 || r == 0x7f) {
+			return fmt.Errorf("%s %s has a control character (%U); write it on one line, without NUL or CR/LF", key, strconv.Quote(s), r)
+		}
+	}
+	return nil
+}
+
 // Int reads an integer in lo..hi.
 func Int(key string, v any, lo, hi int) (int, error) {
 	f, ok := v.(float64)

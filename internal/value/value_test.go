@@ -27,6 +27,8 @@ func TestReaders(t *testing.T) {
 		{second(Seconds("k", "4294967596s", 1, 60)), "k 1193046h33m16s out of range 1s..1m0s"},
 		{second(Seconds("k", 4294967297.0, 1, 60)), "k 1193046h28m17s out of range 1s..1m0s"},
 		{second(Seconds("k", "1.5s", 1, 60)), "k 1.5s is not a whole number of seconds (1s..1m0s)"},
+		{second(Line("k", "a\nb")), `k "a\nb" has a control character (U+000A); write it on one line, without NUL or CR/LF`},
+		{second(Line("k", "a\x00b")), `k "a\x00b" has a control character (U+0000); write it on one line, without NUL or CR/LF`},
 		{second(Seconds("k", 0.0, 1, 60)), "k 0s out of range 1s..1m0s"},
 	} {
 		if tc.err == nil || tc.err.Error() != tc.want {

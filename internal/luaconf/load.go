@@ -255,6 +255,7 @@ var (
 	parseErrRE   = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
 	parseEOFRE   = regexp.MustCompile(`at EOF:\s*(.*)$`)
 	runtimeErrRE = regexp.MustCompile(`^([^\n]*?):(\d+):\s*(.*)$`)
+	traceLineRE  = regexp.MustCompile(`(?m)^\t(.+):(\d+): in `)
 )
 
 // syntaxError explains a parse failure with a position. gopher-lua gives no
@@ -306,6 +307,14 @@ func (l *loader) errorPos(err error) Pos {
 				return Pos{File: f.name, Line: line, Col: f.indent(line)}
 			}
 		}
+		// error({}) or error("x", 0): no position in the message; the
+		// innermost frame of a configuration file in the traceback has it.
+		for _, m := range traceLineRE.FindAllStringSubmatch(ae.StackTrace, -1) {
+			if f := l.files[m[1]]; f != nil {
+				line, _ := strconv.Atoi(m[2])
+				return Pos{File: f.name, Line: line, Col: f.indent(line)}
+			}
+		}
 	}
 	if len(l.stack) > 0 {
 		return Pos{File: l.stack[len(l.stack)-1].name}
@@ -324,6 +333,9 @@ func (l *loader) errorText(err error) string {
 	}
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
+		if t := ae.Object.Type(); t != lua.LTString && t != lua.LTNumber && ae.Type == lua.ApiErrorRun {
+			return fmt.Sprintf("error raised with a %s, not a message (write error(\"what went wrong\"))", typeName(ae.Object))
+		}
 		s := ae.Object.String()
 		if m := runtimeErrRE.FindStringSubmatch(s); m != nil && l.files[m[1]] != nil {
 			s = m[3]
@@ -348,8 +360,12 @@ func (f *fileInfo) indent(line int) int {
 // callerPos returns the file and line of the Lua code calling the current
 // Go function.
 func (l *loader) callerPos() (Pos, *fileInfo) {
-	dbg, ok := l.L.GetStack(1)
-	if ok {
+	// The nearest Lua frame: a Go function such as pcall may be between.
+	for level := 1; level < 8; level++ {
+		dbg, ok := l.L.GetStack(level)
+		if !ok {
+			break
+		}
 		if _, err := l.L.GetInfo("Sl", dbg, lua.LNil); err == nil {
 			if f := l.files[dbg.Source]; f != nil {
 				return Pos{File: f.name, Line: dbg.CurrentLine, Col: f.indent(dbg.CurrentLine)}, f

@@ -389,6 +389,27 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	return ServiceKey{Family: FamilyOf(a), Protocol: proto, Addr: a, Port: ap.Port()}, nil
 }
 
+// PortSuffix reads a bare IPv6 address whose last group could be a port,
+// "2001:db8::10:8080", as that address and port ([2001:db8::10]:8080).
+// It reports false when s does not read so (brackets, no such group, or
+// an address that is not IPv6 without its last group).
+func PortSuffix(s string) (netip.AddrPort, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if strings.HasPrefix(s, "[") || strings.Count(s, ":") < 2 || i < 0 {
+		return netip.AddrPort{}, false
+	}
+	host, port := s[:i], s[i+1:]
+	if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		return netip.AddrPort{}, false
+	}
+	p, _ := strconv.Atoi(port)
+	a, err := netip.ParseAddr(host)
+	if p < 1 || p > 65535 || err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(p)), true
+}
+
 // ParseFWMark reads a firewall mark 1..4294967295, written in decimal or
 // in hex after 0x. A leading zero is refused rather than read as octal
 // (as iptables would read it), and so are Go's 0b, 0o and 1_000 forms.
@@ -452,7 +473,11 @@ func ParseAddrPort(s string, defPort int) (netip.AddrPort, error) {
 	a = a.Unmap()
 	if portStr == "" {
 		if defPort < 0 || strings.HasSuffix(s, ":") {
-			return netip.AddrPort{}, fmt.Errorf("missing port (write %s)", netip.AddrPortFrom(a, 80).String()[:len(netip.AddrPortFrom(a, 80).String())-2]+"PORT")
+			withPort := strings.TrimSuffix(netip.AddrPortFrom(a, 0).String(), "0") + "PORT"
+			if ap, ok := PortSuffix(s); ok {
+				return netip.AddrPort{}, fmt.Errorf("missing port (write %s for port %d, or %s)", ap, ap.Port(), withPort)
+			}
+			return netip.AddrPort{}, fmt.Errorf("missing port (write %s)", withPort)
 		}
 		return netip.AddrPortFrom(a, uint16(defPort)), nil
 	}

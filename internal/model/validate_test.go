@@ -119,6 +119,28 @@ func TestParseServiceKey(t *testing.T) {
 	}
 }
 
+func TestPortSuffix(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8:12::2:8080": "[2001:db8:12::2]:8080",
+		"2001:db8::10:80":     "[2001:db8::10]:80",
+		"2001:db8::10":        "",
+		"2001:db8::10:abc":    "",
+		"[2001:db8::10]:80":   "",
+		"198.18.0.1:80":       "",
+		"2001:db8::10:0":      "",
+		"2001:db8::10:65536":  "",
+	} {
+		ap, ok := PortSuffix(in)
+		if got := ap.String(); !ok && want != "" || ok && got != want {
+			t.Errorf("PortSuffix(%q) = %s, %v; want %q", in, got, ok, want)
+		}
+	}
+	_, err := ParseServiceKey("2001:db8::10:80")
+	if want := "missing port (write [2001:db8::10]:80 for port 80, or [2001:db8::10:80]:PORT)"; err == nil || err.Error() != want {
+		t.Errorf("2001:db8::10:80: %v; want %s", err, want)
+	}
+}
+
 func TestFlagsRoundTrip(t *testing.T) {
 	s := Service{Persistent: true, OnePacket: true, SchedFlags: SchedFlag1 | SchedFlag3}
 	var back Service

@@ -25,16 +25,35 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Problem is one error in a configuration.
+// Problem is one error in a configuration, or a warning: something that
+// loads but probably does not do what was meant.
 type Problem struct {
-	Pos Pos
-	Msg string
+	Pos     Pos
+	Msg     string
+	Warning bool // reported, but does not stop the configuration loading
 }
 
-func (p Problem) Error() string { return p.Pos.String() + ": " + p.Msg }
+func (p Problem) Error() string {
+	if p.Warning {
+		return p.Pos.String() + ": warning: " + p.Msg
+	}
+	return p.Pos.String() + ": " + p.Msg
+}
 
 // Problems are all the errors found in a configuration, in file order.
+// Load's error also lists the warnings among them.
 type Problems []Problem
+
+// Errors returns the problems that are not warnings.
+func (ps Problems) Errors() Problems {
+	var out Problems
+	for _, p := range ps {
+		if !p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 func (ps Problems) Error() string {
 	var b strings.Builder

@@ -35,6 +35,9 @@ type Result struct {
 	L *lua.LState
 	// Files are the files read (the main file first, then includes).
 	Files []string
+	// Warnings are what loads but probably does not do what was meant
+	// (luvs check prints them, the daemon logs them).
+	Warnings Problems
 
 	loader *loader
 }
@@ -61,10 +64,10 @@ func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, erro
 	}
 	n0 := len(l.problems)
 	rs, ok := l.resolveServer(rd, vd, &sc.Service)
+	ps := l.problems[n0:].sorted()
+	l.problems = l.problems[:n0] // (warnings of a server added at run time are not kept)
 	if !ok {
-		ps := l.problems[n0:].sorted()
-		l.problems = l.problems[:n0]
-		return model.Dest{}, ps
+		return model.Dest{}, ps.Errors()
 	}
 	return rs.Dest, nil
 }
@@ -153,7 +156,7 @@ func Load(path string, opts Options) (*Result, error) {
 		return nil, l.problems.sorted()
 	}
 	cfg := l.resolve()
-	if len(l.problems) > 0 {
+	if len(l.problems.Errors()) > 0 {
 		return nil, l.problems.sorted()
 	}
 	ok = true
@@ -161,7 +164,8 @@ func Load(path string, opts Options) (*Result, error) {
 	for _, f := range l.order {
 		f.tokens = nil // only resolve needs them; the call-site index stays
 	}
-	res := &Result{Config: cfg, L: l.L, loader: l}
+	res := &Result{Config: cfg, L: l.L, loader: l, Warnings: l.problems.sorted()}
+	l.problems = nil
 	for _, f := range l.order {
 		res.Files = append(res.Files, f.path)
 	}

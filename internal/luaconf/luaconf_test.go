@@ -78,6 +78,9 @@ func TestExamplesLoad(t *testing.T) {
 		if len(res.Config.Services) == 0 {
 			t.Errorf("%s: no services", path)
 		}
+		if len(res.Warnings) > 0 {
+			t.Errorf("%s: warnings:\n%v", path, res.Warnings)
+		}
 		res.Close()
 	}
 	if n < 5 {
@@ -297,6 +300,44 @@ extra = real_server "198.18.1.2" {}
 			if d.Port != 53 || d.Weight != weight || d.Forward != fwd {
 				t.Errorf("%s: added %+v, want weight %d forward %s", s.ServiceKey, d, weight, fwd)
 			}
+		}
+		res.Close()
+	}
+}
+
+// Warnings do not stop the load; Result.Warnings lists them in file order.
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`virtual_server "[2001:db8::10]:8080" { real_server "2001:db8:12::2:8080" {} }`,
+			`t.lua:1:52: warning: real_server "2001:db8:12::2:8080" is the address 2001:db8:12::2:8080 with port 8080; did you mean "[2001:db8:12::2]:8080"? (write "[2001:db8:12::2:8080]" for the address)`},
+		{`virtual_server "[2001:db8::10]:8080" { sorry_server = "2001:db8:12::9:80", real_server "[2001:db8:12::2:8080]" {} }`,
+			`t.lua:1:55: warning: sorry_server "2001:db8:12::9:80" is the address 2001:db8:12::9:80 with port 8080; did you mean "[2001:db8:12::9]:80"? (write "[2001:db8:12::9:80]" for the address)`},
+		{`virtual_server "udp:198.18.0.53:53" { one_packet = true, real_server "198.18.1.1" {} }`,
+			`t.lua:1:52: warning: one_packet with NAT real servers (198.18.1.1:53): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = "dr" or "tunnel", or drop one_packet`},
+		{"defaults { one_packet = true }\nvirtual_server \"fwmark:3\" { real_server \"198.18.1.1:53\" {} }",
+			`t.lua:1:25: warning: one_packet with NAT real servers (198.18.1.1:53): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = "dr" or "tunnel", or drop one_packet`},
+		{`virtual_server "198.18.0.10:80" {}`,
+			`t.lua:1:1: warning: virtual_server "198.18.0.10:80" has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped`},
+		{`virtual_server "198.18.0.10:80" { servers = {} }`,
+			`t.lua:1:1: warning: virtual_server "198.18.0.10:80" has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped`},
+		{`virtual_server "198.18.0.10:80" { sorry_server = "198.18.9.1" }`, ""},
+		{`virtual_server "198.18.0.10:80" { healthcheck = function() end }`, ""},
+		{`virtual_server "udp:198.18.0.53:53" { one_packet = true, forward = "dr", real_server "198.18.1.1" {} }`, ""},
+		{`virtual_server "[2001:db8::10]:80" { real_server "2001:db8::1" {}, real_server "[2001:db8::2:80]" {} }`, ""},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "t.lua")
+		if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Load(path, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		got := strings.ReplaceAll(res.Warnings.Error(), dir+"/", "")
+		if got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
 		}
 		res.Close()
 	}

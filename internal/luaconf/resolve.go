@@ -64,6 +64,15 @@ func (l *loader) problem(p Pos, format string, args ...any) {
 	l.problems = append(l.problems, Problem{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
+// noErrorsSince reports whether the problems after the first n0 are
+// all warnings.
+func (l *loader) noErrorsSince(n0 int) bool { return len(l.problems[n0:].Errors()) == 0 }
+
+// warn records a warning: reported, but the configuration loads.
+func (l *loader) warn(p Pos, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Pos: p, Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
 // checkKeys reports unknown keys and stray positional values in d's table.
 func (l *loader) checkKeys(d *decl, known []string, positional bool) {
 	// (in message order where positions tie: the table's order is a hash's)
@@ -433,6 +442,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 			if err != nil {
 				l.problem(d.valPos("sorry_server"), "sorry_server: %v", err)
 				ok = false
+			} else {
+				l.warnPortSuffix(d.valPos("sorry_server"), "sorry_server", string(s), ap)
 			}
 			fwd := model.Masquerade
 			if f, _, fok := l.enum(c, "forward", func(s string) (any, error) { return model.ParseForwardMethod(s) }); fok {
@@ -456,7 +467,36 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	for _, p := range model.ValidateService(&sc.Service) {
 		l.problem(l.fieldPos(vd, c, p.Field), "virtual_server %q: %s", vd.arg, problemText(p))
 	}
-	return sc, len(l.problems) == n0
+	l.warnService(vd, c, &sc, len(entries))
+	return sc, l.noErrorsSince(n0)
+}
+
+// warnService warns of a service that loads but cannot work as written.
+// (with its number of real servers as declared, valid or not).
+func (l *loader) warnService(vd *decl, c chain, sc *model.ServiceConfig, declared int) {
+	list, listed := (chain{vd}).get("servers")
+	if t, isTable := list.(*lua.LTable); declared == 0 && (listed == nil || isTable && t.Len() == 0) && sc.Sorry == nil && sc.Script == nil {
+		l.warn(vd.pos, "virtual_server %q has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped", vd.arg)
+	}
+	if sc.OnePacket && (sc.Protocol == model.UDP || sc.IsFWMark()) {
+		for _, rs := range sc.Servers {
+			if rs.Forward == model.Masquerade {
+				_, d := c.get("one_packet")
+				l.warn(d.valPos("one_packet"), "one_packet with NAT real servers (%s): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = \"dr\" or \"tunnel\", or drop one_packet", rs.DestKey)
+				break
+			}
+		}
+	}
+}
+
+// warnPortSuffix warns of a bare IPv6 address whose last group reads as
+// a port: "2001:db8::2:8080" is the address 2001:db8::2:8080 (with the
+// default port), not [2001:db8::2]:8080.
+func (l *loader) warnPortSuffix(p Pos, what, s string, ap netip.AddrPort) {
+	if guess, ok := model.PortSuffix(s); ok {
+		l.warn(p, "%s %q is the address %s with port %d; did you mean %q? (write \"[%s]\" for the address)",
+			what, s, ap.Addr(), ap.Port(), guess.String(), ap.Addr())
+	}
 }
 
 // tableItems returns the positions of the positional entries of the table
@@ -589,6 +629,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 		return rs, false
 	}
 	rs.Addr, rs.Port = ap.Addr(), ap.Port()
+	l.warnPortSuffix(rd.argPos(), "real_server", rd.arg, ap)
 	rs.Weight = 1
 	if w, _, ok := l.integer(c, "weight", 0, model.MaxWeight); ok {
 		rs.Weight = w
@@ -641,7 +682,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	for _, p := range model.ValidateDest(svc, &rs.Dest) {
 		l.problem(l.fieldPos(rd, c, p.Field), "real_server %q: %s", rd.arg, problemText(p))
 	}
-	return rs, len(l.problems) == n0
+	return rs, l.noErrorsSince(n0)
 }
 
 // resolveChecks reads check = X or checks = {X, Y} (false or {} for none),

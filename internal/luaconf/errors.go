@@ -78,22 +78,32 @@ func (ps Problems) sorted() Problems {
 
 // suggest returns ` (did you mean "x"?)` for the known word closest to w,
 // or "" when none is close.
+// Names longer than maxSuggestLen get no suggestion: the edit distance
+// costs the product of the lengths.
 func suggest(w string, known []string) string {
-	best, bestD := "", len(w)+1
-	for _, k := range known {
-		if d := editDistance(w, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
 	limit := 2
 	if len(w) <= 4 {
 		limit = 1
+	}
+	if len(w) > maxSuggestLen {
+		return ""
+	}
+	best, bestD := "", len(w)+1
+	for _, k := range known {
+		if len(k) > maxSuggestLen || max(len(k)-len(w), len(w)-len(k)) > limit {
+			continue // (the distance is at least the difference in length)
+		}
+		if d := editDistance(w, k); d < bestD {
+			best, bestD = k, d
+		}
 	}
 	if best == "" || bestD > limit {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
+
+const maxSuggestLen = 64
 
 // editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -24,7 +25,13 @@ type Options struct {
 	Limits luasandbox.Limits
 	// Output receives print() output; nil discards it.
 	Output io.Writer
+	// MaxSource is the largest source file read, the main one or an
+	// include; 0 means DefaultMaxSource.
+	MaxSource int64
 }
+
+// DefaultMaxSource is the size limit of one configuration file.
+const DefaultMaxSource = 16 << 20
 
 // Result is a loaded configuration.
 type Result struct {
@@ -132,6 +139,9 @@ func Load(path string, opts Options) (*Result, error) {
 	if opts.Output == nil {
 		opts.Output = io.Discard
 	}
+	if opts.MaxSource <= 0 {
+		opts.MaxSource = DefaultMaxSource
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -182,12 +192,12 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	if len(l.stack) >= 16 {
 		return l.fail(from, "includes nested more than 16 deep")
 	}
-	src, err := os.ReadFile(abs)
+	src, err := readSource(abs, from.File == "", l.opts.MaxSource)
 	if err != nil {
 		if from.File == "" {
-			return l.fail(Pos{File: name}, "%v", errors.Unwrap(err))
+			return l.fail(Pos{File: name}, "%v", err)
 		}
-		return l.fail(from, "include %q: %v", name, errors.Unwrap(err))
+		return l.fail(from, "include %q: %v", name, err)
 	}
 	f := &fileInfo{name: name, path: abs, lines: strings.Split(string(src), "\n")}
 	l.files[name] = f
@@ -217,6 +227,64 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 	l.L.Push(l.L.NewFunctionFromProto(proto))
 	return l.L.PCall(0, 0, nil)
+}
+
+// readSource reads a configuration file of at most max bytes. An include
+// must be a regular file (a FIFO would block, a device never end); the
+// main file may also be a pipe, as in luvs check <(generate).
+func readSource(path string, main bool, max int64) ([]byte, error) {
+	flag := os.O_RDONLY
+	if !main {
+		flag |= syscall.O_NONBLOCK // opening a FIFO without a writer returns at once
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	if !st.Mode().IsRegular() && !main {
+		return nil, fmt.Errorf("not a regular file (%s); only files can be included", fileKind(st.Mode()))
+	}
+	if st.Mode().IsRegular() && st.Size() > max {
+		return nil, fmt.Errorf("file of %d bytes is over the limit of %s for a configuration file", st.Size(), sizeText(max))
+	}
+	src, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	if int64(len(src)) > max {
+		return nil, fmt.Errorf("more than %s; that is the limit for a configuration file", sizeText(max))
+	}
+	return src, nil
+}
+
+// sizeText shows a size limit in MiB when it is whole MiB.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// fileKind names a file type that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // isolateCalls wraps each top-level call and assignment statement in its own

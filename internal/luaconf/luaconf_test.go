@@ -2,9 +2,11 @@ package luaconf
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -340,5 +342,54 @@ func TestWarnings(t *testing.T) {
 			t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
 		}
 		res.Close()
+	}
+}
+
+// Only regular files are included (a FIFO would block, /dev/zero never
+// end), and every file has a size limit.
+func TestIncludeLimits(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.lua")
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.lua"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "dir.lua"), 0o755)
+	os.WriteFile(filepath.Join(dir, "big.lua"), []byte(strings.Repeat("-- padding\n", 200)), 0o644)
+	for _, c := range []struct{ src, want string }{
+		{`include "fifo.lua"`, `main.lua:1:1: include "fifo.lua": not a regular file (a named pipe); only files can be included`},
+		{`include "dir.lua"`, `main.lua:1:1: include "dir.lua": not a regular file (a directory); only files can be included`},
+		{`include "big.lua"`, `main.lua:1:1: include "big.lua": file of 2200 bytes is over the limit of 1024 bytes for a configuration file`},
+		{"x = 1\n" + strings.Repeat("-- padding\n", 100), `main.lua: file of 1106 bytes is over the limit of 1024 bytes for a configuration file`},
+	} {
+		os.WriteFile(main, []byte(c.src), 0o644)
+		done := make(chan error, 1)
+		go func() {
+			_, err := Load(filepath.Join(dir, "main.lua"), Options{MaxSource: 1024})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if got := strings.ReplaceAll(fmt.Sprint(err), dir+"/", ""); got != c.want {
+				t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: Load still running after 5s", c.src)
+		}
+	}
+}
+
+// A suggestion for a very long name is not looked for (the edit distance
+// of two 40,000-character names took seconds).
+func TestSuggestLongNames(t *testing.T) {
+	long := strings.Repeat("a", 40000)
+	start := time.Now()
+	if s := suggest(long+"b", []string{long + "c", "virtual_server"}); s != "" {
+		t.Errorf("suggested %q", s)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("took %s", d)
+	}
+	if s := suggest("virtual_sever", []string{strings.Repeat("x", 1000), "virtual_server"}); s != ` (did you mean "virtual_server"?)` {
+		t.Errorf("short name: %q", s)
 	}
 }

@@ -221,7 +221,7 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	f.index = luasrc.NewIndex(toks, dslNames...)
 	proto, err := lua.Compile(isolateCalls(chunk), name)
 	if err != nil {
-		return l.fail(Pos{File: name}, "%v", err)
+		return l.compileError(f, err)
 	}
 	l.stack = append(l.stack, f)
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
@@ -327,6 +327,7 @@ var (
 	parseErrRE   = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
 	parseEOFRE   = regexp.MustCompile(`at EOF:\s*(.*)$`)
 	runtimeErrRE = regexp.MustCompile(`^([^\n]*?):(\d+):\s*(.*)$`)
+	compileErrRE = regexp.MustCompile(`(?s)near line\((\d+)\)\s*(.*)$`)
 	traceLineRE  = regexp.MustCompile(`(?m)^\t(.+):(\d+): in `)
 )
 
@@ -366,6 +367,23 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 		return l.fail(Pos{File: f.name, Line: last, Col: 1}, "unexpected end of file: %s", strings.TrimSpace(m[1]))
 	}
 	return l.fail(Pos{File: f.name}, "%s", msg)
+}
+
+// compileError places a compiler error ("compile error near line(3)
+// FILE: register overflow(...)") at its line.
+func (l *loader) compileError(f *fileInfo, err error) error {
+	msg := err.Error()
+	m := compileErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return l.fail(Pos{File: f.name, Line: 1, Col: 1}, "%s", msg)
+	}
+	line, _ := strconv.Atoi(m[1])
+	line = max(1, min(line, len(f.lines)))
+	msg = strings.TrimPrefix(m[2], f.name+":")
+	if strings.Contains(msg, "register overflow") {
+		msg = "too deeply nested for the compiler (" + strings.TrimSpace(msg) + ")"
+	}
+	return l.fail(Pos{File: f.name, Line: line, Col: f.indent(line)}, "%s", strings.TrimSpace(msg))
 }
 
 // errorPos finds the position of a Lua runtime error ("file:12: msg"): the

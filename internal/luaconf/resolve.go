@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,28 @@ func (l *loader) checkKeys(d *decl, known []string, positional bool) {
 			l.problem(d.tablePos(), "%s has a key of type %s; keys are names", describe(d), k.Type())
 		}
 	})
+}
+
+// checkList reports the entries of list t (read as t[1..#t]) that have
+// another key, which would be ignored.
+func (l *loader) checkList(t *lua.LTable, p Pos, what string) {
+	n0 := len(l.problems)
+	t.ForEach(func(k, _ lua.LValue) {
+		var key string
+		switch k := k.(type) {
+		case lua.LNumber:
+			if _, ok := listIndex(k, t.Len()); ok {
+				return
+			}
+			key = "[" + value.Number(float64(k)) + "]"
+		case lua.LString:
+			key = strconv.Quote(string(k))
+		default:
+			key = "of type " + k.Type().String()
+		}
+		l.problem(p, "%s is a list, but has a key %s; write its entries without keys", what, key)
+	})
+	slices.SortStableFunc(l.problems[n0:], func(a, b Problem) int { return cmp.Compare(a.Msg, b.Msg) })
 }
 
 // listIndex returns k as a list position 1..n, reporting whether it is one
@@ -295,6 +318,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		case lua.LString:
 			names = strings.Split(string(v), ",")
 		case *lua.LTable:
+			l.checkList(v, d.valPos("sched_flags"), "sched_flags")
 			for i := 1; i <= v.Len(); i++ {
 				names = append(names, v.RawGetInt(i).String())
 			}
@@ -395,6 +419,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		if !ok {
 			l.problem(d.valPos("servers"), "servers must be a list of real servers, got %s", typeName(v))
 		} else {
+			l.checkList(t, d.valPos("servers"), "servers")
 			items := l.tableItems(d.valPos("servers"))
 			for i := 1; i <= t.Len(); i++ {
 				pos := d.valPos("servers")
@@ -713,6 +738,7 @@ func (l *loader) resolveChecks(c chain) []model.Check {
 				l.problem(d.valPos("checks"), "checks must be a list of checks, got %s", typeName(cs))
 				break
 			}
+			l.checkList(t, d.valPos("checks"), "checks")
 			for i := 1; i <= t.Len(); i++ {
 				list = append(list, t.RawGetInt(i))
 			}

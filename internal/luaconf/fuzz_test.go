@@ -31,6 +31,7 @@ func FuzzLoad(f *testing.F) {
 		`virtual_server "udp:198.18.0.53:53" { one_packet = true, real_server "198.18.1.1" { check = dns { name = "a\0b" } } }`,
 		`virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" { check = http { path = "/\n", headers = { ["a\r\nb"] = {} } } } }`,
 		`virtual_server "198.18.0.10:80" {}`,
+		`virtual_server "198.18.0.10:80" { servers = { [0] = real_server "198.18.1.1:80" {}, x = 1 }, sched_flags = { [true] = 1 } }`,
 		`virtual_server "2001:db8::10:80" {}`,
 		`defaults(setmetatable({}, { __index = { weight = 2 } }))`,
 		"virtual_server \"198.18.0.10:80\" {\n  real_server \"198.18.1.1:80\" {} },\n  real_server \"198.18.1.2:80\" {},\n}\n",

@@ -324,7 +324,7 @@ func (l *loader) fail(p Pos, format string, args ...any) error {
 }
 
 var (
-	parseErrRE   = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
+	parseErrRE   = regexp.MustCompile(`(?s)line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
 	parseEOFRE   = regexp.MustCompile(`at EOF:\s*(.*)$`)
 	runtimeErrRE = regexp.MustCompile(`^([^\n]*?):(\d+):\s*(.*)$`)
 	compileErrRE = regexp.MustCompile(`(?s)near line\((\d+)\)\s*(.*)$`)
@@ -357,7 +357,11 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 		if what == "" {
 			what = "syntax error"
 		}
-		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near '%s'", what, m[3])
+		near := "'" + m[3] + "'"
+		if strings.ContainsAny(m[3], "\r\n") {
+			near = strconv.Quote(m[3]) // (a string token holding a newline)
+		}
+		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near %s", what, near)
 	}
 	if m := parseEOFRE.FindStringSubmatch(msg); m != nil {
 		last := len(f.lines)
@@ -366,7 +370,7 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 		}
 		return l.fail(Pos{File: f.name, Line: last, Col: 1}, "unexpected end of file: %s", strings.TrimSpace(m[1]))
 	}
-	return l.fail(Pos{File: f.name}, "%s", msg)
+	return l.fail(Pos{File: f.name, Line: 1, Col: 1}, "%s", msg)
 }
 
 // compileError places a compiler error ("compile error near line(3)

@@ -15,7 +15,7 @@ virtual_server "[2001:db8::10]:8080" {
 
 virtual_server "udp:[2001:db8::53]:53" {
   scheduler = "rr",
-  one_packet = true,
+  -- (no one_packet: with NAT the kernel would not translate the replies)
   forward = "nat",
   check = dns { name = "example.test.", type = "AAAA" },
   real_server "[2001:db8:3::1]:53" {},

@@ -18,14 +18,22 @@ import (
 )
 
 // loadConfig loads a Lua configuration; problems are input errors (exit 2).
+// Warnings go to stderr and do not stop the command.
 func loadConfig(path string) (*luaconf.Result, error) {
-	res, err := luaconf.Load(path, luaconf.Options{Output: os.Stderr})
+	return loadConfigTo(path, os.Stderr)
+}
+
+func loadConfigTo(path string, stderr io.Writer) (*luaconf.Result, error) {
+	res, err := luaconf.Load(path, luaconf.Options{Output: stderr})
 	if err != nil {
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {
-			return nil, inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", path, len(ps), err)}
+			return nil, inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", path, len(ps.Errors()), err)}
 		}
 		return nil, inputError{err}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(stderr, w.Error())
 	}
 	return res, nil
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,5 +24,26 @@ func TestDescribeCheck(t *testing.T) {
 		if got := describeCheck(tc.c); got != tc.want {
 			t.Errorf("describeCheck = %s, want %s", got, tc.want)
 		}
+	}
+}
+
+// Warnings are printed and the configuration loads; with an error they are
+// listed with it, and only errors are counted.
+func TestLoadConfigWarnings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.lua")
+	os.WriteFile(path, []byte(`virtual_server "198.18.0.10:80" {}`), 0o644)
+	var stderr bytes.Buffer
+	res, err := loadConfigTo(path, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	if want := path + `:1:1: warning: virtual_server "198.18.0.10:80" has no real servers`; !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("stderr: %q, want %s...", stderr.String(), want)
+	}
+	os.WriteFile(path, []byte("virtual_server \"198.18.0.10:80\" {}\nvirtual_server \"198.18.0.11:80\" { weight = -1, real_server \"198.18.1.1\" {} }"), 0o644)
+	_, err = loadConfigTo(path, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "1 problem(s)") || !strings.Contains(err.Error(), ": warning: ") {
+		t.Errorf("error: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/value"
 )
 
 // dnsChecker is keepalived's DNS_CHECK: query Name/Type over UDP (over TCP
@@ -64,8 +65,13 @@ func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
 	d := &dnsChecker{name: dns.Fqdn(c.Name), answer: c.Answer}
 	if c.Name == "" {
 		ps.add("name", "dns check needs name = \"...\" (the name to query)")
+	} else if err := value.CheckLine("name", c.Name); err != nil {
+		ps.add("name", "%v", err)
 	} else if _, ok := dns.IsDomainName(d.name); !ok {
 		ps.add("name", "name %q is not a domain name", c.Name)
+	}
+	if err := value.CheckLine("answer", c.Answer); err != nil {
+		ps.add("answer", "%v (answers are matched as one line)", err)
 	}
 	typ := strings.ToUpper(c.Type)
 	if !slices.Contains(dnsTypes, typ) {

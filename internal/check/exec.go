@@ -76,6 +76,11 @@ func newExec(c *model.ExecCheck) (*execChecker, Problems) {
 	case c.Argv[0] == "":
 		ps.add("argv", "argv[1] is empty; give the program to run")
 	}
+	for i, a := range c.Argv {
+		if strings.IndexByte(a, 0) >= 0 {
+			ps.add("argv", "argv[%d] %q has a NUL byte, which no program argument can hold", i+1, a)
+		}
+	}
 	if len(ps) > 0 {
 		return nil, ps
 	}

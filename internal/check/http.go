@@ -10,13 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/value"
@@ -227,6 +231,20 @@ func newHTTP(isTLS bool, c *model.HTTPCheck) (*httpChecker, Problems) {
 			err = ue.Err
 		}
 		ps.add("path", "path %q: %v", path, err)
+	}
+	if err := value.CheckLine("host", c.Host); err != nil {
+		ps.add("host", "%v", err)
+	}
+	if err := value.CheckLine("sni", c.SNI); err != nil {
+		ps.add("sni", "%v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Headers)) {
+		switch v := c.Headers[k]; {
+		case !httpguts.ValidHeaderFieldName(k):
+			ps.add("headers", "headers: %q is not a header name (letters, digits and !#$%%&'*+-.^_`|~)", k)
+		case !httpguts.ValidHeaderFieldValue(v):
+			ps.add("headers", "headers: %s = %q has a control character (no CR, LF or NUL in a header)", k, v)
+		}
 	}
 	h.header.Set("User-Agent", userAgent)
 	for k, v := range c.Headers {

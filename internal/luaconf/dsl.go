@@ -42,9 +42,17 @@ func (d *decl) valPos(key string) Pos {
 
 // itemPos is where the i-th (0-based) positional entry is written.
 func (d *decl) itemPos(i int) Pos {
-	if d.site != nil && i < len(d.site.Items) {
+	if d.site != nil && i >= 0 && i < len(d.site.Items) {
 		p := d.site.Items[i]
 		return Pos{File: d.pos.File, Line: p.Line, Col: p.Col}
+	}
+	return d.pos
+}
+
+// tablePos is where the declaration's table of options opens.
+func (d *decl) tablePos() Pos {
+	if d.site != nil && d.site.Table.Line > 0 {
+		return Pos{File: d.pos.File, Line: d.site.Table.Line, Col: d.site.Table.Col}
 	}
 	return d.pos
 }
@@ -160,6 +168,10 @@ func declOf(ud *lua.LUserData) *decl {
 func (l *loader) newDecl(kind, fn, arg string, opts *lua.LTable) *decl {
 	pos, f := l.callerPos()
 	d := &decl{kind: kind, arg: arg, opts: opts, pos: pos}
+	if opts.Metatable != lua.LNil {
+		// Options are read as written (raw): an __index would be ignored.
+		l.L.RaiseError("%s: options must be a plain table, not one with a metatable", describe(d))
+	}
 	if f != nil && f.index != nil && pos.Line > 0 {
 		if site, ok := f.index.Find(fn, pos.Line, arg, 0); ok {
 			d.site = &site

@@ -25,16 +25,35 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Problem is one error in a configuration.
+// Problem is one error in a configuration, or a warning: something that
+// loads but probably does not do what was meant.
 type Problem struct {
-	Pos Pos
-	Msg string
+	Pos     Pos
+	Msg     string
+	Warning bool // reported, but does not stop the configuration loading
 }
 
-func (p Problem) Error() string { return p.Pos.String() + ": " + p.Msg }
+func (p Problem) Error() string {
+	if p.Warning {
+		return p.Pos.String() + ": warning: " + p.Msg
+	}
+	return p.Pos.String() + ": " + p.Msg
+}
 
 // Problems are all the errors found in a configuration, in file order.
+// Load's error also lists the warnings among them.
 type Problems []Problem
+
+// Errors returns the problems that are not warnings.
+func (ps Problems) Errors() Problems {
+	var out Problems
+	for _, p := range ps {
+		if !p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 func (ps Problems) Error() string {
 	var b strings.Builder
@@ -59,22 +78,32 @@ func (ps Problems) sorted() Problems {
 
 // suggest returns ` (did you mean "x"?)` for the known word closest to w,
 // or "" when none is close.
+// Names longer than maxSuggestLen get no suggestion: the edit distance
+// costs the product of the lengths.
 func suggest(w string, known []string) string {
-	best, bestD := "", len(w)+1
-	for _, k := range known {
-		if d := editDistance(w, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
 	limit := 2
 	if len(w) <= 4 {
 		limit = 1
+	}
+	if len(w) > maxSuggestLen {
+		return ""
+	}
+	best, bestD := "", len(w)+1
+	for _, k := range known {
+		if len(k) > maxSuggestLen || max(len(k)-len(w), len(w)-len(k)) > limit {
+			continue // (the distance is at least the difference in length)
+		}
+		if d := editDistance(w, k); d < bestD {
+			best, bestD = k, d
+		}
 	}
 	if best == "" || bestD > limit {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
+
+const maxSuggestLen = 64
 
 // editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {

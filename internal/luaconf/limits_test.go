@@ -21,7 +21,7 @@ func TestLimitsOutsideInstructions(t *testing.T) {
 		{strings.Repeat("do ", 100000) + strings.Repeat(" end", 100000), "t.lua:2:601: chunk has too many syntax levels near 'do'"},
 		{"local t = " + strings.Repeat("{", 300) + strings.Repeat("}", 300), "t.lua:2:211: chunk has too many syntax levels near '{'"},
 		{"local t = {\n" + strings.Repeat("{", 199) + strings.Repeat("}", 199) + "}", "t.lua:3:1: function or expression needs more than 200 registers"},
-		{`error({})`, "t.lua:2:1: error raised with a table value, not a message"},
+		{`error({})`, "t.lua:2:1: error raised with a table, not a message"},
 		{`error("x", 0)`, "t.lua:2:1: x"},
 		{"local function r(n) return 1 + r(n + 1) end\nr(1)", "t.lua:2:1: stack overflow"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -23,7 +24,13 @@ type Options struct {
 	Limits luasandbox.Limits
 	// Output receives print() output; nil discards it.
 	Output io.Writer
+	// MaxSource is the largest source file read, the main one or an
+	// include; 0 means DefaultMaxSource.
+	MaxSource int64
 }
+
+// DefaultMaxSource is the size limit of one configuration file.
+const DefaultMaxSource = 16 << 20
 
 // Result is a loaded configuration.
 type Result struct {
@@ -34,6 +41,9 @@ type Result struct {
 	L *lua.LState
 	// Files are the files read (the main file first, then includes).
 	Files []string
+	// Warnings are what loads but probably does not do what was meant
+	// (luvs check prints them, the daemon logs them).
+	Warnings Problems
 
 	loader *loader
 }
@@ -60,10 +70,10 @@ func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, erro
 	}
 	n0 := len(l.problems)
 	rs, ok := l.resolveServer(rd, vd, &sc.Service)
+	ps := l.problems[n0:].sorted()
+	l.problems = l.problems[:n0] // (warnings of a server added at run time are not kept)
 	if !ok {
-		ps := l.problems[n0:].sorted()
-		l.problems = l.problems[:n0]
-		return model.Dest{}, ps
+		return model.Dest{}, ps.Errors()
 	}
 	return rs.Dest, nil
 }
@@ -128,6 +138,9 @@ func Load(path string, opts Options) (*Result, error) {
 	if opts.Output == nil {
 		opts.Output = io.Discard
 	}
+	if opts.MaxSource <= 0 {
+		opts.MaxSource = DefaultMaxSource
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -152,7 +165,7 @@ func Load(path string, opts Options) (*Result, error) {
 		return nil, l.problems.sorted()
 	}
 	cfg := l.resolve()
-	if len(l.problems) > 0 {
+	if len(l.problems.Errors()) > 0 {
 		return nil, l.problems.sorted()
 	}
 	ok = true
@@ -160,7 +173,8 @@ func Load(path string, opts Options) (*Result, error) {
 	for _, f := range l.order {
 		f.tokens = nil // only resolve needs them; the call-site index stays
 	}
-	res := &Result{Config: cfg, L: l.L, loader: l}
+	res := &Result{Config: cfg, L: l.L, loader: l, Warnings: l.problems.sorted()}
+	l.problems = nil
 	for _, f := range l.order {
 		res.Files = append(res.Files, f.path)
 	}
@@ -177,12 +191,12 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	if len(l.stack) >= 16 {
 		return l.fail(from, "includes nested more than 16 deep")
 	}
-	src, err := os.ReadFile(abs)
+	src, err := readSource(abs, from.File == "", l.opts.MaxSource)
 	if err != nil {
 		if from.File == "" {
-			return l.fail(Pos{File: name}, "%v", errors.Unwrap(err))
+			return l.fail(Pos{File: name}, "%v", err)
 		}
-		return l.fail(from, "include %q: %v", name, errors.Unwrap(err))
+		return l.fail(from, "include %q: %v", name, err)
 	}
 	f := &fileInfo{name: name, path: abs, lines: strings.Split(string(src), "\n")}
 	l.files[name] = f
@@ -206,16 +220,70 @@ func (l *loader) runFile(name, abs string, from Pos) error {
 	f.index = luasrc.NewIndex(toks, dslNames...)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		var ce *lua.CompileError
-		if errors.As(err, &ce) && ce.Line > 0 {
-			return l.fail(Pos{File: name, Line: ce.Line, Col: f.indent(ce.Line)}, "%s", ce.Message)
-		}
-		return l.fail(Pos{File: name}, "%v", err)
+		return l.compileError(f, err)
 	}
 	l.stack = append(l.stack, f)
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 	l.L.Push(l.L.NewFunctionFromProto(proto))
 	return l.L.PCall(0, 0, nil)
+}
+
+// readSource reads a configuration file of at most max bytes. An include
+// must be a regular file (a FIFO would block, a device never end); the
+// main file may also be a pipe, as in luvs check <(generate).
+func readSource(path string, main bool, max int64) ([]byte, error) {
+	flag := os.O_RDONLY
+	if !main {
+		flag |= syscall.O_NONBLOCK // opening a FIFO without a writer returns at once
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	if !st.Mode().IsRegular() && !main {
+		return nil, fmt.Errorf("not a regular file (%s); only files can be included", fileKind(st.Mode()))
+	}
+	if st.Mode().IsRegular() && st.Size() > max {
+		return nil, fmt.Errorf("file of %d bytes is over the limit of %s for a configuration file", st.Size(), sizeText(max))
+	}
+	src, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	if int64(len(src)) > max {
+		return nil, fmt.Errorf("more than %s; that is the limit for a configuration file", sizeText(max))
+	}
+	return src, nil
+}
+
+// sizeText shows a size limit in MiB when it is whole MiB.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// fileKind names a file type that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // fail records a problem and returns it as an error that stops loading.
@@ -226,9 +294,11 @@ func (l *loader) fail(p Pos, format string, args ...any) error {
 }
 
 var (
-	parseErrRE   = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
+	parseErrRE   = regexp.MustCompile(`(?s)line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
 	parseEOFRE   = regexp.MustCompile(`at EOF:\s*(.*)$`)
 	runtimeErrRE = regexp.MustCompile(`^([^\n]*?):(\d+):\s*(.*)$`)
+	compileErrRE = regexp.MustCompile(`(?s)near line\((\d+)\)\s*(.*)$`)
+	traceLineRE  = regexp.MustCompile(`(?m)^\t(.+):(\d+): in `)
 )
 
 // syntaxError explains a parse failure with a position. gopher-lua gives no
@@ -257,7 +327,11 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 		if what == "" {
 			what = "syntax error"
 		}
-		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near '%s'", what, m[3])
+		near := "'" + m[3] + "'"
+		if strings.ContainsAny(m[3], "\r\n") {
+			near = strconv.Quote(m[3]) // (a string token holding a newline)
+		}
+		return l.fail(Pos{File: f.name, Line: line, Col: col}, "%s near %s", what, near)
 	}
 	if m := parseEOFRE.FindStringSubmatch(msg); m != nil {
 		last := len(f.lines)
@@ -266,7 +340,33 @@ func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
 		}
 		return l.fail(Pos{File: f.name, Line: last, Col: 1}, "unexpected end of file: %s", strings.TrimSpace(m[1]))
 	}
-	return l.fail(Pos{File: f.name}, "%s", msg)
+	return l.fail(Pos{File: f.name, Line: 1, Col: 1}, "%s", msg)
+}
+
+// compileError places a compiler error ("compile error near line(3)
+// FILE: register overflow(...)") at its line.
+func (l *loader) compileError(f *fileInfo, err error) error {
+	var ce *lua.CompileError
+	if errors.As(err, &ce) && ce.Line > 0 {
+		line := max(1, min(ce.Line, len(f.lines)))
+		msg := ce.Message
+		if strings.Contains(msg, "register overflow") {
+			msg = "too deeply nested for the compiler (" + strings.TrimSpace(msg) + ")"
+		}
+		return l.fail(Pos{File: f.name, Line: line, Col: f.indent(line)}, "%s", strings.TrimSpace(msg))
+	}
+	msg := err.Error()
+	m := compileErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return l.fail(Pos{File: f.name, Line: 1, Col: 1}, "%s", msg)
+	}
+	line, _ := strconv.Atoi(m[1])
+	line = max(1, min(line, len(f.lines)))
+	msg = strings.TrimPrefix(m[2], f.name+":")
+	if strings.Contains(msg, "register overflow") {
+		msg = "too deeply nested for the compiler (" + strings.TrimSpace(msg) + ")"
+	}
+	return l.fail(Pos{File: f.name, Line: line, Col: f.indent(line)}, "%s", strings.TrimSpace(msg))
 }
 
 // errorPos finds the position of a Lua runtime error ("file:12: msg"): the
@@ -284,6 +384,14 @@ func (l *loader) errorPos(err error) Pos {
 		}
 		if f := l.files[ae.Source]; f != nil && ae.Line > 0 {
 			return Pos{File: f.name, Line: ae.Line, Col: f.indent(ae.Line)}
+		}
+		// error({}) or error("x", 0): no position in the message; the
+		// innermost frame of a configuration file in the traceback has it.
+		for _, m := range traceLineRE.FindAllStringSubmatch(ae.StackTrace, -1) {
+			if f := l.files[m[1]]; f != nil {
+				line, _ := strconv.Atoi(m[2])
+				return Pos{File: f.name, Line: line, Col: f.indent(line)}
+			}
 		}
 	}
 	if len(l.stack) > 0 {
@@ -303,12 +411,12 @@ func (l *loader) errorText(err error) string {
 	}
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
-		s := ae.Object.String()
 		switch ae.Object.(type) {
 		case lua.LString, lua.LNumber:
 		default: // error({}): "table: 0x..." says nothing
-			s = fmt.Sprintf("error raised with a %s value, not a message", ae.Object.Type())
+			return fmt.Sprintf("error raised with a %s, not a message (write error(\"what went wrong\"))", typeName(ae.Object))
 		}
+		s := ae.Object.String()
 		if m := runtimeErrRE.FindStringSubmatch(s); m != nil && l.files[m[1]] != nil {
 			s = m[3]
 		}
@@ -332,8 +440,12 @@ func (f *fileInfo) indent(line int) int {
 // callerPos returns the file and line of the Lua code calling the current
 // Go function.
 func (l *loader) callerPos() (Pos, *fileInfo) {
-	dbg, ok := l.L.GetStack(1)
-	if ok {
+	// The nearest Lua frame: a Go function such as pcall may be between.
+	for level := 1; level < 8; level++ {
+		dbg, ok := l.L.GetStack(level)
+		if !ok {
+			break
+		}
 		if _, err := l.L.GetInfo("Sl", dbg, lua.LNil); err == nil {
 			if f := l.files[dbg.Source]; f != nil {
 				return Pos{File: f.name, Line: dbg.CurrentLine, Col: f.indent(dbg.CurrentLine)}, f

@@ -2,9 +2,11 @@ package luaconf
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,6 +79,9 @@ func TestExamplesLoad(t *testing.T) {
 		}
 		if len(res.Config.Services) == 0 {
 			t.Errorf("%s: no services", path)
+		}
+		if len(res.Warnings) > 0 {
+			t.Errorf("%s: warnings:\n%v", path, res.Warnings)
 		}
 		res.Close()
 	}
@@ -299,5 +304,92 @@ extra = real_server "198.18.1.2" {}
 			}
 		}
 		res.Close()
+	}
+}
+
+// Warnings do not stop the load; Result.Warnings lists them in file order.
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`virtual_server "[2001:db8::10]:8080" { real_server "2001:db8:12::2:8080" {} }`,
+			`t.lua:1:52: warning: real_server "2001:db8:12::2:8080" is the address 2001:db8:12::2:8080 with port 8080; did you mean "[2001:db8:12::2]:8080"? (write "[2001:db8:12::2:8080]" for the address)`},
+		{`virtual_server "[2001:db8::10]:8080" { sorry_server = "2001:db8:12::9:80", real_server "[2001:db8:12::2:8080]" {} }`,
+			`t.lua:1:55: warning: sorry_server "2001:db8:12::9:80" is the address 2001:db8:12::9:80 with port 8080; did you mean "[2001:db8:12::9]:80"? (write "[2001:db8:12::9:80]" for the address)`},
+		{`virtual_server "udp:198.18.0.53:53" { one_packet = true, real_server "198.18.1.1" {} }`,
+			`t.lua:1:52: warning: one_packet with NAT real servers (198.18.1.1:53): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = "dr" or "tunnel", or drop one_packet`},
+		{"defaults { one_packet = true }\nvirtual_server \"fwmark:3\" { real_server \"198.18.1.1:53\" {} }",
+			`t.lua:1:25: warning: one_packet with NAT real servers (198.18.1.1:53): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = "dr" or "tunnel", or drop one_packet`},
+		{`virtual_server "198.18.0.10:80" {}`,
+			`t.lua:1:1: warning: virtual_server "198.18.0.10:80" has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped`},
+		{`virtual_server "198.18.0.10:80" { servers = {} }`,
+			`t.lua:1:1: warning: virtual_server "198.18.0.10:80" has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped`},
+		{`virtual_server "198.18.0.10:80" { sorry_server = "198.18.9.1" }`, ""},
+		{`virtual_server "198.18.0.10:80" { healthcheck = function() end }`, ""},
+		{`virtual_server "udp:198.18.0.53:53" { one_packet = true, forward = "dr", real_server "198.18.1.1" {} }`, ""},
+		{`virtual_server "[2001:db8::10]:80" { real_server "2001:db8::1" {}, real_server "[2001:db8::2:80]" {} }`, ""},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "t.lua")
+		if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Load(path, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		got := strings.ReplaceAll(res.Warnings.Error(), dir+"/", "")
+		if got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
+		}
+		res.Close()
+	}
+}
+
+// Only regular files are included (a FIFO would block, /dev/zero never
+// end), and every file has a size limit.
+func TestIncludeLimits(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.lua")
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.lua"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "dir.lua"), 0o755)
+	os.WriteFile(filepath.Join(dir, "big.lua"), []byte(strings.Repeat("-- padding\n", 200)), 0o644)
+	for _, c := range []struct{ src, want string }{
+		{`include "fifo.lua"`, `main.lua:1:1: include "fifo.lua": not a regular file (a named pipe); only files can be included`},
+		{`include "dir.lua"`, `main.lua:1:1: include "dir.lua": not a regular file (a directory); only files can be included`},
+		{`include "big.lua"`, `main.lua:1:1: include "big.lua": file of 2200 bytes is over the limit of 1024 bytes for a configuration file`},
+		{"x = 1\n" + strings.Repeat("-- padding\n", 100), `main.lua: file of 1106 bytes is over the limit of 1024 bytes for a configuration file`},
+	} {
+		os.WriteFile(main, []byte(c.src), 0o644)
+		done := make(chan error, 1)
+		go func() {
+			_, err := Load(filepath.Join(dir, "main.lua"), Options{MaxSource: 1024})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if got := strings.ReplaceAll(fmt.Sprint(err), dir+"/", ""); got != c.want {
+				t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: Load still running after 5s", c.src)
+		}
+	}
+}
+
+// A suggestion for a very long name is not looked for (the edit distance
+// of two 40,000-character names took seconds).
+func TestSuggestLongNames(t *testing.T) {
+	long := strings.Repeat("a", 40000)
+	start := time.Now()
+	if s := suggest(long+"b", []string{long + "c", "virtual_server"}); s != "" {
+		t.Errorf("suggested %q", s)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("took %s", d)
+	}
+	if s := suggest("virtual_sever", []string{strings.Repeat("x", 1000), "virtual_server"}); s != ` (did you mean "virtual_server"?)` {
+		t.Errorf("short name: %q", s)
 	}
 }

@@ -1,11 +1,13 @@
 package luaconf
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,8 +65,22 @@ func (l *loader) problem(p Pos, format string, args ...any) {
 	l.problems = append(l.problems, Problem{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
+// noErrorsSince reports whether the problems after the first n0 are
+// all warnings.
+func (l *loader) noErrorsSince(n0 int) bool { return len(l.problems[n0:].Errors()) == 0 }
+
+// warn records a warning: reported, but the configuration loads.
+func (l *loader) warn(p Pos, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Pos: p, Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
 // checkKeys reports unknown keys and stray positional values in d's table.
 func (l *loader) checkKeys(d *decl, known []string, positional bool) {
+	// (in message order where positions tie: the table's order is a hash's)
+	n0 := len(l.problems)
+	defer func() {
+		slices.SortStableFunc(l.problems[n0:], func(a, b Problem) int { return cmp.Compare(a.Msg, b.Msg) })
+	}()
 	d.opts.ForEach(func(k, v lua.LValue) {
 		switch k := k.(type) {
 		case lua.LString:
@@ -72,13 +88,54 @@ func (l *loader) checkKeys(d *decl, known []string, positional bool) {
 				l.problem(d.keyPos(string(k)), "unknown key %q in %s%s", string(k), describe(d), suggest(string(k), known))
 			}
 		case lua.LNumber:
-			if !positional {
-				l.problem(d.itemPos(int(k)-1), "%s takes only key = value options, not a list entry (%s)", describe(d), typeName(v))
+			i, isIndex := listIndex(k, d.opts.Len())
+			if !positional && d.site != nil && i > len(d.site.Items) {
+				isIndex = false // written [i] = v, not as a list entry
+			}
+			switch {
+			case !isIndex && l.asDecl(v, mtRealServer) != nil:
+				l.problem(d.tablePos(), "%s has a key [%s]; real servers are list entries, written without keys", describe(d), value.Number(float64(k)))
+			case !isIndex:
+				l.problem(d.tablePos(), "%s has a key [%s]; keys are names", describe(d), value.Number(float64(k)))
+			case !positional:
+				l.problem(d.itemPos(i-1), "%s takes only key = value options, not a list entry (%s)", describe(d), typeName(v))
 			}
 		default:
-			l.problem(d.pos, "%s has a key of type %s; keys are names", describe(d), k.Type())
+			l.problem(d.tablePos(), "%s has a key of type %s; keys are names", describe(d), k.Type())
 		}
 	})
+}
+
+// checkList reports the entries of list t (read as t[1..#t]) that have
+// another key, which would be ignored.
+func (l *loader) checkList(t *lua.LTable, p Pos, what string) {
+	n0 := len(l.problems)
+	t.ForEach(func(k, _ lua.LValue) {
+		var key string
+		switch k := k.(type) {
+		case lua.LNumber:
+			if _, ok := listIndex(k, t.Len()); ok {
+				return
+			}
+			key = "[" + value.Number(float64(k)) + "]"
+		case lua.LString:
+			key = strconv.Quote(string(k))
+		default:
+			key = "of type " + k.Type().String()
+		}
+		l.problem(p, "%s is a list, but has a key %s; write its entries without keys", what, key)
+	})
+	slices.SortStableFunc(l.problems[n0:], func(a, b Problem) int { return cmp.Compare(a.Msg, b.Msg) })
+}
+
+// listIndex returns k as a list position 1..n, reporting whether it is one
+// (the entries a loop over 1..#t sees).
+func listIndex(k lua.LNumber, n int) (int, bool) {
+	f := float64(k)
+	if f != math.Trunc(f) || f < 1 || f > float64(n) {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func describe(d *decl) string {
@@ -109,6 +166,11 @@ func decode[T any](l *loader, c chain, key string, read func(v any) (T, error)) 
 
 func (l *loader) str(c chain, key string) (string, *decl, bool) {
 	return decode(l, c, key, func(v any) (string, error) { return value.String(key, v) })
+}
+
+// line reads a string of one line (a name shown in logs and status).
+func (l *loader) line(c chain, key string) (string, *decl, bool) {
+	return decode(l, c, key, func(v any) (string, error) { return value.Line(key, v) })
 }
 
 func (l *loader) integer(c chain, key string, lo, hi int) (int, *decl, bool) {
@@ -207,7 +269,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	c := chain{vd, l.defaults}
 	sc := model.ServiceConfig{Where: vd.pos.String()}
 	n0 := len(l.problems)
-	if name, _, ok := l.str(chain{vd}, "name"); ok {
+	if name, _, ok := l.line(chain{vd}, "name"); ok {
 		sc.Name = name
 	}
 
@@ -256,6 +318,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		case lua.LString:
 			names = strings.Split(string(v), ",")
 		case *lua.LTable:
+			l.checkList(v, d.valPos("sched_flags"), "sched_flags")
 			for i := 1; i <= v.Len(); i++ {
 				names = append(names, v.RawGetInt(i).String())
 			}
@@ -278,8 +341,10 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 				sc.Persistent, sc.Timeout = true, 300
 			}
 		default:
-			if dur, _, ok := l.duration(chain{d}, "persistence", time.Second); ok {
-				sc.Persistent, sc.Timeout = true, uint32(dur/time.Second)
+			if secs, _, ok := decode(l, chain{d}, "persistence", func(v any) (int, error) {
+				return value.Seconds("persistence", v, 1, model.MaxPersistTimeout)
+			}); ok {
+				sc.Persistent, sc.Timeout = true, uint32(secs)
 			}
 		}
 	}
@@ -354,6 +419,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		if !ok {
 			l.problem(d.valPos("servers"), "servers must be a list of real servers, got %s", typeName(v))
 		} else {
+			l.checkList(t, d.valPos("servers"), "servers")
 			items := l.tableItems(d.valPos("servers"))
 			for i := 1; i <= t.Len(); i++ {
 				pos := d.valPos("servers")
@@ -401,6 +467,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 			if err != nil {
 				l.problem(d.valPos("sorry_server"), "sorry_server: %v", err)
 				ok = false
+			} else {
+				l.warnPortSuffix(d.valPos("sorry_server"), "sorry_server", string(s), ap)
 			}
 			fwd := model.Masquerade
 			if f, _, fok := l.enum(c, "forward", func(s string) (any, error) { return model.ParseForwardMethod(s) }); fok {
@@ -424,7 +492,36 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	for _, p := range model.ValidateService(&sc.Service) {
 		l.problem(l.fieldPos(vd, c, p.Field), "virtual_server %q: %s", vd.arg, problemText(p))
 	}
-	return sc, len(l.problems) == n0
+	l.warnService(vd, c, &sc, len(entries))
+	return sc, l.noErrorsSince(n0)
+}
+
+// warnService warns of a service that loads but cannot work as written.
+// (with its number of real servers as declared, valid or not).
+func (l *loader) warnService(vd *decl, c chain, sc *model.ServiceConfig, declared int) {
+	list, listed := (chain{vd}).get("servers")
+	if t, isTable := list.(*lua.LTable); declared == 0 && (listed == nil || isTable && t.Len() == 0) && sc.Sorry == nil && sc.Script == nil {
+		l.warn(vd.pos, "virtual_server %q has no real servers (nor a sorry_server or healthcheck to add them): its traffic is taken and dropped", vd.arg)
+	}
+	if sc.OnePacket && (sc.Protocol == model.UDP || sc.IsFWMark()) {
+		for _, rs := range sc.Servers {
+			if rs.Forward == model.Masquerade {
+				_, d := c.get("one_packet")
+				l.warn(d.valPos("one_packet"), "one_packet with NAT real servers (%s): the kernel keeps no connection to translate the replies, so clients get no answer; use forward = \"dr\" or \"tunnel\", or drop one_packet", rs.DestKey)
+				break
+			}
+		}
+	}
+}
+
+// warnPortSuffix warns of a bare IPv6 address whose last group reads as
+// a port: "2001:db8::2:8080" is the address 2001:db8::2:8080 (with the
+// default port), not [2001:db8::2]:8080.
+func (l *loader) warnPortSuffix(p Pos, what, s string, ap netip.AddrPort) {
+	if guess, ok := model.PortSuffix(s); ok {
+		l.warn(p, "%s %q is the address %s with port %d; did you mean %q? (write \"[%s]\" for the address)",
+			what, s, ap.Addr(), ap.Port(), guess.String(), ap.Addr())
+	}
 }
 
 // tableItems returns the positions of the positional entries of the table
@@ -548,7 +645,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	n0 := len(l.problems)
 	c := chain{rd, vd, l.defaults}
 	rs := model.ServerConfig{Where: rd.pos.String(), OnFail: model.Drain}
-	if name, _, ok := l.str(chain{rd}, "name"); ok {
+	if name, _, ok := l.line(chain{rd}, "name"); ok {
 		rs.Name = name
 	}
 	ap, err := parseServerAddr(rd.arg, svc.Port)
@@ -557,8 +654,9 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 		return rs, false
 	}
 	rs.Addr, rs.Port = ap.Addr(), ap.Port()
+	l.warnPortSuffix(rd.argPos(), "real_server", rd.arg, ap)
 	rs.Weight = 1
-	if w, _, ok := l.integer(c, "weight", math.MinInt32, math.MaxInt32); ok {
+	if w, _, ok := l.integer(c, "weight", 0, model.MaxWeight); ok {
 		rs.Weight = w
 	}
 	rs.Forward = model.Masquerade
@@ -609,7 +707,7 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	for _, p := range model.ValidateDest(svc, &rs.Dest) {
 		l.problem(l.fieldPos(rd, c, p.Field), "real_server %q: %s", rd.arg, problemText(p))
 	}
-	return rs, len(l.problems) == n0
+	return rs, l.noErrorsSince(n0)
 }
 
 // resolveChecks reads check = X or checks = {X, Y} (false or {} for none),
@@ -640,6 +738,7 @@ func (l *loader) resolveChecks(c chain) []model.Check {
 				l.problem(d.valPos("checks"), "checks must be a list of checks, got %s", typeName(cs))
 				break
 			}
+			l.checkList(t, d.valPos("checks"), "checks")
 			for i := 1; i <= t.Len(); i++ {
 				list = append(list, t.RawGetInt(i))
 			}

@@ -43,6 +43,7 @@ func CheckBalance(file string, src []byte) error {
 		return &Error{File: file, Pos: t.Pos, Msg: msg}
 	}
 	var stack []int
+	var outer [][2]int // the outermost pairs: opener and closer
 	var suspects []int // openers of suspicious pairs, in the order they were closed
 	firstSuspect := func(after int) int {
 		for _, s := range suspects {
@@ -61,7 +62,11 @@ func CheckBalance(file string, src []byte) error {
 			continue
 		}
 		if len(stack) == 0 {
-			return &Error{File: file, Pos: t.Pos, Msg: fmt.Sprintf("'%s' has no matching %s", t.Text, openersOf[t.Text])}
+			extra := t
+			if p, ok := misplacedCloser(toks, indent, outer, t); ok {
+				extra = toks[p]
+			}
+			return &Error{File: file, Pos: extra.Pos, Msg: fmt.Sprintf("'%s' has no matching %s", t.Text, openersOf[t.Text])}
 		}
 		top := stack[len(stack)-1]
 		if closerOf(toks[top]) != t.Text {
@@ -74,6 +79,9 @@ func CheckBalance(file string, src []byte) error {
 			return &Error{File: file, Pos: t.Pos, Msg: fmt.Sprintf("'%s' does not match '%s' opened at %s", t.Text, toks[top].Text, toks[top].Pos)}
 		}
 		stack = stack[:len(stack)-1]
+		if len(stack) == 0 {
+			outer = append(outer, [2]int{top, i})
+		}
 		if lessIndented(t, toks[top]) {
 			suspects = append(suspects, top)
 		}
@@ -85,6 +93,28 @@ func CheckBalance(file string, src []byte) error {
 		return neverClosed(toks[s])
 	}
 	return neverClosed(toks[stack[len(stack)-1]])
+}
+
+// misplacedCloser returns the closer of an outermost pair that is more
+// likely the extra one than the unmatched closer t after it: t starts its
+// line at the indentation of the line that opened the pair, as the pair's
+// own closer would, while the pair's closer ends a longer line
+// (`real_server "..." {} },`). Pairs opened on lines indented more than t
+// (entries cut off by the early closer) are passed over.
+func misplacedCloser(toks []Token, indent []int, outer [][2]int, t Token) (int, bool) {
+	if indent[t.Pos.Line] != t.Pos.Col {
+		return 0, false
+	}
+	for i := len(outer) - 1; i >= 0; i-- {
+		open, cl := toks[outer[i][0]], toks[outer[i][1]]
+		if indent[open.Pos.Line] > t.Pos.Col {
+			continue
+		}
+		ok := closerOf(open) == t.Text && indent[open.Pos.Line] == t.Pos.Col &&
+			cl.Pos.Line > open.Pos.Line && indent[cl.Pos.Line] != cl.Pos.Col
+		return outer[i][1], ok
+	}
+	return 0, false
 }
 
 var openersOf = map[string]string{

@@ -49,6 +49,16 @@ end`, ""},
   real_server "c" { },
 }
 `, "web.lua:2:19: '{' opened here is never closed"},
+		{"extra brace ending an entry's line", `virtual_server "a" {
+  real_server "b" {} },
+  real_server "c" {},
+}
+`, "web.lua:2:22: '}' has no matching '{'"},
+		{"extra brace on a line of its own", `virtual_server "a" {
+  real_server "b" {},
+}
+}
+`, "web.lua:4:1: '}' has no matching '{'"},
 		{"missing final brace", `virtual_server "a" {
   protocol = "tcp",
   real_server "b" { weight = 1 },

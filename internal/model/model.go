@@ -5,6 +5,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -366,15 +367,15 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	if p, r, ok := strings.Cut(s, ":"); ok {
 		switch strings.ToLower(p) {
 		case "fwmark", "fwmark6":
-			m, err := strconv.ParseUint(r, 0, 32)
-			if err != nil || m == 0 {
-				return ServiceKey{}, fmt.Errorf("invalid fwmark %q (want 1..4294967295)", r)
+			m, err := ParseFWMark(r)
+			if err != nil {
+				return ServiceKey{}, err
 			}
 			fam := IPv4
 			if strings.EqualFold(p, "fwmark6") {
 				fam = IPv6
 			}
-			return ServiceKey{Family: fam, FWMark: uint32(m)}, nil
+			return ServiceKey{Family: fam, FWMark: m}, nil
 		case "tcp", "udp", "sctp":
 			proto, _ = ParseProtocol(p)
 			rest = r
@@ -386,6 +387,55 @@ func ParseServiceKey(s string) (ServiceKey, error) {
 	}
 	a := ap.Addr()
 	return ServiceKey{Family: FamilyOf(a), Protocol: proto, Addr: a, Port: ap.Port()}, nil
+}
+
+// PortSuffix reads a bare IPv6 address whose last group could be a port,
+// "2001:db8::10:8080", as that address and port ([2001:db8::10]:8080).
+// It reports false when s does not read so (brackets, no such group, or
+// an address that is not IPv6 without its last group).
+func PortSuffix(s string) (netip.AddrPort, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if strings.HasPrefix(s, "[") || strings.Count(s, ":") < 2 || i < 0 {
+		return netip.AddrPort{}, false
+	}
+	host, port := s[:i], s[i+1:]
+	if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		return netip.AddrPort{}, false
+	}
+	p, _ := strconv.Atoi(port)
+	a, err := netip.ParseAddr(host)
+	if p < 1 || p > 65535 || err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(p)), true
+}
+
+// ParseFWMark reads a firewall mark 1..4294967295, written in decimal or
+// in hex after 0x. A leading zero is refused rather than read as octal
+// (as iptables would read it), and so are Go's 0b, 0o and 1_000 forms.
+func ParseFWMark(s string) (uint32, error) {
+	digits, base := s, 10
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		digits, base = s[2:], 16
+	}
+	bad := func(why string) (uint32, error) {
+		return 0, fmt.Errorf("invalid fwmark %q: %s (want 1..4294967295, decimal or 0x hex)", s, why)
+	}
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return bad("not a number")
+	}
+	m, err := strconv.ParseUint(digits, base, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return bad("too large")
+	case err != nil:
+		return bad("not a number")
+	case base == 10 && len(digits) > 1 && digits[0] == '0':
+		return bad("a leading zero (octal is not read)")
+	case m == 0:
+		return bad("0 is no mark")
+	}
+	return uint32(m), nil
 }
 
 // ParseAddrPort reads "198.18.0.10:80", "[2001:db8::1]:80" or, when defPort
@@ -423,7 +473,11 @@ func ParseAddrPort(s string, defPort int) (netip.AddrPort, error) {
 	a = a.Unmap()
 	if portStr == "" {
 		if defPort < 0 || strings.HasSuffix(s, ":") {
-			return netip.AddrPort{}, fmt.Errorf("missing port (write %s)", netip.AddrPortFrom(a, 80).String()[:len(netip.AddrPortFrom(a, 80).String())-2]+"PORT")
+			withPort := strings.TrimSuffix(netip.AddrPortFrom(a, 0).String(), "0") + "PORT"
+			if ap, ok := PortSuffix(s); ok {
+				return netip.AddrPort{}, fmt.Errorf("missing port (write %s for port %d, or %s)", ap, ap.Port(), withPort)
+			}
+			return netip.AddrPort{}, fmt.Errorf("missing port (write %s)", withPort)
 		}
 		return netip.AddrPortFrom(a, uint16(defPort)), nil
 	}

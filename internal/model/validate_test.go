@@ -99,6 +99,9 @@ func TestParseServiceKey(t *testing.T) {
 		"sctp:[2001:db8::1]:80": "SCTP [2001:db8::1]:80",
 		"fwmark:7":              "FWM 7",
 		"fwmark6:7":             "FWM 7 IPv6",
+		"fwmark:0x1f":           "FWM 31",
+		"fwmark:0XFFFFFFFF":     "FWM 4294967295",
+		"fwmark:10":             "FWM 10",
 		"[::ffff:198.18.0.1]:1": "TCP 198.18.0.1:1",
 	}
 	for in, want := range good {
@@ -107,10 +110,34 @@ func TestParseServiceKey(t *testing.T) {
 			t.Errorf("ParseServiceKey(%q) = %v, %v; want %s", in, k, err, want)
 		}
 	}
-	for _, bad := range []string{"", "198.18.0.10", "fwmark:0", "fwmark:x", "tcp:nohost:80", "198.18.0.300:80"} {
+	for _, bad := range []string{"", "198.18.0.10", "fwmark:0", "fwmark:x",
+		"fwmark:010", "fwmark:1_000", "fwmark:0b101", "fwmark:0o17", "fwmark:0x", "fwmark:+5", "fwmark:0x_1",
+		"fwmark:4294967296", "fwmark: 5", "tcp:nohost:80", "198.18.0.300:80"} {
 		if _, err := ParseServiceKey(bad); err == nil {
 			t.Errorf("ParseServiceKey(%q) accepted", bad)
 		}
+	}
+}
+
+func TestPortSuffix(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8:12::2:8080": "[2001:db8:12::2]:8080",
+		"2001:db8::10:80":     "[2001:db8::10]:80",
+		"2001:db8::10":        "",
+		"2001:db8::10:abc":    "",
+		"[2001:db8::10]:80":   "",
+		"198.18.0.1:80":       "",
+		"2001:db8::10:0":      "",
+		"2001:db8::10:65536":  "",
+	} {
+		ap, ok := PortSuffix(in)
+		if got := ap.String(); !ok && want != "" || ok && got != want {
+			t.Errorf("PortSuffix(%q) = %s, %v; want %q", in, got, ok, want)
+		}
+	}
+	_, err := ParseServiceKey("2001:db8::10:80")
+	if want := "missing port (write [2001:db8::10]:80 for port 80, or [2001:db8::10:80]:PORT)"; err == nil || err.Error() != want {
+		t.Errorf("2001:db8::10:80: %v; want %s", err, want)
 	}
 }
 

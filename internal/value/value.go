@@ -46,6 +46,27 @@ func String(key string, v any) (string, error) {
 	return s, nil
 }
 
+// Line reads a string of one line: no control characters (NUL, newline,
+// carriage return, ...; a tab is allowed), as names and protocol fields
+// need.
+func Line(key string, v any) (string, error) {
+	s, err := String(key, v)
+	if err != nil {
+		return "", err
+	}
+	return s, CheckLine(key, s)
+}
+
+// CheckLine reports a control character in s, other than a tab.
+func CheckLine(key, s string) error {
+	for _, r := range s {
+		if r != '\t' && (r < 0x20 || r == 0x7f) {
+			return fmt.Errorf("%s %s has a control character (%U); write it on one line, without NUL or CR/LF", key, strconv.Quote(s), r)
+		}
+	}
+	return nil
+}
+
 // Int reads an integer in lo..hi.
 func Int(key string, v any, lo, hi int) (int, error) {
 	f, ok := v.(float64)
@@ -70,12 +91,25 @@ func Bool(key string, v any) (bool, error) {
 	return b, nil
 }
 
+// MaxDuration is the longest duration a setting can hold.
+const MaxDuration = time.Duration(math.MaxInt64)
+
 // Duration reads "2s", "1m30s", "500ms" or a number of seconds, at least min.
 func Duration(key string, v any, min time.Duration) (time.Duration, error) {
+	return DurationIn(key, v, min, MaxDuration)
+}
+
+// DurationIn reads "2s", "1m30s", "500ms" or a number of seconds, in lo..hi.
+func DurationIn(key string, v any, lo, hi time.Duration) (time.Duration, error) {
 	var d time.Duration
 	switch v := v.(type) {
 	case float64:
-		d = time.Duration(v * float64(time.Second))
+		ns := v * float64(time.Second)
+		// (float64(math.MaxInt64) is 2^63, which does not fit)
+		if math.IsNaN(ns) || ns < math.MinInt64 || ns >= math.MaxInt64 {
+			return 0, fmt.Errorf("%s %s s out of range %s..%s", key, Number(v), durationText(lo), durationText(hi))
+		}
+		d = time.Duration(ns)
 	case string:
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {
@@ -84,8 +118,32 @@ func Duration(key string, v any, min time.Duration) (time.Duration, error) {
 	default:
 		return 0, fmt.Errorf("%s must be a duration like \"2s\", got %s", key, TypeName(v))
 	}
-	if d < min {
-		return 0, fmt.Errorf("%s %s is too short (at least %s)", key, d, min)
+	switch {
+	case d < lo && hi == MaxDuration:
+		return 0, fmt.Errorf("%s %s is too short (at least %s)", key, d, lo)
+	case d < lo || d > hi:
+		return 0, fmt.Errorf("%s %s out of range %s..%s", key, d, durationText(lo), durationText(hi))
 	}
 	return d, nil
+}
+
+// Seconds reads a whole number of seconds in lo..hi, written as a number or
+// as a duration string ("300s", "5m").
+func Seconds(key string, v any, lo, hi int) (int, error) {
+	d, err := DurationIn(key, v, time.Duration(lo)*time.Second, time.Duration(hi)*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if d%time.Second != 0 {
+		return 0, fmt.Errorf("%s %s is not a whole number of seconds (%s..%s)", key, d, durationText(time.Duration(lo)*time.Second), durationText(time.Duration(hi)*time.Second))
+	}
+	return int(d / time.Second), nil
+}
+
+// durationText shows a bound, MaxDuration in whole seconds.
+func durationText(d time.Duration) string {
+	if d == MaxDuration {
+		d = d.Truncate(time.Second)
+	}
+	return d.String()
 }

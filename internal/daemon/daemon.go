@@ -174,9 +174,12 @@ func (d *Daemon) load() (*luaconf.Result, error) {
 	if err != nil {
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {
-			return nil, &InputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", d.opts.ConfigPath, len(ps), err)}
+			return nil, &InputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", d.opts.ConfigPath, len(ps.Errors()), err)}
 		}
 		return nil, &InputError{err}
+	}
+	for _, w := range res.Warnings {
+		d.log.Warn("config warning", "at", w.Pos.String(), "msg", w.Msg)
 	}
 	return res, nil
 }
@@ -305,7 +308,11 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
-				d.log.Error("config problem", "at", p.Pos.String(), "msg", p.Msg)
+				if p.Warning {
+					d.log.Warn("config warning", "at", p.Pos.String(), "msg", p.Msg)
+				} else {
+					d.log.Error("config problem", "at", p.Pos.String(), "msg", p.Msg)
+				}
 			}
 		}
 		d.log.Error("reload rejected: the running configuration stays", "trigger", trigger, "err", firstLine(err))

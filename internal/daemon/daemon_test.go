@@ -275,3 +275,13 @@ func TestStatusOverSocket(t *testing.T) {
 		t.Error("unknown command accepted")
 	}
 }
+
+// Warnings are logged, and do not stop the daemon.
+func TestWarningsAreLogged(t *testing.T) {
+	l := newLab(t)
+	l.write(config("198.18.0.1:80") + "virtual_server \"198.18.0.2:80\" {}\n")
+	l.start(l.options())
+	if !strings.Contains(l.logs.String(), "config warning") {
+		t.Errorf("no warning logged:\n%s", l.logs.String())
+	}
+}

@@ -421,12 +421,9 @@ func (r *rule) parse(args []string) error {
 			}
 		case "-f", "--fwmark-service":
 			if v, err = value(); err == nil {
-				var m uint64
-				m, err = strconv.ParseUint(v, 0, 32)
-				if err != nil || m == 0 {
-					err = fmt.Errorf("invalid fwmark %q (want an integer from 1 to 4294967295)", v)
-				}
-				r.svc.FWMark, r.svc.Family, r.hasSvc = uint32(m), model.IPv4, true
+				var m uint32
+				m, err = model.ParseFWMark(v)
+				r.svc.FWMark, r.svc.Family, r.hasSvc = m, model.IPv4, true
 			}
 		case "-6", "--ipv6":
 			ipv6Mark = true

@@ -280,3 +280,14 @@ func TestParseManyRealServers(t *testing.T) {
 		t.Errorf("last real server: %+v", d)
 	}
 }
+
+// A fwmark is decimal or 0x hex, as in a configuration: 010 is not 8.
+func TestParseFWMarkBase(t *testing.T) {
+	st, err := Parse("rules", strings.NewReader("-A -f 0x10 -s rr\n"))
+	if err != nil || len(st.Services) != 1 || st.Services[0].FWMark != 16 {
+		t.Fatalf("0x10: %+v, %v", st, err)
+	}
+	if _, err := Parse("rules", strings.NewReader("-A -f 010 -s rr\n")); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("010 accepted or without a line: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/testbed"
 )
 
@@ -324,4 +325,46 @@ func (d *daemon) status(t *testing.T) daemonStatus {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
 	return st
+}
+
+// TestReloadTime measures, at 1,000 x 10, the time from SIGHUP (one weight
+// changed) to the change in the kernel, next to the Lua load alone (the
+// daemon logs it). A measurement for the README, not a timed assertion.
+func TestReloadTime(t *testing.T) {
+	needKernel(t)
+	lab := testbed.NewLab(t)
+	cfg := writeConfig(t, bigConfig(0, 1000))
+	d := startDaemon(t, lab, cfg, "--repair-interval", "0")
+	exactly(t, lab, cfg)
+	src, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(src), "{ weight = 1 }", "{ weight = (i == 0 and j == 1) and 7 or 1 }", 1)), 0o644)
+	c := lab.IPVS()
+	svc, _ := model.ParseServiceKey("198.18.100.1:80")
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the new weight in the kernel", 30*time.Second, func() bool {
+		ds, err := c.Dests(svc)
+		if err != nil {
+			return false
+		}
+		for _, x := range ds {
+			if x.Weight == 7 {
+				return true
+			}
+		}
+		return false
+	})
+	reload := time.Since(start)
+	waitFor(t, "the reload's log line", 10*time.Second, func() bool { return strings.Contains(d.logs.String(), "reload applied") })
+	var load time.Duration
+	for _, l := range lines(d.logs.String()) {
+		if i := strings.Index(l, "load_time="); i >= 0 && strings.Contains(l, "reload applied") {
+			load, _ = time.ParseDuration(strings.Fields(l[i+len("load_time="):])[0])
+		}
+	}
+	if load == 0 {
+		t.Fatalf("no reload with its load time in the log:\n%s", d.logs.String())
+	}
+	t.Logf("1,000 x 10, one weight changed: SIGHUP to the kernel %s, of which the Lua load %s (%.2fx the load)",
+		reload.Round(time.Millisecond), load, float64(reload)/float64(load))
 }

@@ -302,7 +302,9 @@ func (d *Daemon) reloadLoop(ctx context.Context) {
 // new configuration's Lua checks; if the engine refuses, go back to the old
 // state's checks.
 func (d *Daemon) reload(ctx context.Context, trigger string) error {
+	start := time.Now()
 	next, err := d.load()
+	loaded := time.Now()
 	if err != nil {
 		d.reloads.Rejected.Add(1)
 		var ps luaconf.Problems
@@ -335,7 +337,8 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	d.reloads.Applied.Add(1)
 	st := next.Config.State()
 	d.log.Info("reload applied", "trigger", trigger, "services", len(st.Services), "servers", st.DestCount(),
-		"changes", d.engine.Stats().OpsApplied-before)
+		"changes", d.engine.Stats().OpsApplied-before, "load_time", loaded.Sub(start).Round(time.Millisecond),
+		"total_time", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -47,6 +47,21 @@ machine without IPVS run 'vm/luvs-vm bench'.`,
 	f.IntVar(&o.Dests, "dests", o.Dests, "real servers per service")
 	f.IntVar(&o.Repeat, "repeat", o.Repeat, "runs of each listing; the median is reported")
 	f.IntVar(&o.ApplyRounds, "rounds", o.ApplyRounds, "times each tool builds the table from scratch; the median is reported")
-	cmd.AddCommand(kernel)
+	n, m := 1000, 10
+	floor := &cobra.Command{
+		Use:    "floor",
+		Short:  "Build the benchmark table with the least possible work (the benchmark's floor)",
+		Hidden: true,
+		Args:   exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n < 1 || n > 60000 || m < 0 || m > 1000 {
+				return badInput("--services must be 1..60000, --dests 0..1000")
+			}
+			return bench.Floor(n, m)
+		},
+	}
+	floor.Flags().IntVar(&n, "services", n, "virtual services")
+	floor.Flags().IntVar(&m, "dests", m, "real servers per service")
+	cmd.AddCommand(kernel, floor)
 	return cmd
 }

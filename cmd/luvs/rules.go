@@ -25,21 +25,25 @@ type syncOptions struct {
 // syncKernel makes the kernel table equal to desired in one read, one diff
 // and a few batched round trips, printing each change and a summary.
 func syncKernel(desired *model.State, o syncOptions) error {
+	defer timingEnd()
 	c, err := openIPVS()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	phase("open")
 	c.MaxBatch = o.batch
 	actual, err := c.State()
 	if err != nil {
 		return err
 	}
+	phase("read")
 	var opts diff.Options
 	if !o.deleteOthers {
 		opts.Owned = func(model.ServiceKey) bool { return false }
 	}
 	ops := diff.Plan(desired, actual, opts)
+	phase("plan")
 	if o.dryRun || !o.quiet {
 		for _, op := range ops {
 			fmt.Println(op)
@@ -51,6 +55,7 @@ func syncKernel(desired *model.State, o syncOptions) error {
 	}
 	start := time.Now()
 	res := c.Apply(ops)
+	phase("apply")
 	fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
 		res.Applied(), res.Failed(), res.RoundTrips, time.Since(start).Round(time.Microsecond))
 	return res.Err()
@@ -100,6 +105,8 @@ Services in the kernel that the rules do not mention are deleted unless
   luvs restore --dry-run < rules`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			timingStart()
+			phase("cli")
 			name, r := "<stdin>", io.Reader(os.Stdin)
 			if len(args) == 1 && args[0] != "-" {
 				f, err := os.Open(args[0])
@@ -110,6 +117,7 @@ Services in the kernel that the rules do not mention are deleted unless
 				name, r = args[0], f
 			}
 			desired, err := ipvsadm.Parse(name, r)
+			phase("parse")
 			if err != nil {
 				var es ipvsadm.Errors
 				if errors.As(err, &es) {

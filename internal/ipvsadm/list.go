@@ -5,10 +5,11 @@ package ipvsadm
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,11 +43,14 @@ func List(w io.Writer, info ipvs.Info, table []ipvs.Service, opt ListOptions) er
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
 	writeTitle(bw, opt.Format)
-	if !opt.NoSort {
-		table = sortedServices(table)
-	}
-	for i := range table {
-		writeService(bw, &table[i], opt)
+	if opt.NoSort {
+		for i := range table {
+			writeService(bw, &table[i], opt)
+		}
+	} else {
+		for _, s := range sortedServices(table) {
+			writeService(bw, s, opt)
+		}
 	}
 	return bw.Flush()
 }
@@ -150,7 +154,10 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 }
 
 func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
-	name := DestName(&d.Dest)
+	var name string
+	if opt.Format != Default {
+		name = DestName(&d.Dest)
+	}
 	switch opt.Format {
 	case Stats:
 		fmt.Fprintf(w, "  -> %-28s", name)
@@ -165,8 +172,48 @@ func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
 	case PersistentConn:
 		fmt.Fprintf(w, "  -> %-28s %-9d %-11d %-10d %-10d\n", name, d.Weight, d.PersistConns, d.ActiveConns, d.InactConns)
 	default:
-		fmt.Fprintf(w, "  -> %-28s %-7s %-6d %-10d %-10d\n", name, d.Forward, d.Weight, d.ActiveConns, d.InactConns)
+		// "  -> %-28s %-7s %-6d %-10d %-10d\n" without fmt: a listing has
+		// one such line per real server.
+		b := w.AvailableBuffer()
+		b = append(b, "  -> "...)
+		start := len(b)
+		b = netip.AddrPortFrom(d.Addr, d.Port).AppendTo(b)
+		if len(b)-start > 28 {
+			b = b[:start+28]
+		}
+		for len(b)-start < 28 {
+			b = append(b, ' ')
+		}
+		b = append(b, ' ')
+		b = appendPadded(b, d.Forward.String(), 7)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.Weight), 6)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.ActiveConns), 10)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.InactConns), 10)
+		b = append(b, '\n')
+		w.Write(b)
 	}
+}
+
+// appendPadded appends s left-aligned in a field of width (fmt's %-Ns).
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := len(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendIntPadded appends v left-aligned in a field of width (fmt's %-Nd).
+func appendIntPadded(b []byte, v int64, width int) []byte {
+	start := len(b)
+	b = strconv.AppendInt(b, v, 10)
+	for n := len(b) - start; n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // largeNums prints counters as ipvsadm's print_largenum: 9 wide, abbreviated
@@ -236,39 +283,54 @@ func cmpWords(a, b netip.Addr, six bool) int32 {
 }
 
 // sortedServices orders services as libipvs's ipvs_cmp_services does.
-func sortedServices(in []ipvs.Service) []ipvs.Service {
-	out := append([]ipvs.Service(nil), in...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
+func sortedServices(in []ipvs.Service) []*ipvs.Service {
+	out := make([]*ipvs.Service, len(in))
+	for i := range in {
+		out[i] = &in[i]
+	}
+	slices.SortStableFunc(out, func(a, b *ipvs.Service) int {
 		if r := int32(a.FWMark - b.FWMark); r != 0 {
-			return r < 0
+			return int(r)
 		}
 		if a.Family != b.Family {
-			return a.Family < b.Family
+			return cmp.Compare(a.Family, b.Family)
 		}
 		if a.Protocol != b.Protocol {
-			return a.Protocol < b.Protocol
+			return cmp.Compare(a.Protocol, b.Protocol)
 		}
 		if r := cmpWords(a.Addr, b.Addr, a.Family == model.IPv6); r != 0 {
-			return r < 0
+			return int(r)
 		}
-		return a.Port < b.Port
+		return cmp.Compare(a.Port, b.Port)
 	})
 	return out
 }
 
-// sortedDests orders real servers as libipvs's ipvs_cmp_dests does.
+// cmpDests orders real servers as libipvs's ipvs_cmp_dests does.
+func cmpDests(a, b *ipvs.Dest) int {
+	if fa, fb := a.Family(), b.Family(); fa != fb {
+		return cmp.Compare(fa, fb)
+	}
+	if r := cmpWords(a.Addr, b.Addr, a.Family() == model.IPv6); r != 0 {
+		return int(r)
+	}
+	return cmp.Compare(a.Port, b.Port)
+}
+
+// sortedDests orders real servers as libipvs's ipvs_cmp_dests does. A list
+// already in order (the usual case) is returned as it is.
 func sortedDests(in []ipvs.Dest) []ipvs.Dest {
+	sorted := true
+	for i := 1; i < len(in); i++ {
+		if cmpDests(&in[i-1], &in[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return in
+	}
 	out := append([]ipvs.Dest(nil), in...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if fa, fb := a.Family(), b.Family(); fa != fb {
-			return fa < fb
-		}
-		if r := cmpWords(a.Addr, b.Addr, a.Family() == model.IPv6); r != 0 {
-			return r < 0
-		}
-		return a.Port < b.Port
-	})
+	slices.SortStableFunc(out, func(a, b ipvs.Dest) int { return cmpDests(&a, &b) })
 	return out
 }

@@ -46,8 +46,20 @@ func Save(w io.Writer, table []ipvs.Service) error {
 			bw.WriteString(" -b " + model.SchedFlagNames(s.Scheduler, s.SchedFlags))
 		}
 		bw.WriteString("\n")
-		for _, d := range sortedDests(s.Dests) {
-			fmt.Fprintf(bw, "-a %s -r %s %s -w %d", name, addrPort(d.Addr, d.Port), forwardSwitch(d.Forward), d.Weight)
+		ds := sortedDests(s.Dests)
+		for i := range ds {
+			d := &ds[i]
+			// "-a %s -r %s %s -w %d" without fmt: one line per real server.
+			b := bw.AvailableBuffer()
+			b = append(b, "-a "...)
+			b = append(b, name...)
+			b = append(b, " -r "...)
+			b = netip.AddrPortFrom(d.Addr, d.Port).AppendTo(b)
+			b = append(b, ' ')
+			b = append(b, forwardSwitch(d.Forward)...)
+			b = append(b, " -w "...)
+			b = strconv.AppendInt(b, int64(d.Weight), 10)
+			bw.Write(b)
 			if d.Forward == model.Tunnel {
 				fmt.Fprintf(bw, " --tun-type %s", d.TunnelType)
 			}
@@ -84,7 +96,15 @@ func ruleServiceName(s *model.Service) string {
 		}
 		return n
 	}
-	sw := map[model.Protocol]string{model.TCP: "-t", model.UDP: "-u", model.SCTP: "--sctp-service"}[s.Protocol]
+	var sw string
+	switch s.Protocol {
+	case model.TCP:
+		sw = "-t"
+	case model.UDP:
+		sw = "-u"
+	case model.SCTP:
+		sw = "--sctp-service"
+	}
 	return sw + " " + addrPort(s.Addr, s.Port)
 }
 

@@ -70,15 +70,20 @@ both 'ipvsadm -R' and 'luvs restore' read back. Connection thresholds, which
 ipvsadm -S drops, are kept as -x/-y.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			timingStart()
+			defer timingEnd()
 			c, err := openIPVS()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			phase("open")
 			table, err := c.Table()
 			if err != nil {
 				return err
 			}
+			phase("read")
+			defer phase("format")
 			return ipvsadm.Save(os.Stdout, table)
 		},
 	}

@@ -43,13 +43,14 @@ func List(w io.Writer, info ipvs.Info, table []ipvs.Service, opt ListOptions) er
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
 	writeTitle(bw, opt.Format)
+	var order destOrder
 	if opt.NoSort {
 		for i := range table {
-			writeService(bw, &table[i], opt)
+			writeService(bw, &table[i], opt, &order)
 		}
 	} else {
 		for _, s := range sortedServices(table) {
-			writeService(bw, s, opt)
+			writeService(bw, s, opt, &order)
 		}
 	}
 	return bw.Flush()
@@ -131,7 +132,7 @@ func DestName(d *model.Dest) string {
 	return name
 }
 
-func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
+func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions, order *destOrder) {
 	name := serviceName(&s.Service)
 	switch opt.Format {
 	case Stats:
@@ -144,12 +145,14 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 		w.WriteString(ServiceLine(&s.Service))
 	}
 	w.WriteString("\n")
-	dests := s.Dests
-	if !opt.NoSort {
-		dests = sortedDests(dests)
+	if opt.NoSort {
+		for i := range s.Dests {
+			writeDest(w, &s.Dests[i], opt)
+		}
+		return
 	}
-	for i := range dests {
-		writeDest(w, &dests[i], opt)
+	for _, d := range order.sorted(s.Dests) {
+		writeDest(w, d, opt)
 	}
 }
 
@@ -317,20 +320,51 @@ func cmpDests(a, b *ipvs.Dest) int {
 	return cmp.Compare(a.Port, b.Port)
 }
 
-// sortedDests orders real servers as libipvs's ipvs_cmp_dests does. A list
-// already in order (the usual case) is returned as it is.
-func sortedDests(in []ipvs.Dest) []ipvs.Dest {
-	sorted := true
-	for i := 1; i < len(in); i++ {
-		if cmpDests(&in[i-1], &in[i]) > 0 {
-			sorted = false
-			break
+// destOrder puts real servers in libipvs's order (ipvs_cmp_dests), reusing
+// its buffer from one service to the next.
+type destOrder struct{ buf []*ipvs.Dest }
+
+// sorted returns pointers to in's real servers in order; they are valid
+// until the next call.
+func (o *destOrder) sorted(in []ipvs.Dest) []*ipvs.Dest {
+	o.buf = o.buf[:0]
+	for i := range in {
+		o.buf = append(o.buf, &in[i])
+	}
+	// The kernel lists a service's real servers newest first: a table added
+	// in order comes back in reverse, which a reversal sorts (stably: no two
+	// are equal). Only where libipvs's comparison is a true order (IPv4
+	// addresses less than 2^31 apart: it compares differences as int) are
+	// the shortcuts certain to give what the sort gives.
+	if consistentOrder(in) {
+		sorted, reversed := true, true
+		for i := 1; i < len(o.buf) && (sorted || reversed); i++ {
+			c := cmpDests(o.buf[i-1], o.buf[i])
+			sorted = sorted && c <= 0
+			reversed = reversed && c > 0
+		}
+		switch {
+		case sorted:
+			return o.buf
+		case reversed:
+			slices.Reverse(o.buf)
+			return o.buf
 		}
 	}
-	if sorted {
-		return in
+	slices.SortStableFunc(o.buf, cmpDests)
+	return o.buf
+}
+
+// consistentOrder reports whether all of ds are IPv4 with addresses within
+// 2^31 of each other, where cmpDests is a total order.
+func consistentOrder(ds []ipvs.Dest) bool {
+	lo, hi := ^uint32(0), uint32(0)
+	for i := range ds {
+		if !ds[i].Addr.Is4() {
+			return false
+		}
+		w := addrWords(ds[i].Addr)[0]
+		lo, hi = min(lo, w), max(hi, w)
 	}
-	out := append([]ipvs.Dest(nil), in...)
-	slices.SortStableFunc(out, func(a, b ipvs.Dest) int { return cmpDests(&a, &b) })
-	return out
+	return hi-lo < 1<<31
 }

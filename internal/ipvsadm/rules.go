@@ -25,6 +25,7 @@ const (
 // followed by its -a lines. Thresholds, which ipvsadm drops, are kept as -x/-y.
 func Save(w io.Writer, table []ipvs.Service) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	var order destOrder
 	for _, s := range sortedServices(table) {
 		name := ruleServiceName(&s.Service)
 		fmt.Fprintf(bw, "-A %s -s %s", name, s.Scheduler)
@@ -46,9 +47,7 @@ func Save(w io.Writer, table []ipvs.Service) error {
 			bw.WriteString(" -b " + model.SchedFlagNames(s.Scheduler, s.SchedFlags))
 		}
 		bw.WriteString("\n")
-		ds := sortedDests(s.Dests)
-		for i := range ds {
-			d := &ds[i]
+		for _, d := range order.sorted(s.Dests) {
 			// "-a %s -r %s %s -w %d" without fmt: one line per real server.
 			b := bw.AvailableBuffer()
 			b = append(b, "-a "...)

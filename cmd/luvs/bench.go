@@ -14,15 +14,18 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure luvs against ipvsadm on this kernel",
 	}
-	o := bench.KernelOptions{Services: 1000, Dests: 10, Repeat: 5, ApplyRounds: 3}
+	o := bench.KernelOptions{Services: 1000, Dests: 10, Repeat: 7, ApplyRounds: 5}
 	kernel := &cobra.Command{
 		Use:   "kernel",
 		Short: "Apply and list a large table with luvs and with ipvsadm; print a table",
 		Long: `Build the same table (--services x --dests NAT real servers, addresses in
-198.18.0.0/15) with 'ipvsadm -R' and with 'luvs restore', each in a fresh
-network namespace, check that the results are identical, then time listing it
-with 'ipvsadm -Ln' and 'luvs list'. Needs root, ip, ipvsadm and IPVS; on a
-machine without IPVS run 'vm/luvs-vm bench'.`,
+198.18.0.0/15) with 'ipvsadm -R', 'luvs restore', 'luvs restore --batch 1',
+'luvs apply' (a Lua loop) and the floor (the least work that builds the
+table: pre-encoded messages, 4,096 per sendmsg, no table read; run by the
+same luvs binary), each in a fresh network namespace, in interleaved rounds;
+check that every result is identical to what ipvsadm -R built; then time
+listing and saving it with ipvsadm and luvs. Medians are reported. Needs
+root, ip, ipvsadm and IPVS; on a machine without IPVS run scripts/bench.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Services < 1 || o.Services > 60000 || o.Dests < 0 || o.Dests > 1000 || o.Repeat < 1 || o.ApplyRounds < 1 {

@@ -21,10 +21,6 @@ import (
 const (
 	nlmsgHdrLen = 16
 	genlHdrLen  = 4
-	// recvBufSize bounds the kernel's dump skbs (it sizes them by the largest
-	// buffer we receive into, at least one page): 8 KiB keeps them order-1
-	// allocations and listed 10,000 real servers ~10% faster than 64 KiB.
-	recvBufSize  = 8 << 10
 	wantRcvBuf   = 8 << 20 // room for ~8,000 error replies
 	wantSndBuf   = 4 << 20
 	ioTimeout    = 30 * time.Second
@@ -62,6 +58,22 @@ type conn struct {
 // NLMSG_DONE) while that read runs, so reading several at once saves a
 // system call per dump: a table read makes one dump per service.
 const recvBatch = 4
+
+// recvBufSize is the size of each receive buffer. The kernel sizes a dump's
+// skbs by the largest buffer we have received into, but at least
+// NLMSG_GOODSIZE (a page less struct skb_shared_info: 3,776 bytes with 4 KiB
+// pages on 64-bit kernels) and fills them up to that. A buffer of exactly
+// NLMSG_GOODSIZE keeps every skb a single page: in the VM, listing 1,000 x
+// 10 ran ~30% faster than with 8 KiB (order-2 allocations), which was ~10%
+// faster than 64 KiB. Where the page size differs, 8 KiB (not smaller than
+// NLMSG_GOODSIZE with 8 or 16 KiB pages) stays safe: a buffer below
+// NLMSG_GOODSIZE would truncate full dump skbs.
+var recvBufSize = func() int {
+	if os.Getpagesize() == 4096 && unsafe.Sizeof(uintptr(0)) == 8 {
+		return 4096 - 320
+	}
+	return 8 << 10
+}()
 
 func dialNetlink() (*conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)

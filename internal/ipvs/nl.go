@@ -19,8 +19,8 @@ import (
 // error of a datagram and drops the rest).
 
 const (
-	nlmsgHdrLen = 16
-	genlHdrLen  = 4
+	nlmsgHdrLen  = 16
+	genlHdrLen   = 4
 	wantRcvBuf   = 8 << 20 // room for ~8,000 error replies
 	wantSndBuf   = 4 << 20
 	ioTimeout    = 30 * time.Second

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,36 @@ in luvs; the message and stack trace are worth reporting).`,
 		default:
 			debug.SetGCPercent(-1)
 			debug.SetMemoryLimit(oneShotMemory)
+		}
+	}
+	// --profile FILE (hidden): a CPU profile of the command, for finding
+	// where a one-shot command's time goes (see also LUVS_TIMING=1).
+	var profile string
+	var profileFile *os.File
+	root.PersistentFlags().StringVar(&profile, "profile", "", "write a CPU profile of the command to FILE")
+	_ = root.PersistentFlags().MarkHidden("profile")
+	pre := root.PersistentPreRun
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		pre(cmd, args)
+		if profile == "" {
+			return nil
+		}
+		f, err := os.Create(profile)
+		if err != nil {
+			return badInput("--profile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--profile: %w", err)
+		}
+		profileFile = f
+		return nil
+	}
+	root.PersistentPreRun = nil
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if profileFile != nil {
+			pprof.StopCPUProfile()
+			profileFile.Close()
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -184,11 +184,15 @@ func floorAttr(b []byte, typ uint16, val []byte) []byte {
 }
 
 func floorU16(b []byte, typ, v uint16) []byte {
-	return floorAttr(b, typ, binary.NativeEndian.AppendUint16(nil, v))
+	var a [2]byte
+	binary.NativeEndian.PutUint16(a[:], v)
+	return floorAttr(b, typ, a[:])
 }
 
 func floorU32(b []byte, typ uint16, v uint32) []byte {
-	return floorAttr(b, typ, binary.NativeEndian.AppendUint32(nil, v))
+	var a [4]byte
+	binary.NativeEndian.PutUint32(a[:], v)
+	return floorAttr(b, typ, a[:])
 }
 
 // floorSvcKey appends AF, PROTOCOL, ADDR and PORT of TCP vip:80.

@@ -215,12 +215,17 @@ alone unless --prune is given. Applying the same file twice changes nothing.`,
   luvs apply examples/web.lua`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			timingStart()
+			phase("cli")
 			res, err := loadConfig(args[0])
 			if err != nil {
 				return err
 			}
 			defer res.Close()
-			return syncKernel(res.Config.State(), syncOptions{dryRun: dryRun, deleteOthers: prune})
+			phase("load")
+			st := res.Config.State()
+			phase("state")
+			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")

@@ -38,11 +38,14 @@ columns as ipvsadm; --json prints everything, counters included, for machines.`,
 			if n > 1 {
 				return badInput("choose one of --stats, --rate, --thresholds, --persistent-conn and --json")
 			}
+			timingStart()
+			defer timingEnd()
 			c, err := openIPVS()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			phase("open")
 			info, err := c.Info()
 			if err != nil {
 				return err
@@ -51,6 +54,8 @@ columns as ipvsadm; --json prints everything, counters included, for machines.`,
 			if err != nil {
 				return err
 			}
+			phase("read")
+			defer phase("format")
 			if asJSON {
 				return writeJSON(os.Stdout, info, table)
 			}

@@ -33,6 +33,7 @@ type Row struct {
 	Luvs      time.Duration
 	Peer      time.Duration // zero when there is no ipvsadm counterpart
 	PeerName  string
+	Floor     time.Duration // zero when there is no floor for the operation
 }
 
 // Rules returns ipvsadm rules for n services with m NAT real servers each,
@@ -48,6 +49,20 @@ func Rules(n, m int) string {
 		}
 	}
 	return b.String()
+}
+
+// LuaConfig returns a luvs configuration that asks for the table of
+// Rules(n, m), built by a Lua loop.
+func LuaConfig(n, m int) string {
+	return fmt.Sprintf(`for i = 0, %d - 1 do
+  local reals = {}
+  for j = 0, %d - 1 do
+    local k = i * %d + j
+    reals[#reals + 1] = real_server(string.format("198.19.%%d.%%d:8080", math.floor(k / 250), k %% 250 + 1)) { weight = 1 + j %% 5 }
+  end
+  virtual_server(string.format("198.18.%%d.%%d:80", math.floor(i / 250), i %% 250 + 1)) { scheduler = "wrr", forward = "nat", servers = reals }
+end
+`, n, m, m)
 }
 
 // Kernel runs the benchmark and returns its rows. It needs root, ip and
@@ -66,50 +81,74 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 	if err := os.WriteFile(changed, []byte(strings.Replace(Rules(o.Services, o.Dests), "-m -w 1\n", "-m -w 9\n", o.Services/10)), 0o644); err != nil {
 		return nil, err
 	}
+	config := filepath.Join(dir, "bench.lua")
+	if err := os.WriteFile(config, []byte(LuaConfig(o.Services, o.Dests)), 0o644); err != nil {
+		return nil, err
+	}
 	size := fmt.Sprintf("%d services x %d real servers", o.Services, o.Dests)
 	var rows []Row
 	step := func(format string, args ...any) { fmt.Fprintf(progress, "bench: "+format+"\n", args...) }
 
-	nsPeer, nsLuvs, nsSingle := "luvs-bench-ipvsadm", "luvs-bench-luvs", "luvs-bench-single"
+	// One fresh namespace per method and round. The floor is the least work
+	// that builds the table (see Floor); it runs in the luvs binary, so it
+	// pays the same process start.
+	nsPeer, nsLuvs, nsSingle, nsApply, nsFloor := "luvs-bench-ipvsadm", "luvs-bench-luvs", "luvs-bench-single", "luvs-bench-apply", "luvs-bench-floor"
+	all := []string{nsPeer, nsLuvs, nsSingle, nsApply, nsFloor}
 	defer func() {
-		for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
+		for _, ns := range all {
 			_ = exec.Command("ip", "netns", "del", ns).Run()
 		}
 	}()
+	sizeArgs := []string{"--services", fmt.Sprint(o.Services), "--dests", fmt.Sprint(o.Dests)}
+	methods := []struct {
+		ns, stdin string
+		argv      []string
+		runs      []time.Duration
+	}{
+		{nsPeer, rules, []string{"ipvsadm", "-R"}, nil},
+		{nsLuvs, "", []string{o.Luvs, "restore", "-q", rules}, nil},
+		{nsSingle, "", []string{o.Luvs, "restore", "-q", "--batch", "1", rules}, nil},
+		{nsApply, "", []string{o.Luvs, "apply", config}, nil},
+		{nsFloor, "", append([]string{o.Luvs, "bench", "floor"}, sizeArgs...), nil},
+	}
 	// Apply: each round starts from fresh, empty namespaces; the median of
-	// the rounds is reported.
-	var peerRuns, luvsRuns, singleRuns []time.Duration
+	// the rounds is reported. Process start is timed in the same rounds.
+	var startRuns []time.Duration
 	for round := 1; round <= o.ApplyRounds; round++ {
-		for _, ns := range []string{nsPeer, nsLuvs, nsSingle} {
+		for _, ns := range all {
 			if err := freshNetns(ns); err != nil {
 				return nil, err
 			}
 		}
-		step("round %d/%d: ipvsadm -R, luvs restore, luvs restore --batch 1: %s", round, o.ApplyRounds, size)
-		d, err := timed(rules, "ip", "netns", "exec", nsPeer, "ipvsadm", "-R")
+		step("round %d/%d: ipvsadm -R, luvs restore, luvs restore --batch 1, luvs apply, floor: %s", round, o.ApplyRounds, size)
+		for i := range methods {
+			m := &methods[i]
+			d, err := timed(m.stdin, "ip", append([]string{"netns", "exec", m.ns}, m.argv...)...)
+			if err != nil {
+				return nil, err
+			}
+			m.runs = append(m.runs, d)
+		}
+		d, err := timed("", "ip", "netns", "exec", nsFloor, o.Luvs, "--version")
 		if err != nil {
 			return nil, err
 		}
-		peerRuns = append(peerRuns, d)
-		if d, err = timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules); err != nil {
-			return nil, err
-		}
-		luvsRuns = append(luvsRuns, d)
-		if d, err = timed("", "ip", "netns", "exec", nsSingle, o.Luvs, "restore", "-q", "--batch", "1", rules); err != nil {
-			return nil, err
-		}
-		singleRuns = append(singleRuns, d)
+		startRuns = append(startRuns, d)
 	}
+	peer, floor := med(methods[0].runs), med(methods[4].runs)
 	rows = append(rows,
-		Row{"apply " + size, med(luvsRuns), med(peerRuns), "ipvsadm -R"},
-		Row{"apply, one request per round trip", med(singleRuns), med(peerRuns), "ipvsadm -R"})
+		Row{"apply " + size + " (luvs restore)", med(methods[1].runs), peer, "ipvsadm -R", floor},
+		Row{"same, one request per round trip (--batch 1)", med(methods[2].runs), peer, "ipvsadm -R", floor},
+		Row{"same from a Lua loop (luvs apply)", med(methods[3].runs), peer, "ipvsadm -R", floor},
+		Row{Operation: "floor: pre-encoded messages, no table read", Luvs: floor, Peer: peer, PeerName: "ipvsadm -R", Floor: floor},
+		Row{Operation: "process start (luvs --version)", Luvs: med(startRuns)})
 
-	// Same tables? Compare ipvsadm's own view of all three namespaces.
+	// Same tables? Compare ipvsadm's own view of every namespace.
 	want, err := output("ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
 	if err != nil {
 		return nil, err
 	}
-	for _, ns := range []string{nsLuvs, nsSingle} {
+	for _, ns := range all[1:] {
 		got, err := output("ip", "netns", "exec", ns, "ipvsadm", "-Sn")
 		if err != nil {
 			return nil, err
@@ -139,7 +178,7 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 			}
 			lr = append(lr, d)
 		}
-		rows = append(rows, Row{pair.op + " " + size, med(lr), med(pr), pair.peerName})
+		rows = append(rows, Row{Operation: pair.op + " " + size, Luvs: med(lr), Peer: med(pr), PeerName: pair.peerName})
 	}
 
 	step("luvs restore of unchanged and of 10%%-changed rules")
@@ -159,14 +198,19 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 // Print writes rows as an aligned table with the speed-up of luvs.
 func Print(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up")
+	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up\tfloor\tvs floor")
 	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s", r.Operation, round(r.Luvs))
 		if r.Peer == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\n", r.Operation, round(r.Luvs))
-			continue
+			fmt.Fprint(tw, "\t-\t-\t-")
+		} else {
+			fmt.Fprintf(tw, "\t%s\t%s\t%.1fx", r.PeerName, round(r.Peer), float64(r.Peer)/float64(r.Luvs))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1fx\n", r.Operation, round(r.Luvs), r.PeerName, round(r.Peer),
-			float64(r.Peer)/float64(r.Luvs))
+		if r.Floor == 0 {
+			fmt.Fprint(tw, "\t-\t-\n")
+		} else {
+			fmt.Fprintf(tw, "\t%s\t%.2fx\n", round(r.Floor), float64(r.Luvs)/float64(r.Floor))
+		}
 	}
 	tw.Flush()
 }

@@ -14,8 +14,8 @@ import (
 // order and answers only the failures, plus an ack for the chunk's last
 // message, which tells us every answer for the chunk has arrived.
 const (
-	maxChunkBytes = 256 << 10
-	maxChunkOps   = 2048
+	maxChunkBytes = 1 << 20
+	maxChunkOps   = 4096
 	replyCost     = 1280 // receive-buffer bytes one error reply may take (skb truesize)
 )
 
@@ -80,7 +80,8 @@ func (cl *Client) Apply(ops []model.Op) *ApplyResult {
 	if n := cl.c.sndBuf / 2; n > 0 && n < maxBytes {
 		maxBytes = n
 	}
-	buf := make([]byte, 0, maxBytes+4096)
+	// Room for the first chunk (a message is at most ~200 bytes); append grows it.
+	buf := make([]byte, 0, min(maxBytes, len(ops)*200)+4096)
 	idx := make([]int, 0, limit) // idx[k]: the op sent with sequence number first+k
 	for start := 0; start < len(ops); {
 		buf, idx = buf[:0], idx[:0]

@@ -158,7 +158,12 @@ func (cl *Client) Service(k model.ServiceKey) (Service, error) {
 
 // Dests lists the real servers of a service in kernel order.
 func (cl *Client) Dests(k model.ServiceKey) ([]Dest, error) {
-	var out []Dest
+	out, err := cl.appendDests(nil, k)
+	return out, err
+}
+
+// appendDests appends the real servers of a service to out.
+func (cl *Client) appendDests(out []Dest, k model.ServiceKey) ([]Dest, error) {
 	err := cl.do(cmdGetDest, true, serviceKeyAttrs(k), func(b []byte) error {
 		d, err := decodeDest(b)
 		if err != nil {
@@ -168,7 +173,7 @@ func (cl *Client) Dests(k model.ServiceKey) ([]Dest, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list real servers of %s: %w", k, err)
+		return out, fmt.Errorf("list real servers of %s: %w", k, err)
 	}
 	return out, nil
 }
@@ -179,7 +184,22 @@ func (cl *Client) Table() ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withDests(svcs, cl.Dests)
+	// The real servers of all services share one growing array: a few large
+	// allocations instead of several per service.
+	var all []Dest
+	return withDests(svcs, func(k model.ServiceKey) ([]Dest, error) {
+		start := len(all)
+		var err error
+		all, err = cl.appendDests(all, k)
+		if err != nil {
+			all = all[:start]
+			return nil, err
+		}
+		if len(all) == start {
+			return nil, nil
+		}
+		return all[start:len(all):len(all)], nil
+	})
 }
 
 // withDests fills in each service's real servers. A service deleted between

@@ -259,39 +259,31 @@ func decodeAddr(f model.Family, b []byte) netip.Addr {
 
 // decodeStats reads a nested stats attribute; wide selects the 64-bit layout.
 func decodeStats(r attrReader, wide bool) Stats {
-	var s Stats
+	var v [statsOutBPS + 1]uint64
 	for r.next() {
-		var v uint64
-		switch {
-		case wide, r.typ == statsInBytes, r.typ == statsOutBytes:
-			v = r.u64()
-		default:
-			v = uint64(r.u32())
+		if r.typ > statsOutBPS {
+			continue
 		}
-		switch r.typ {
-		case statsConns:
-			s.Conns = v
-		case statsInPkts:
-			s.InPkts = v
-		case statsOutPkts:
-			s.OutPkts = v
-		case statsInBytes:
-			s.InBytes = v
-		case statsOutBytes:
-			s.OutBytes = v
-		case statsCPS:
-			s.CPS = v
-		case statsInPPS:
-			s.InPPS = v
-		case statsOutPPS:
-			s.OutPPS = v
-		case statsInBPS:
-			s.InBPS = v
-		case statsOutBPS:
-			s.OutBPS = v
+		if wide || r.typ == statsInBytes || r.typ == statsOutBytes {
+			v[r.typ] = r.u64()
+		} else {
+			v[r.typ] = uint64(r.u32())
 		}
 	}
-	return s
+	return Stats{Conns: v[statsConns], InPkts: v[statsInPkts], OutPkts: v[statsOutPkts], InBytes: v[statsInBytes],
+		OutBytes: v[statsOutBytes], CPS: v[statsCPS], InPPS: v[statsInPPS], OutPPS: v[statsOutPPS],
+		InBPS: v[statsInBPS], OutBPS: v[statsOutBPS]}
+}
+
+// decodeStatsOf decodes the 64-bit stats when present, else the 32-bit ones.
+func decodeStatsOf(stats64, stats32 []byte) Stats {
+	if stats64 != nil {
+		return decodeStats(attrReader{b: stats64}, true)
+	}
+	if stats32 != nil {
+		return decodeStats(attrReader{b: stats32}, false)
+	}
+	return Stats{}
 }
 
 // decodeService parses a GET_SERVICE reply.
@@ -303,8 +295,7 @@ func decodeService(b []byte) (Service, error) {
 			continue
 		}
 		r := top.nested()
-		var rawAddr, rawMask []byte
-		have64 := false
+		var rawAddr, rawMask, stats64, stats32 []byte
 		for r.next() {
 			switch r.typ {
 			case svcAttrAF:
@@ -328,14 +319,12 @@ func decodeService(b []byte) (Service, error) {
 			case svcAttrPEName:
 				s.PEName = r.str()
 			case svcAttrStats64:
-				s.Stats = decodeStats(r.nested(), true)
-				have64 = true
+				stats64 = r.val
 			case svcAttrStats:
-				if !have64 {
-					s.Stats = decodeStats(r.nested(), false)
-				}
+				stats32 = r.val
 			}
 		}
+		s.Stats = decodeStatsOf(stats64, stats32)
 		if r.err != nil {
 			return s, r.err
 		}
@@ -361,9 +350,8 @@ func decodeDest(b []byte) (Dest, error) {
 			continue
 		}
 		r := top.nested()
-		var rawAddr []byte
+		var rawAddr, stats64, stats32 []byte
 		fam := model.Family(0)
-		have64 := false
 		for r.next() {
 			switch r.typ {
 			case destAttrAddr:
@@ -387,12 +375,9 @@ func decodeDest(b []byte) (Dest, error) {
 			case destAttrPersistConns:
 				d.PersistConns = r.u32()
 			case destAttrStats64:
-				d.Stats = decodeStats(r.nested(), true)
-				have64 = true
+				stats64 = r.val
 			case destAttrStats:
-				if !have64 {
-					d.Stats = decodeStats(r.nested(), false)
-				}
+				stats32 = r.val
 			case destAttrTunType:
 				d.TunnelType = model.TunnelType(r.u8())
 			case destAttrTunPort:
@@ -404,6 +389,7 @@ func decodeDest(b []byte) (Dest, error) {
 		if r.err != nil {
 			return d, r.err
 		}
+		d.Stats = decodeStatsOf(stats64, stats32)
 		if fam == 0 {
 			fam = model.IPv4
 			if len(rawAddr) >= 16 && !allZero(rawAddr[4:16]) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,12 +19,8 @@ import (
 // error of a datagram and drops the rest).
 
 const (
-	nlmsgHdrLen = 16
-	genlHdrLen  = 4
-	// recvBufSize bounds the kernel's dump skbs (it sizes them by the largest
-	// buffer we receive into, at least one page): 8 KiB keeps them order-1
-	// allocations and listed 10,000 real servers ~10% faster than 64 KiB.
-	recvBufSize  = 8 << 10
+	nlmsgHdrLen  = 16
+	genlHdrLen   = 4
 	wantRcvBuf   = 8 << 20 // room for ~8,000 error replies
 	wantSndBuf   = 4 << 20
 	ioTimeout    = 30 * time.Second
@@ -50,16 +47,46 @@ type conn struct {
 	family  uint16
 	rcvBuf  int
 	sndBuf  int
-	recvBuf []byte
+	recvBuf []byte    // recvBatch buffers of recvBufSize, one per datagram
 	msgs    []message // reused by receive
+	hdrs    [recvBatch]unix.Mmsghdr
+	iovs    [recvBatch]unix.Iovec
 }
+
+// recvBatch is how many datagrams one receive takes (recvmmsg). A dump
+// answers one datagram per read and queues the next one (often just
+// NLMSG_DONE) while that read runs, so reading several at once saves a
+// system call per dump: a table read makes one dump per service.
+const recvBatch = 4
+
+// recvBufSize is the size of each receive buffer. The kernel sizes a dump's
+// skbs by the largest buffer we have received into, but at least
+// NLMSG_GOODSIZE (a page less struct skb_shared_info: 3,776 bytes with 4 KiB
+// pages on 64-bit kernels) and fills them up to that. A buffer of exactly
+// NLMSG_GOODSIZE keeps every skb a single page: in the VM, listing 1,000 x
+// 10 ran ~30% faster than with 8 KiB (order-2 allocations), which was ~10%
+// faster than 64 KiB. Where the page size differs, 8 KiB (not smaller than
+// NLMSG_GOODSIZE with 8 or 16 KiB pages) stays safe: a buffer below
+// NLMSG_GOODSIZE would truncate full dump skbs.
+var recvBufSize = func() int {
+	if os.Getpagesize() == 4096 && unsafe.Sizeof(uintptr(0)) == 8 {
+		return 4096 - 320
+	}
+	return 8 << 10
+}()
 
 func dialNetlink() (*conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
 	if err != nil {
 		return nil, fmt.Errorf("open netlink socket: %w", err)
 	}
-	c := &conn{fd: fd, seq: uint32(time.Now().UnixNano()), recvBuf: make([]byte, recvBufSize)}
+	c := &conn{fd: fd, seq: uint32(time.Now().UnixNano()), recvBuf: make([]byte, recvBatch*recvBufSize)}
+	for i := range c.hdrs {
+		c.iovs[i].Base = &c.recvBuf[i*recvBufSize]
+		c.iovs[i].SetLen(recvBufSize)
+		c.hdrs[i].Hdr.Iov = &c.iovs[i]
+		c.hdrs[i].Hdr.SetIovlen(1)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		c.close()
 		return nil, fmt.Errorf("bind netlink socket: %w", err)
@@ -138,25 +165,37 @@ func (c *conn) send(b []byte) error {
 	}
 }
 
-// receive reads one datagram and splits it into messages. The returned
-// messages alias the receive buffer until the next call.
+// receive reads the datagrams waiting (at least one, at most recvBatch)
+// and splits them into messages. The returned messages alias the receive
+// buffers until the next call.
 func (c *conn) receive() ([]message, error) {
 	for {
-		n, _, flags, _, err := unix.Recvmsg(c.fd, c.recvBuf, nil, 0)
-		if err == unix.EINTR {
+		for i := range c.hdrs {
+			c.hdrs[i].Hdr.Flags, c.hdrs[i].Len = 0, 0
+		}
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.hdrs[0])), recvBatch,
+			unix.MSG_WAITFORONE, 0, 0)
+		if e == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			if err == unix.EAGAIN || err == unix.EWOULDBLOCK {
+		if e != 0 {
+			if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
 				return nil, fmt.Errorf("netlink receive: no answer from the kernel in %s", ioTimeout)
 			}
-			return nil, fmt.Errorf("netlink receive: %w", err)
+			return nil, fmt.Errorf("netlink receive: %w", e)
 		}
-		if flags&unix.MSG_TRUNC != 0 {
-			return nil, errors.New("netlink receive: message truncated")
+		c.msgs = c.msgs[:0]
+		for i := 0; i < int(n); i++ {
+			if c.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
+				return nil, errors.New("netlink receive: message truncated")
+			}
+			b := c.recvBuf[i*recvBufSize : i*recvBufSize+int(c.hdrs[i].Len)]
+			var err error
+			if c.msgs, err = appendMessages(c.msgs, b); err != nil {
+				return nil, err
+			}
 		}
-		c.msgs, err = appendMessages(c.msgs[:0], c.recvBuf[:n])
-		return c.msgs, err
+		return c.msgs, nil
 	}
 }
 

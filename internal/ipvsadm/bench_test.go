@@ -3,6 +3,8 @@ package ipvsadm
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,4 +95,25 @@ func BenchmarkParseAddDeleteDests50k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkListKernelOrder lists a table in the order the kernel returns it:
+// services in hash order, each service's real servers newest first.
+func BenchmarkListKernelOrder(b *testing.B) {
+	st, _ := Parse("r", strings.NewReader(bench.Rules(1000, 10)))
+	t := ipvs.FromState(st)
+	for i := range t {
+		slices.Reverse(t[i].Dests)
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(t), func(i, j int) { t[i], t[j] = t[j], t[i] })
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			List(io.Discard, ipvs.Info{}, t, ListOptions{})
+		}
+	})
+	b.Run("save", func(b *testing.B) {
+		for b.Loop() {
+			Save(io.Discard, t)
+		}
+	})
 }

@@ -5,10 +5,11 @@ package ipvsadm
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,11 +43,15 @@ func List(w io.Writer, info ipvs.Info, table []ipvs.Service, opt ListOptions) er
 	bw := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
 	writeTitle(bw, opt.Format)
-	if !opt.NoSort {
-		table = sortedServices(table)
-	}
-	for i := range table {
-		writeService(bw, &table[i], opt)
+	var order destOrder
+	if opt.NoSort {
+		for i := range table {
+			writeService(bw, &table[i], opt, &order)
+		}
+	} else {
+		for _, s := range sortedServices(table) {
+			writeService(bw, s, opt, &order)
+		}
 	}
 	return bw.Flush()
 }
@@ -127,7 +132,7 @@ func DestName(d *model.Dest) string {
 	return name
 }
 
-func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
+func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions, order *destOrder) {
 	name := serviceName(&s.Service)
 	switch opt.Format {
 	case Stats:
@@ -140,17 +145,22 @@ func writeService(w *bufio.Writer, s *ipvs.Service, opt ListOptions) {
 		w.WriteString(ServiceLine(&s.Service))
 	}
 	w.WriteString("\n")
-	dests := s.Dests
-	if !opt.NoSort {
-		dests = sortedDests(dests)
+	if opt.NoSort {
+		for i := range s.Dests {
+			writeDest(w, &s.Dests[i], opt)
+		}
+		return
 	}
-	for i := range dests {
-		writeDest(w, &dests[i], opt)
+	for _, d := range order.sorted(s.Dests) {
+		writeDest(w, d, opt)
 	}
 }
 
 func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
-	name := DestName(&d.Dest)
+	var name string
+	if opt.Format != Default {
+		name = DestName(&d.Dest)
+	}
 	switch opt.Format {
 	case Stats:
 		fmt.Fprintf(w, "  -> %-28s", name)
@@ -165,8 +175,48 @@ func writeDest(w *bufio.Writer, d *ipvs.Dest, opt ListOptions) {
 	case PersistentConn:
 		fmt.Fprintf(w, "  -> %-28s %-9d %-11d %-10d %-10d\n", name, d.Weight, d.PersistConns, d.ActiveConns, d.InactConns)
 	default:
-		fmt.Fprintf(w, "  -> %-28s %-7s %-6d %-10d %-10d\n", name, d.Forward, d.Weight, d.ActiveConns, d.InactConns)
+		// "  -> %-28s %-7s %-6d %-10d %-10d\n" without fmt: a listing has
+		// one such line per real server.
+		b := w.AvailableBuffer()
+		b = append(b, "  -> "...)
+		start := len(b)
+		b = netip.AddrPortFrom(d.Addr, d.Port).AppendTo(b)
+		if len(b)-start > 28 {
+			b = b[:start+28]
+		}
+		for len(b)-start < 28 {
+			b = append(b, ' ')
+		}
+		b = append(b, ' ')
+		b = appendPadded(b, d.Forward.String(), 7)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.Weight), 6)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.ActiveConns), 10)
+		b = append(b, ' ')
+		b = appendIntPadded(b, int64(d.InactConns), 10)
+		b = append(b, '\n')
+		w.Write(b)
 	}
+}
+
+// appendPadded appends s left-aligned in a field of width (fmt's %-Ns).
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := len(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendIntPadded appends v left-aligned in a field of width (fmt's %-Nd).
+func appendIntPadded(b []byte, v int64, width int) []byte {
+	start := len(b)
+	b = strconv.AppendInt(b, v, 10)
+	for n := len(b) - start; n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // largeNums prints counters as ipvsadm's print_largenum: 9 wide, abbreviated
@@ -236,39 +286,85 @@ func cmpWords(a, b netip.Addr, six bool) int32 {
 }
 
 // sortedServices orders services as libipvs's ipvs_cmp_services does.
-func sortedServices(in []ipvs.Service) []ipvs.Service {
-	out := append([]ipvs.Service(nil), in...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
+func sortedServices(in []ipvs.Service) []*ipvs.Service {
+	out := make([]*ipvs.Service, len(in))
+	for i := range in {
+		out[i] = &in[i]
+	}
+	slices.SortStableFunc(out, func(a, b *ipvs.Service) int {
 		if r := int32(a.FWMark - b.FWMark); r != 0 {
-			return r < 0
+			return int(r)
 		}
 		if a.Family != b.Family {
-			return a.Family < b.Family
+			return cmp.Compare(a.Family, b.Family)
 		}
 		if a.Protocol != b.Protocol {
-			return a.Protocol < b.Protocol
+			return cmp.Compare(a.Protocol, b.Protocol)
 		}
 		if r := cmpWords(a.Addr, b.Addr, a.Family == model.IPv6); r != 0 {
-			return r < 0
+			return int(r)
 		}
-		return a.Port < b.Port
+		return cmp.Compare(a.Port, b.Port)
 	})
 	return out
 }
 
-// sortedDests orders real servers as libipvs's ipvs_cmp_dests does.
-func sortedDests(in []ipvs.Dest) []ipvs.Dest {
-	out := append([]ipvs.Dest(nil), in...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if fa, fb := a.Family(), b.Family(); fa != fb {
-			return fa < fb
+// cmpDests orders real servers as libipvs's ipvs_cmp_dests does.
+func cmpDests(a, b *ipvs.Dest) int {
+	if fa, fb := a.Family(), b.Family(); fa != fb {
+		return cmp.Compare(fa, fb)
+	}
+	if r := cmpWords(a.Addr, b.Addr, a.Family() == model.IPv6); r != 0 {
+		return int(r)
+	}
+	return cmp.Compare(a.Port, b.Port)
+}
+
+// destOrder puts real servers in libipvs's order (ipvs_cmp_dests), reusing
+// its buffer from one service to the next.
+type destOrder struct{ buf []*ipvs.Dest }
+
+// sorted returns pointers to in's real servers in order; they are valid
+// until the next call.
+func (o *destOrder) sorted(in []ipvs.Dest) []*ipvs.Dest {
+	o.buf = o.buf[:0]
+	for i := range in {
+		o.buf = append(o.buf, &in[i])
+	}
+	// The kernel lists a service's real servers newest first: a table added
+	// in order comes back in reverse, which a reversal sorts (stably: no two
+	// are equal). Only where libipvs's comparison is a true order (IPv4
+	// addresses less than 2^31 apart: it compares differences as int) are
+	// the shortcuts certain to give what the sort gives.
+	if consistentOrder(in) {
+		sorted, reversed := true, true
+		for i := 1; i < len(o.buf) && (sorted || reversed); i++ {
+			c := cmpDests(o.buf[i-1], o.buf[i])
+			sorted = sorted && c <= 0
+			reversed = reversed && c > 0
 		}
-		if r := cmpWords(a.Addr, b.Addr, a.Family() == model.IPv6); r != 0 {
-			return r < 0
+		switch {
+		case sorted:
+			return o.buf
+		case reversed:
+			slices.Reverse(o.buf)
+			return o.buf
 		}
-		return a.Port < b.Port
-	})
-	return out
+	}
+	slices.SortStableFunc(o.buf, cmpDests)
+	return o.buf
+}
+
+// consistentOrder reports whether all of ds are IPv4 with addresses within
+// 2^31 of each other, where cmpDests is a total order.
+func consistentOrder(ds []ipvs.Dest) bool {
+	lo, hi := ^uint32(0), uint32(0)
+	for i := range ds {
+		if !ds[i].Addr.Is4() {
+			return false
+		}
+		w := addrWords(ds[i].Addr)[0]
+		lo, hi = min(lo, w), max(hi, w)
+	}
+	return hi-lo < 1<<31
 }

@@ -3,6 +3,7 @@ package ipvsadm
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/luvs-lb/luvs/internal/ipvs"
@@ -56,5 +57,32 @@ TCP  198.18.0.10:80                123456K        0        0    2000G        0
 `
 	if b.String() != want {
 		t.Errorf("list --stats:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// The sorted and reversed shortcuts give what the full sort gives.
+func TestDestOrderShortcuts(t *testing.T) {
+	mk := func(addrs ...string) []ipvs.Dest {
+		var ds []ipvs.Dest
+		for _, a := range addrs {
+			ds = append(ds, ipvs.Dest{Dest: model.Dest{DestKey: model.DestKey{Addr: netip.MustParseAddr(a), Port: 80}}})
+		}
+		return ds
+	}
+	var o destOrder
+	for _, ds := range [][]ipvs.Dest{
+		mk("10.0.0.3", "10.0.0.2", "10.0.0.1"),
+		mk("10.0.0.1", "10.0.0.2", "10.0.0.3"),
+		mk("200.0.0.1", "100.0.0.1", "10.0.0.1"), // more than 2^31 apart: no shortcut
+		mk("10.0.0.1", "200.0.0.1", "2001:db8::1"),
+	} {
+		want := slices.Clone(ds)
+		slices.SortStableFunc(want, func(a, b ipvs.Dest) int { return cmpDests(&a, &b) })
+		got := o.sorted(ds)
+		for i := range want {
+			if got[i].Addr != want[i].Addr {
+				t.Errorf("%v: got %v at %d, want %v", ds, got[i].Addr, i, want[i].Addr)
+			}
+		}
 	}
 }

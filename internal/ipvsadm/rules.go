@@ -25,6 +25,7 @@ const (
 // followed by its -a lines. Thresholds, which ipvsadm drops, are kept as -x/-y.
 func Save(w io.Writer, table []ipvs.Service) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	var order destOrder
 	for _, s := range sortedServices(table) {
 		name := ruleServiceName(&s.Service)
 		fmt.Fprintf(bw, "-A %s -s %s", name, s.Scheduler)
@@ -46,8 +47,18 @@ func Save(w io.Writer, table []ipvs.Service) error {
 			bw.WriteString(" -b " + model.SchedFlagNames(s.Scheduler, s.SchedFlags))
 		}
 		bw.WriteString("\n")
-		for _, d := range sortedDests(s.Dests) {
-			fmt.Fprintf(bw, "-a %s -r %s %s -w %d", name, addrPort(d.Addr, d.Port), forwardSwitch(d.Forward), d.Weight)
+		for _, d := range order.sorted(s.Dests) {
+			// "-a %s -r %s %s -w %d" without fmt: one line per real server.
+			b := bw.AvailableBuffer()
+			b = append(b, "-a "...)
+			b = append(b, name...)
+			b = append(b, " -r "...)
+			b = netip.AddrPortFrom(d.Addr, d.Port).AppendTo(b)
+			b = append(b, ' ')
+			b = append(b, forwardSwitch(d.Forward)...)
+			b = append(b, " -w "...)
+			b = strconv.AppendInt(b, int64(d.Weight), 10)
+			bw.Write(b)
 			if d.Forward == model.Tunnel {
 				fmt.Fprintf(bw, " --tun-type %s", d.TunnelType)
 			}
@@ -84,7 +95,15 @@ func ruleServiceName(s *model.Service) string {
 		}
 		return n
 	}
-	sw := map[model.Protocol]string{model.TCP: "-t", model.UDP: "-u", model.SCTP: "--sctp-service"}[s.Protocol]
+	var sw string
+	switch s.Protocol {
+	case model.TCP:
+		sw = "-t"
+	case model.UDP:
+		sw = "-u"
+	case model.SCTP:
+		sw = "--sctp-service"
+	}
 	return sw + " " + addrPort(s.Addr, s.Port)
 }
 
@@ -133,7 +152,7 @@ const MaxLineLength = 1 << 20
 // validation problem, the last -A/-E of the service or -a/-e of the real
 // server).
 func Parse(name string, r io.Reader) (*model.State, error) {
-	p := &parser{name: name, index: map[model.ServiceKey]int{}}
+	p := &parser{name: name, index: map[model.ServiceKey]int{}, lastIdx: -1}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	var fields []string
@@ -201,6 +220,11 @@ type parser struct {
 	services []service
 	index    map[model.ServiceKey]int // live services by key
 	errs     Errors
+	// last is the service the previous command named (its index in
+	// services), when it is live: -a lines follow their -A, and comparing
+	// one key is cheaper than hashing it.
+	last    model.ServiceKey
+	lastIdx int // -1: none
 }
 
 type service struct {
@@ -232,6 +256,10 @@ func (v *service) dest(k model.DestKey) int {
 }
 
 func (v *service) addDest(d model.Dest, line int) {
+	if v.Dests == nil {
+		// Start with room for a few: most services have several.
+		v.Dests, v.destLines = make([]model.Dest, 0, 4), make([]int, 0, 4)
+	}
 	v.Dests = append(v.Dests, d)
 	v.destLines = append(v.destLines, line)
 	switch {
@@ -267,25 +295,34 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	if r.cmd == "C" {
 		p.services = p.services[:0]
 		clear(p.index)
+		p.lastIdx = -1
 		return nil
 	}
 	if !r.hasSvc {
 		return fmt.Errorf("-%s needs a service (-t, -u, --sctp-service or -f)", r.cmd)
 	}
 	k := r.svc.ServiceKey
-	i, exists := p.index[k]
+	var i int
+	var exists bool
+	if p.lastIdx >= 0 && k == p.last {
+		i, exists = p.lastIdx, true
+	} else {
+		i, exists = p.index[k]
+	}
 	switch r.cmd {
 	case "A":
 		if exists {
 			return fmt.Errorf("service %s already exists", k)
 		}
 		p.index[k] = len(p.services)
+		p.last, p.lastIdx = k, len(p.services)
 		p.services = append(p.services, service{VirtualServer: model.VirtualServer{Service: r.svc}, line: line})
 		return nil
 	}
 	if !exists {
 		return fmt.Errorf("no such service %s", k)
 	}
+	p.last, p.lastIdx = k, i
 	v := &p.services[i]
 	switch r.cmd {
 	case "E":
@@ -294,6 +331,7 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	case "D":
 		*v = service{}
 		delete(p.index, k)
+		p.lastIdx = -1
 		return nil
 	}
 	if !r.hasDest {
@@ -361,24 +399,43 @@ type rule struct {
 // appendFields splits s at runs of spaces and tabs, like strings.Fields,
 // reusing dst.
 func appendFields(dst []string, s string) []string {
+	i := 0
 	for {
-		s = strings.TrimLeft(s, " \t")
-		if s == "" {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		if i == len(s) {
 			return dst
 		}
-		i := strings.IndexAny(s, " \t")
-		if i < 0 {
-			return append(dst, s)
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+			j++
 		}
-		dst = append(dst, s[:i])
-		s = s[i:]
+		dst = append(dst, s[i:j])
+		i = j
 	}
 }
 
-var commands = map[string]string{
-	"-A": "A", "--add-service": "A", "-E": "E", "--edit-service": "E", "-D": "D", "--delete-service": "D",
-	"-a": "a", "--add-server": "a", "-e": "e", "--edit-server": "e", "-d": "d", "--delete-server": "d",
-	"-C": "C", "--clear": "C",
+// command returns the command letter an option names ("-A" and
+// "--add-service" are "A"), or "".
+func command(a string) string {
+	switch a {
+	case "-A", "--add-service":
+		return "A"
+	case "-E", "--edit-service":
+		return "E"
+	case "-D", "--delete-service":
+		return "D"
+	case "-a", "--add-server":
+		return "a"
+	case "-e", "--edit-server":
+		return "e"
+	case "-d", "--delete-server":
+		return "d"
+	case "-C", "--clear":
+		return "C"
+	}
+	return ""
 }
 
 // parse fills r from one command line, with ipvsadm's defaults.
@@ -398,7 +455,7 @@ func (r *rule) parse(args []string) error {
 			i++
 			return args[i], nil
 		}
-		if c, ok := commands[a]; ok {
+		if c := command(a); c != "" {
 			if r.cmd != "" {
 				return fmt.Errorf("two commands on one line (-%s and %s)", r.cmd, a)
 			}

@@ -438,11 +438,53 @@ func ParseFWMark(s string) (uint32, error) {
 	return uint32(m), nil
 }
 
+// fastIPv4Port parses the common "a.b.c.d:port" without allocating; ok is
+// false for anything else (ParseAddrPort's general path then decides).
+func fastIPv4Port(s string) (netip.AddrPort, bool) {
+	var ip [4]byte
+	i := 0
+	for k := 0; k < 4; k++ {
+		start, v := i, 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' && i-start < 3 {
+			v = v*10 + int(s[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || v > 255 || (n > 1 && s[start] == '0') {
+			return netip.AddrPort{}, false
+		}
+		ip[k] = byte(v)
+		want := byte('.')
+		if k == 3 {
+			want = ':'
+		}
+		if i >= len(s) || s[i] != want {
+			return netip.AddrPort{}, false
+		}
+		i++
+	}
+	port, n := 0, 0
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || n == 5 {
+			return netip.AddrPort{}, false
+		}
+		port = port*10 + int(s[i]-'0')
+		n++
+	}
+	if n == 0 || port > 65535 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4(ip), uint16(port)), true
+}
+
 // ParseAddrPort reads "198.18.0.10:80", "[2001:db8::1]:80" or, when defPort
 // is not negative, a bare address (which gets port defPort). Its errors say
 // what is wrong: a missing port, a port out of range, a bad address, or a
 // host name (luvs does not resolve names).
 func ParseAddrPort(s string, defPort int) (netip.AddrPort, error) {
+	if ap, ok := fastIPv4Port(s); ok {
+		return ap, nil
+	}
 	host, portStr := s, ""
 	if strings.HasPrefix(s, "[") {
 		end := strings.Index(s, "]")

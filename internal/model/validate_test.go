@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -173,5 +174,21 @@ func TestParseAddrPortPortRange(t *testing.T) {
 	}
 	if ap, err := ParseAddrPort("198.18.0.1:65535", -1); err != nil || ap.Port() != 65535 {
 		t.Errorf("ParseAddrPort(198.18.0.1:65535): %v %v", ap, err)
+	}
+}
+
+func TestFastIPv4PortAgrees(t *testing.T) {
+	for _, s := range []string{"1.2.3.4:80", "0.0.0.0:0", "255.255.255.255:65535", "198.19.3.250:08080",
+		"1.2.3.4:65536", "01.2.3.4:80", "1.2.3:80", "1.2.3.4", "1.2.3.4:", "256.1.1.1:1", "1.2.3.4:123456", "1.2.3.4:8a", "1.2.3.4.5:6"} {
+		fast, ok := fastIPv4Port(s)
+		if !ok {
+			continue
+		}
+		host, port, _ := strings.Cut(s, ":")
+		a, err := netip.ParseAddr(host)
+		p, perr := strconv.ParseUint(port, 10, 16)
+		if err != nil || perr != nil || fast != netip.AddrPortFrom(a, uint16(p)) {
+			t.Errorf("%q: fast path gives %v, general %v:%v (%v, %v)", s, fast, a, p, err, perr)
+		}
 	}
 }

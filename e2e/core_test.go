@@ -51,17 +51,22 @@ func countTable(t *testing.T, lab *testbed.Lab) (services, dests int) {
 	return len(st.Services), st.DestCount()
 }
 
-// kill9When kills the daemon with SIGKILL as soon as cond holds.
+// kill9When kills the daemon with SIGKILL as soon as cond holds (polled
+// without pause: an apply is over in a fraction of a second).
 func kill9When(t *testing.T, d *daemon, what string, cond func() bool) {
 	t.Helper()
-	waitFor(t, what, 60*time.Second, func() bool {
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
 		select {
 		case <-d.done:
 			t.Fatalf("the daemon exited before %s:\n%s", what, d.logs.String())
 		default:
 		}
-		return cond()
-	})
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	d.cmd.Process.Signal(syscall.SIGKILL)
 	<-d.done
 }

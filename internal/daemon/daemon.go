@@ -125,8 +125,8 @@ func Start(o Options) (_ *Daemon, err error) {
 		}
 	}()
 	if o.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(o.MetricsAddr); err != nil {
-			return nil, &InputError{fmt.Errorf("--metrics %q: %w (want HOST:PORT, e.g. 127.0.0.1:9477)", o.MetricsAddr, err)}
+		if err := metrics.CheckAddr(o.MetricsAddr); err != nil {
+			return nil, &InputError{fmt.Errorf("--metrics: %w", err)}
 		}
 	}
 	if d.dir, err = statedir.Open(o.StateDir); err != nil {

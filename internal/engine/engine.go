@@ -206,9 +206,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // once the burst settles.
 func (e *Engine) changed() {
 	e.desired = nil
-	if !e.dirty {
-		e.dirty = true
-	}
+	e.dirty = true
 }
 
 // call runs fn on the engine's goroutine and waits for it. It reports
@@ -227,9 +225,6 @@ func (e *Engine) call(fn func()) bool {
 		return false
 	}
 }
-
-// send runs fn on the engine's goroutine without waiting for it to finish.
-func (e *Engine) send(fn func()) { e.call(fn) }
 
 // Reload switches to a new configuration. Checks whose settings did not
 // change keep running with their verdicts and counters; new checks of

@@ -43,7 +43,7 @@ func (e *Engine) ScriptView(svc model.ServiceKey) []ScriptDest {
 // ScriptRemove takes a real server out of a service until the next reload
 // (lvs:del_dest in a Lua health check).
 func (e *Engine) ScriptRemove(svc model.ServiceKey, dk model.DestKey) {
-	e.send(func() {
+	e.call(func() {
 		sk := ServerKey{svc, dk}
 		e.ov.Removed[sk] = true
 		e.ov.Added[svc] = dropDest(e.ov.Added[svc], dk)
@@ -65,7 +65,7 @@ func dropDest(ds []model.Dest, dk model.DestKey) []model.Dest {
 // ScriptAdd puts a real server into a service until the next reload
 // (lvs:add_dest in a Lua health check).
 func (e *Engine) ScriptAdd(svc model.ServiceKey, d model.Dest) {
-	e.send(func() {
+	e.call(func() {
 		sk := ServerKey{svc, d.DestKey}
 		switch {
 		case e.ov.Removed[sk]:
@@ -88,7 +88,7 @@ func (e *Engine) ScriptAdd(svc model.ServiceKey, d model.Dest) {
 // ScriptWeight sets a real server's weight until the next reload
 // (dest.weight = n in a Lua health check).
 func (e *Engine) ScriptWeight(svc model.ServiceKey, dk model.DestKey, w int) {
-	e.send(func() {
+	e.call(func() {
 		sk := ServerKey{svc, dk}
 		if old, ok := e.ov.Weight[sk]; ok && old == w {
 			return

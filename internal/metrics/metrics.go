@@ -116,11 +116,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// CheckAddr reports whether addr is HOST:PORT, without listening.
+func CheckAddr(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("metrics address %q: %w (want HOST:PORT, e.g. 127.0.0.1:9477)", addr, err)
+	}
+	return nil
+}
+
 // Listen opens the metrics listener; an address without a port is bad
 // input, reported at once rather than after the daemon has started.
 func Listen(addr string) (net.Listener, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("metrics address %q: %w (want HOST:PORT, e.g. 127.0.0.1:9477)", addr, err)
+	if err := CheckAddr(addr); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

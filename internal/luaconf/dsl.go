@@ -174,7 +174,7 @@ func (l *loader) newDecl(kind, fn, arg string, opts *lua.LTable) *decl {
 	}
 	if f != nil && f.index != nil && pos.Line > 0 {
 		if site, ok := f.index.Find(fn, pos.Line, arg, 0); ok {
-			d.site = &site
+			d.site = site
 			d.pos = Pos{File: f.name, Line: site.Pos.Line, Col: site.Pos.Col}
 		}
 	}

@@ -434,7 +434,7 @@ func (f *fileInfo) indent(line int) int {
 		return 1
 	}
 	s := f.lines[line-1]
-	return len([]rune(s)) - len([]rune(strings.TrimLeft(s, " \t"))) + 1
+	return len(s) - len(strings.TrimLeft(s, " \t")) + 1 // (blanks are one byte each)
 }
 
 // callerPos returns the file and line of the Lua code calling the current

@@ -405,7 +405,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		d   *decl
 		pos Pos
 	}
-	var entries []entry
+	entries := make([]entry, 0, vd.opts.Len())
 	for i := 1; i <= vd.opts.Len(); i++ {
 		v := vd.opts.RawGetInt(i)
 		if rd := l.asDecl(v, mtRealServer); rd != nil {
@@ -421,6 +421,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 		} else {
 			l.checkList(t, d.valPos("servers"), "servers")
 			items := l.tableItems(d.valPos("servers"))
+			entries = slices.Grow(entries, t.Len())
 			for i := 1; i <= t.Len(); i++ {
 				pos := d.valPos("servers")
 				if i-1 < len(items) {
@@ -437,7 +438,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 			}
 		}
 	}
-	seenDest := map[model.DestKey]Pos{}
+	seenDest := make(map[model.DestKey]Pos, len(entries))
+	sc.Servers = make([]model.ServerConfig, 0, len(entries))
 	for _, e := range entries {
 		if !checked[e.d] {
 			checked[e.d] = true

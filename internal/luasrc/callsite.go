@@ -186,24 +186,25 @@ func NewIndex(tokens []Token, names ...string) *Index {
 // Find returns the call site of function fn on the given line whose literal
 // Arg equals arg (when arg != "" and such a site exists), else the n-th
 // (0-based, counting only sites of fn on that line) site, else the first
-// site of fn on that line; ok=false if none.
-func (ix *Index) Find(fn string, line int, arg string, n int) (CallSite, bool) {
+// site of fn on that line; ok=false if none. The site is the index's own:
+// callers must not change it.
+func (ix *Index) Find(fn string, line int, arg string, n int) (*CallSite, bool) {
 	if ix == nil {
-		return CallSite{}, false
+		return nil, false
 	}
 	sites := ix.sites[siteKey{fn, line}]
 	if len(sites) == 0 {
-		return CallSite{}, false
+		return nil, false
 	}
 	if arg != "" {
-		for _, cs := range sites {
-			if cs.Arg == arg {
-				return cs, true
+		for i := range sites {
+			if sites[i].Arg == arg {
+				return &sites[i], true
 			}
 		}
 	}
 	if n >= 0 && n < len(sites) {
-		return sites[n], true
+		return &sites[n], true
 	}
-	return sites[0], true
+	return &sites[0], true
 }

@@ -241,7 +241,14 @@ func TestIndexFind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs, ok := ix.Find(tt.fn, tt.line, tt.arg, tt.n)
+			found, ok := ix.Find(tt.fn, tt.line, tt.arg, tt.n)
+			if ok != (found != nil) {
+				t.Fatalf("Find: ok %v but site %v", ok, found)
+			}
+			var cs CallSite
+			if found != nil {
+				cs = *found
+			}
 			if ok != tt.ok || cs.Pos != tt.wantPos || cs.Arg != tt.wantArgs {
 				t.Errorf("Find = %v@%v %q, %v; want %v %q, %v", cs.Func, cs.Pos, cs.Arg, ok, tt.wantPos, tt.wantArgs, tt.ok)
 			}

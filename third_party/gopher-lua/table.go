@@ -200,24 +200,47 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
 func (tb *LTable) RawSetString(key string, value LValue) {
-	if tb.strdict == nil {
-		tb.strdict = make(map[string]LValue, defaultHashCap)
-	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
 	if value == LNil {
 		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.strdict, key)
-	} else {
-		tb.strdict[key] = value
-		lkey := LString(key)
-		if _, ok := tb.k2i[lkey]; !ok {
-			tb.k2i[lkey] = len(tb.keys)
-			tb.keys = append(tb.keys, lkey)
+		if tb.strdict != nil {
+			delete(tb.strdict, key)
+			tb.deleted = true
 		}
+		return
+	}
+	if tb.strdict == nil {
+		tb.strdict = make(map[string]LValue, 1) // luvs patch: was 32 slots
+	}
+	_, present := tb.strdict[key]
+	tb.strdict[key] = value
+	tb.noteKey(LString(key), present)
+}
+
+// noteKey appends key to the iteration order unless it is there already
+// (luvs patch). The key -> position index k2i, which upstream built for
+// every table with a hash part, is only built when Next needs it or a key
+// was deleted (a deleted key keeps its place): until then a key is in keys
+// exactly when it is in the hash part, which present tells.
+func (tb *LTable) noteKey(key LValue, present bool) {
+	if tb.k2i == nil && tb.deleted {
+		tb.buildKeyIndex()
+	}
+	if tb.k2i != nil {
+		if _, ok := tb.k2i[key]; ok {
+			return
+		}
+		tb.k2i[key] = len(tb.keys)
+	} else if present {
+		return
+	}
+	tb.keys = append(tb.keys, key)
+}
+
+// buildKeyIndex builds k2i from keys (luvs patch).
+func (tb *LTable) buildKeyIndex() {
+	tb.k2i = make(map[LValue]int, len(tb.keys))
+	for i, k := range tb.keys {
+		tb.k2i[k] = i
 	}
 }
 
@@ -227,24 +250,20 @@ func (tb *LTable) RawSetH(key LValue, value LValue) {
 		tb.RawSetString(string(s), value)
 		return
 	}
+	if value == LNil {
+		// TODO tb.keys and tb.k2i should also be removed
+		if tb.dict != nil {
+			delete(tb.dict, key)
+			tb.deleted = true
+		}
+		return
+	}
 	if tb.dict == nil {
 		tb.dict = make(map[LValue]LValue, len(tb.strdict))
 	}
-	if tb.keys == nil {
-		tb.keys = []LValue{}
-		tb.k2i = map[LValue]int{}
-	}
-
-	if value == LNil {
-		// TODO tb.keys and tb.k2i should also be removed
-		delete(tb.dict, key)
-	} else {
-		tb.dict[key] = value
-		if _, ok := tb.k2i[key]; !ok {
-			tb.k2i[key] = len(tb.keys)
-			tb.keys = append(tb.keys, key)
-		}
-	}
+	_, present := tb.dict[key]
+	tb.dict[key] = value
+	tb.noteKey(key, present)
 }
 
 // RawGet returns an LValue associated with a given key without __index metamethod.
@@ -377,6 +396,9 @@ func (tb *LTable) Next(key LValue) (LValue, LValue) {
 		}
 	}
 
+	if tb.k2i == nil {
+		tb.buildKeyIndex() // luvs patch: built on first use
+	}
 	for i := tb.k2i[key] + 1; i < len(tb.keys); i++ {
 		key := tb.keys[i]
 		if v := tb.RawGetH(key); v != LNil {

@@ -148,6 +148,7 @@ type LTable struct {
 	strdict map[string]LValue
 	keys    []LValue
 	k2i     map[LValue]int
+	deleted bool // luvs patch: a key of the hash part was deleted (see noteKey)
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }
@@ -200,6 +201,7 @@ type LState struct {
 	preempt      func() bool    // luvs patch: time slicing (preempt.go)
 	preempted    bool
 	ticks        uint32
+	ctxTicks     uint32 // luvs patch: instructions since the context was last polled
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

@@ -14,6 +14,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/ipvsadm"
 	"github.com/luvs-lb/luvs/internal/luaconf"
+	"github.com/luvs-lb/luvs/internal/luasandbox"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -23,8 +24,21 @@ func loadConfig(path string) (*luaconf.Result, error) {
 	return loadConfigTo(path, os.Stderr)
 }
 
+// loadTimeLimit is --load-time-limit: how long a configuration may run.
+var loadTimeLimit = luasandbox.DefaultLimits.Time
+
+// loadLimits are the sandbox's default limits with --load-time-limit.
+func loadLimits() luasandbox.Limits {
+	lim := luasandbox.DefaultLimits
+	lim.Time = loadTimeLimit
+	return lim
+}
+
 func loadConfigTo(path string, stderr io.Writer) (*luaconf.Result, error) {
-	res, err := luaconf.Load(path, luaconf.Options{Output: stderr})
+	if loadTimeLimit <= 0 {
+		return nil, badInput("--load-time-limit must be positive, got %s", loadTimeLimit)
+	}
+	res, err := luaconf.Load(path, luaconf.Options{Output: stderr, Limits: loadLimits()})
 	if err != nil {
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {
@@ -200,13 +214,14 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 }
 
 func newApplyCmd() *cobra.Command {
-	var dryRun, prune bool
+	var dryRun, prune, quiet bool
 	cmd := &cobra.Command{
 		Use:   "apply FILE",
 		Short: "Make the kernel table match a Lua configuration once (no daemon)",
 		Long: `Load and check FILE like 'luvs check'; if anything is wrong, report it and
 change nothing. Otherwise read the kernel table once, compute the difference
-and apply it in a few netlink round trips, printing each change. Every real
+and apply it in a few netlink round trips, printing each change (with
+--quiet, only the summary). Every real
 server is taken as healthy (health checks run only under 'luvs run').
 
 Services in the kernel that the configuration does not mention are left
@@ -225,10 +240,11 @@ alone unless --prune is given. Applying the same file twice changes nothing.`,
 			phase("load")
 			st := res.Config.State()
 			phase("state")
-			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune})
+			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune, quiet: quiet})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")
 	cmd.Flags().BoolVar(&prune, "prune", false, "also delete kernel services the configuration does not mention")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the summary line")
 	return cmd
 }

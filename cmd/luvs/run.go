@@ -79,7 +79,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 			}
 			d, err := daemon.Start(daemon.Options{
 				ConfigPath: args[0], StateDir: stateDir, Socket: socket, MetricsAddr: metricsAddr,
-				RepairInterval: repair, CleanupOnExit: cleanup, Logger: log, LuaOutput: os.Stderr,
+				RepairInterval: repair, CleanupOnExit: cleanup, Logger: log, LuaOutput: os.Stderr, LoadLimits: loadLimits(),
 				OpenKernel: func() (daemon.Kernel, error) { return openIPVS() },
 			})
 			if err != nil {

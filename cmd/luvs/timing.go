@@ -47,6 +47,16 @@ func timingEnd() {
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(os.Stderr, "luvs: timing: %-8s %9.2f ms since main; %d GC(s), %.2f ms paused, %d MiB allocated\n", "total",
 		float64(time.Since(mainStart).Microseconds())/1000, ms.NumGC, float64(ms.PauseTotalNs)/1e6, ms.TotalAlloc>>20)
+	// Memory: what the Go runtime holds, and what the kernel counts.
+	rss := ""
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") || strings.HasPrefix(line, "Rss") {
+				rss += "; " + strings.Join(strings.Fields(line), " ")
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "luvs: timing: memory   %d MiB heap in use, %d MiB from the OS%s\n", ms.HeapInuse>>20, ms.Sys>>20, rss)
 }
 
 // processAge is how long ago this process started.

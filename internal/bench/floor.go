@@ -115,12 +115,13 @@ func Floor(n, m int) error {
 			nest = len(buf)
 			buf = floorAttr(buf, 2|unix.NLA_F_NESTED, nil) // IPVS_CMD_ATTR_DEST
 			buf = floorU16(buf, 11, unix.AF_INET)          // ADDR_FAMILY
-			buf = floorAttr(buf, 1, []byte{198, 19, byte(k / 250), byte(k%250 + 1), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-			buf = floorAttr(buf, 2, []byte{8080 >> 8, 8080 & 0xff}) // PORT
-			buf = floorU32(buf, 3, 0)                               // FWD_METHOD: masquerade
-			buf = floorU32(buf, 4, uint32(1+j%5))                   // WEIGHT
-			buf = floorU32(buf, 5, 0)                               // U_THRESH
-			buf = floorU32(buf, 6, 0)                               // L_THRESH
+			a, port := k%64000, 8080+k/64000               // as Rules
+			buf = floorAttr(buf, 1, []byte{198, 19, byte(a / 250), byte(a%250 + 1), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+			buf = floorAttr(buf, 2, []byte{byte(port >> 8), byte(port)}) // PORT
+			buf = floorU32(buf, 3, 0)                                    // FWD_METHOD: masquerade
+			buf = floorU32(buf, 4, uint32(1+j%5))                        // WEIGHT
+			buf = floorU32(buf, 5, 0)                                    // U_THRESH
+			buf = floorU32(buf, 6, 0)                                    // L_THRESH
 			binary.NativeEndian.PutUint16(buf[nest:], uint16(len(buf)-nest))
 			floorLen(buf, off)
 			buf = emit(buf, off)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -34,10 +35,14 @@ type Row struct {
 	Peer      time.Duration // zero when there is no ipvsadm counterpart
 	PeerName  string
 	Floor     time.Duration // zero when there is no floor for the operation
+	// LuvsRSS and PeerRSS are the largest resident set sizes of the runs
+	// (bytes; zero when not measured).
+	LuvsRSS, PeerRSS int64
 }
 
 // Rules returns ipvsadm rules for n services with m NAT real servers each,
-// all in 198.18.0.0/15: VIPs 198.18.x.y:80, real servers 198.19.x.y:8080.
+// all in 198.18.0.0/15: VIPs 198.18.x.y:80, real servers 198.19.x.y:8080
+// (the k-th real server's address repeats every 64,000, on the next port).
 func Rules(n, m int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
@@ -45,7 +50,8 @@ func Rules(n, m int) string {
 		fmt.Fprintf(&b, "-A -t %s -s wrr\n", vip)
 		for j := 0; j < m; j++ {
 			k := i*m + j
-			fmt.Fprintf(&b, "-a -t %s -r 198.19.%d.%d:8080 -m -w %d\n", vip, k/250, k%250+1, 1+j%5)
+			a := k % 64000
+			fmt.Fprintf(&b, "-a -t %s -r 198.19.%d.%d:%d -m -w %d\n", vip, a/250, a%250+1, 8080+k/64000, 1+j%5)
 		}
 	}
 	return b.String()
@@ -58,7 +64,8 @@ func LuaConfig(n, m int) string {
   local reals = {}
   for j = 0, %d - 1 do
     local k = i * %d + j
-    reals[#reals + 1] = real_server(string.format("198.19.%%d.%%d:8080", math.floor(k / 250), k %% 250 + 1)) { weight = 1 + j %% 5 }
+    local a = k %% 64000
+    reals[#reals + 1] = real_server(string.format("198.19.%%d.%%d:%%d", math.floor(a / 250), a %% 250 + 1, 8080 + math.floor(k / 64000))) { weight = 1 + j %% 5 }
   end
   virtual_server(string.format("198.18.%%d.%%d:80", math.floor(i / 250), i %% 250 + 1)) { scheduler = "wrr", forward = "nat", servers = reals }
 end
@@ -104,16 +111,18 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		ns, stdin string
 		argv      []string
 		runs      []time.Duration
+		rss       int64
 	}{
-		{nsPeer, rules, []string{"ipvsadm", "-R"}, nil},
-		{nsLuvs, "", []string{o.Luvs, "restore", "-q", rules}, nil},
-		{nsSingle, "", []string{o.Luvs, "restore", "-q", "--batch", "1", rules}, nil},
-		{nsApply, "", []string{o.Luvs, "apply", config}, nil},
-		{nsFloor, "", append([]string{o.Luvs, "bench", "floor"}, sizeArgs...), nil},
+		{nsPeer, rules, []string{"ipvsadm", "-R"}, nil, 0},
+		{nsLuvs, "", []string{o.Luvs, "restore", "-q", rules}, nil, 0},
+		{nsSingle, "", []string{o.Luvs, "restore", "-q", "--batch", "1", rules}, nil, 0},
+		{nsApply, "", []string{o.Luvs, "apply", "-q", "--load-time-limit", "120s", config}, nil, 0}, // (TCG is slow)
+		{nsFloor, "", append([]string{o.Luvs, "bench", "floor"}, sizeArgs...), nil, 0},
 	}
 	// Apply: each round starts from fresh, empty namespaces; the median of
 	// the rounds is reported. Process start is timed in the same rounds.
 	var startRuns []time.Duration
+	var startRSS int64
 	for round := 1; round <= o.ApplyRounds; round++ {
 		for _, ns := range all {
 			if err := freshNetns(ns); err != nil {
@@ -123,25 +132,27 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		step("round %d/%d: ipvsadm -R, luvs restore, luvs restore --batch 1, luvs apply, floor: %s", round, o.ApplyRounds, size)
 		for i := range methods {
 			m := &methods[i]
-			d, err := timed(m.stdin, "ip", append([]string{"netns", "exec", m.ns}, m.argv...)...)
+			r, err := timed(m.stdin, "ip", append([]string{"netns", "exec", m.ns}, m.argv...)...)
 			if err != nil {
 				return nil, err
 			}
-			m.runs = append(m.runs, d)
+			m.runs = append(m.runs, r.d)
+			m.rss = max(m.rss, r.rss)
 		}
-		d, err := timed("", "ip", "netns", "exec", nsFloor, o.Luvs, "--version")
+		r, err := timed("", "ip", "netns", "exec", nsFloor, o.Luvs, "--version")
 		if err != nil {
 			return nil, err
 		}
-		startRuns = append(startRuns, d)
+		startRuns = append(startRuns, r.d)
+		startRSS = max(startRSS, r.rss)
 	}
-	peer, floor := med(methods[0].runs), med(methods[4].runs)
+	peer, floor, peerRSS := med(methods[0].runs), med(methods[4].runs), methods[0].rss
 	rows = append(rows,
-		Row{"apply " + size + " (luvs restore)", med(methods[1].runs), peer, "ipvsadm -R", floor},
-		Row{"same, one request per round trip (--batch 1)", med(methods[2].runs), peer, "ipvsadm -R", floor},
-		Row{"same from a Lua loop (luvs apply)", med(methods[3].runs), peer, "ipvsadm -R", floor},
-		Row{Operation: "floor: pre-encoded messages, no table read", Luvs: floor, Peer: peer, PeerName: "ipvsadm -R", Floor: floor},
-		Row{Operation: "process start (luvs --version)", Luvs: med(startRuns)})
+		Row{"apply " + size + " (luvs restore)", med(methods[1].runs), peer, "ipvsadm -R", floor, methods[1].rss, peerRSS},
+		Row{"same, one request per round trip (--batch 1)", med(methods[2].runs), peer, "ipvsadm -R", floor, methods[2].rss, peerRSS},
+		Row{"same from a Lua loop (luvs apply)", med(methods[3].runs), peer, "ipvsadm -R", floor, methods[3].rss, peerRSS},
+		Row{"floor: pre-encoded messages, no table read", floor, peer, "ipvsadm -R", floor, methods[4].rss, peerRSS},
+		Row{Operation: "process start (luvs --version)", Luvs: med(startRuns), LuvsRSS: startRSS})
 
 	// Same tables? Compare ipvsadm's own view of every namespace.
 	want, err := output("ip", "netns", "exec", nsPeer, "ipvsadm", "-Sn")
@@ -167,18 +178,19 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		{"save", "ipvsadm -Sn", "-Sn", "save"},
 	} {
 		var lr, pr []time.Duration
+		var lrss, prss int64
 		for i := 0; i < o.Repeat; i++ {
-			d, err := timed("", "ip", "netns", "exec", nsPeer, "ipvsadm", pair.peer)
+			r, err := timed("", "ip", "netns", "exec", nsPeer, "ipvsadm", pair.peer)
 			if err != nil {
 				return nil, err
 			}
-			pr = append(pr, d)
-			if d, err = timed("", "ip", "netns", "exec", nsPeer, o.Luvs, pair.luvs); err != nil {
+			pr, prss = append(pr, r.d), max(prss, r.rss)
+			if r, err = timed("", "ip", "netns", "exec", nsPeer, o.Luvs, pair.luvs); err != nil {
 				return nil, err
 			}
-			lr = append(lr, d)
+			lr, lrss = append(lr, r.d), max(lrss, r.rss)
 		}
-		rows = append(rows, Row{Operation: pair.op + " " + size, Luvs: med(lr), Peer: med(pr), PeerName: pair.peerName})
+		rows = append(rows, Row{Operation: pair.op + " " + size, Luvs: med(lr), Peer: med(pr), PeerName: pair.peerName, LuvsRSS: lrss, PeerRSS: prss})
 	}
 
 	step("luvs restore of unchanged and of 10%%-changed rules")
@@ -186,19 +198,19 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, Row{Operation: "re-apply unchanged table (no-op)", Luvs: noop})
+	rows = append(rows, Row{Operation: "re-apply unchanged table (no-op)", Luvs: noop.d, LuvsRSS: noop.rss})
 	inc, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", changed)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, Row{Operation: fmt.Sprintf("re-apply with %d weights changed", o.Services/10), Luvs: inc})
+	rows = append(rows, Row{Operation: fmt.Sprintf("re-apply with %d weights changed", o.Services/10), Luvs: inc.d, LuvsRSS: inc.rss})
 	return rows, nil
 }
 
 // Print writes rows as an aligned table with the speed-up of luvs.
 func Print(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up\tfloor\tvs floor")
+	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up\tfloor\tvs floor\tluvs RSS\tpeer RSS")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s", r.Operation, round(r.Luvs))
 		if r.Peer == 0 {
@@ -207,10 +219,11 @@ func Print(w io.Writer, rows []Row) {
 			fmt.Fprintf(tw, "\t%s\t%s\t%.1fx", r.PeerName, round(r.Peer), float64(r.Peer)/float64(r.Luvs))
 		}
 		if r.Floor == 0 {
-			fmt.Fprint(tw, "\t-\t-\n")
+			fmt.Fprint(tw, "\t-\t-")
 		} else {
-			fmt.Fprintf(tw, "\t%s\t%.2fx\n", round(r.Floor), float64(r.Luvs)/float64(r.Floor))
+			fmt.Fprintf(tw, "\t%s\t%.2fx", round(r.Floor), float64(r.Luvs)/float64(r.Floor))
 		}
+		fmt.Fprintf(tw, "\t%s\t%s\n", mib(r.LuvsRSS), mib(r.PeerRSS))
 	}
 	tw.Flush()
 }
@@ -243,14 +256,31 @@ func output(name string, args ...string) (string, error) {
 	return string(out), nil
 }
 
+// mib formats a byte count in MiB ("-" for zero).
+func mib(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+}
+
+// measured is one run of a command: how long it took and its largest
+// resident set size (bytes).
+type measured struct {
+	d   time.Duration
+	rss int64
+}
+
 // timed runs a command (with stdin from a file, if given) and returns how
-// long it took; output is discarded.
-func timed(stdinFile string, name string, args ...string) (time.Duration, error) {
+// long it took and its peak memory; output is discarded. `ip netns exec`
+// execs the command in its own process, so the process's peak is the
+// command's.
+func timed(stdinFile string, name string, args ...string) (measured, error) {
 	var in io.Reader
 	if stdinFile != "" {
 		f, err := os.Open(stdinFile)
 		if err != nil {
-			return 0, err
+			return measured{}, err
 		}
 		defer f.Close()
 		in = f
@@ -263,9 +293,13 @@ func timed(stdinFile string, name string, args ...string) (time.Duration, error)
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
+		return measured{}, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
 	}
-	return d, nil
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss << 10 // KiB
+	}
+	return measured{d, rss}, nil
 }
 
 // med returns the median of ds.

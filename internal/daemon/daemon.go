@@ -27,6 +27,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/luacheck"
 	"github.com/luvs-lb/luvs/internal/luaconf"
+	"github.com/luvs-lb/luvs/internal/luasandbox"
 	"github.com/luvs-lb/luvs/internal/metrics"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/statedir"
@@ -63,6 +64,9 @@ type Options struct {
 	Probers engine.ProberFactory
 	// LuaOutput receives print() output of the configuration (nil: discarded).
 	LuaOutput io.Writer
+	// LoadLimits bound each load of the configuration (zero: the sandbox's
+	// defaults).
+	LoadLimits luasandbox.Limits
 }
 
 // InputError is a problem with what the operator gave: a flag or the
@@ -170,7 +174,7 @@ func Start(o Options) (_ *Daemon, err error) {
 
 // load reads the configuration; problems are an *InputError listing them.
 func (d *Daemon) load() (*luaconf.Result, error) {
-	res, err := luaconf.Load(d.opts.ConfigPath, luaconf.Options{Output: d.opts.LuaOutput})
+	res, err := luaconf.Load(d.opts.ConfigPath, luaconf.Options{Output: d.opts.LuaOutput, Limits: d.opts.LoadLimits})
 	if err != nil {
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {

@@ -24,7 +24,8 @@ func newBenchCmd() *cobra.Command {
 table: pre-encoded messages, 4,096 per sendmsg, no table read; run by the
 same luvs binary), each in a fresh network namespace, in interleaved rounds;
 check that every result is identical to what ipvsadm -R built; then time
-listing and saving it with ipvsadm and luvs. Medians are reported. Needs
+listing and saving it with ipvsadm and luvs. Medians are reported, with
+the peak memory (RSS) of luvs's runs. Needs
 root, ip, ipvsadm and IPVS; on a machine without IPVS run scripts/bench.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +51,7 @@ root, ip, ipvsadm and IPVS; on a machine without IPVS run scripts/bench.`,
 	f.IntVar(&o.Dests, "dests", o.Dests, "real servers per service")
 	f.IntVar(&o.Repeat, "repeat", o.Repeat, "runs of each listing; the median is reported")
 	f.IntVar(&o.ApplyRounds, "rounds", o.ApplyRounds, "times each tool builds the table from scratch; the median is reported")
+	f.BoolVar(&o.Brief, "brief", false, "leave out --batch 1 and the re-applies (for large tables)")
 	n, m := 1000, 10
 	floor := &cobra.Command{
 		Use:    "floor",

@@ -11,9 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -26,6 +27,9 @@ type KernelOptions struct {
 	Repeat   int    // runs of each listing (the median is reported)
 	// ApplyRounds is how often the table is built from scratch by each tool.
 	ApplyRounds int
+	// Brief leaves out the slow rows that add no news at large sizes: one
+	// request per round trip, and the re-applies.
+	Brief bool
 }
 
 // Row is one line of the result table.
@@ -35,9 +39,9 @@ type Row struct {
 	Peer      time.Duration // zero when there is no ipvsadm counterpart
 	PeerName  string
 	Floor     time.Duration // zero when there is no floor for the operation
-	// LuvsRSS and PeerRSS are the largest resident set sizes of the runs
-	// (bytes; zero when not measured).
-	LuvsRSS, PeerRSS int64
+	// LuvsRSS is the largest peak resident set size of luvs's runs (bytes;
+	// zero when not measured).
+	LuvsRSS int64
 }
 
 // Rules returns ipvsadm rules for n services with m NAT real servers each,
@@ -107,17 +111,26 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		}
 	}()
 	sizeArgs := []string{"--services", fmt.Sprint(o.Services), "--dests", fmt.Sprint(o.Dests)}
-	methods := []struct {
+	type method struct {
 		ns, stdin string
 		argv      []string
 		runs      []time.Duration
 		rss       int64
-	}{
+	}
+	methods := []*method{
 		{nsPeer, rules, []string{"ipvsadm", "-R"}, nil, 0},
 		{nsLuvs, "", []string{o.Luvs, "restore", "-q", rules}, nil, 0},
 		{nsSingle, "", []string{o.Luvs, "restore", "-q", "--batch", "1", rules}, nil, 0},
 		{nsApply, "", []string{o.Luvs, "apply", "-q", "--load-time-limit", "120s", config}, nil, 0}, // (TCG is slow)
 		{nsFloor, "", append([]string{o.Luvs, "bench", "floor"}, sizeArgs...), nil, 0},
+	}
+	byNS := map[string]*method{}
+	for _, m := range methods {
+		byNS[m.ns] = m
+	}
+	if o.Brief { // without --batch 1
+		methods = slices.DeleteFunc(methods, func(m *method) bool { return m.ns == nsSingle })
+		all = slices.DeleteFunc(all, func(ns string) bool { return ns == nsSingle })
 	}
 	// Apply: each round starts from fresh, empty namespaces; the median of
 	// the rounds is reported. Process start is timed in the same rounds.
@@ -129,9 +142,8 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 				return nil, err
 			}
 		}
-		step("round %d/%d: ipvsadm -R, luvs restore, luvs restore --batch 1, luvs apply, floor: %s", round, o.ApplyRounds, size)
-		for i := range methods {
-			m := &methods[i]
+		step("round %d/%d: %s: ipvsadm -R, luvs restore,%s luvs apply, floor", round, o.ApplyRounds, size, map[bool]string{false: " luvs restore --batch 1,"}[o.Brief])
+		for _, m := range methods {
 			r, err := timed(m.stdin, "ip", append([]string{"netns", "exec", m.ns}, m.argv...)...)
 			if err != nil {
 				return nil, err
@@ -146,12 +158,16 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		startRuns = append(startRuns, r.d)
 		startRSS = max(startRSS, r.rss)
 	}
-	peer, floor, peerRSS := med(methods[0].runs), med(methods[4].runs), methods[0].rss
-	rows = append(rows,
-		Row{"apply " + size + " (luvs restore)", med(methods[1].runs), peer, "ipvsadm -R", floor, methods[1].rss, peerRSS},
-		Row{"same, one request per round trip (--batch 1)", med(methods[2].runs), peer, "ipvsadm -R", floor, methods[2].rss, peerRSS},
-		Row{"same from a Lua loop (luvs apply)", med(methods[3].runs), peer, "ipvsadm -R", floor, methods[3].rss, peerRSS},
-		Row{"floor: pre-encoded messages, no table read", floor, peer, "ipvsadm -R", floor, methods[4].rss, peerRSS},
+	peer, floor := med(byNS[nsPeer].runs), med(byNS[nsFloor].runs)
+	row := func(op, ns string) Row {
+		return Row{op, med(byNS[ns].runs), peer, "ipvsadm -R", floor, byNS[ns].rss}
+	}
+	rows = append(rows, row("apply "+size+" (luvs restore)", nsLuvs))
+	if !o.Brief {
+		rows = append(rows, row("same, one request per round trip (--batch 1)", nsSingle))
+	}
+	rows = append(rows, row("same from a Lua loop (luvs apply)", nsApply),
+		Row{"floor: pre-encoded messages, no table read", floor, peer, "ipvsadm -R", floor, 0},
 		Row{Operation: "process start (luvs --version)", Luvs: med(startRuns), LuvsRSS: startRSS})
 
 	// Same tables? Compare ipvsadm's own view of every namespace.
@@ -178,21 +194,24 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 		{"save", "ipvsadm -Sn", "-Sn", "save"},
 	} {
 		var lr, pr []time.Duration
-		var lrss, prss int64
+		var lrss int64
 		for i := 0; i < o.Repeat; i++ {
 			r, err := timed("", "ip", "netns", "exec", nsPeer, "ipvsadm", pair.peer)
 			if err != nil {
 				return nil, err
 			}
-			pr, prss = append(pr, r.d), max(prss, r.rss)
+			pr = append(pr, r.d)
 			if r, err = timed("", "ip", "netns", "exec", nsPeer, o.Luvs, pair.luvs); err != nil {
 				return nil, err
 			}
 			lr, lrss = append(lr, r.d), max(lrss, r.rss)
 		}
-		rows = append(rows, Row{Operation: pair.op + " " + size, Luvs: med(lr), Peer: med(pr), PeerName: pair.peerName, LuvsRSS: lrss, PeerRSS: prss})
+		rows = append(rows, Row{Operation: pair.op + " " + size, Luvs: med(lr), Peer: med(pr), PeerName: pair.peerName, LuvsRSS: lrss})
 	}
 
+	if o.Brief {
+		return rows, nil
+	}
 	step("luvs restore of unchanged and of 10%%-changed rules")
 	noop, err := timed("", "ip", "netns", "exec", nsLuvs, o.Luvs, "restore", "-q", rules)
 	if err != nil {
@@ -210,7 +229,7 @@ func Kernel(o KernelOptions, progress io.Writer) ([]Row, error) {
 // Print writes rows as an aligned table with the speed-up of luvs.
 func Print(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up\tfloor\tvs floor\tluvs RSS\tpeer RSS")
+	fmt.Fprintln(tw, "operation\tluvs\tpeer\tpeer time\tspeed-up\tfloor\tvs floor\tluvs peak RSS")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s", r.Operation, round(r.Luvs))
 		if r.Peer == 0 {
@@ -223,7 +242,7 @@ func Print(w io.Writer, rows []Row) {
 		} else {
 			fmt.Fprintf(tw, "\t%s\t%.2fx", round(r.Floor), float64(r.Luvs)/float64(r.Floor))
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\n", mib(r.LuvsRSS), mib(r.PeerRSS))
+		fmt.Fprintf(tw, "\t%s\n", mib(r.LuvsRSS))
 	}
 	tw.Flush()
 }
@@ -264,17 +283,21 @@ func mib(n int64) string {
 	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
 
-// measured is one run of a command: how long it took and its largest
-// resident set size (bytes).
+// measured is one run of a command: how long it took and, for luvs
+// commands, their peak resident set size (bytes; 0 if not known).
 type measured struct {
 	d   time.Duration
 	rss int64
 }
 
+// vmHWM finds the peak RSS that luvs reports with LUVS_TIMING=1.
+var vmHWM = regexp.MustCompile(`VmHWM: (\d+) kB`)
+
 // timed runs a command (with stdin from a file, if given) and returns how
-// long it took and its peak memory; output is discarded. `ip netns exec`
-// execs the command in its own process, so the process's peak is the
-// command's.
+// long it took; output is discarded. luvs commands run with LUVS_TIMING=1,
+// which makes them print their own peak memory (VmHWM) at the end: the
+// kernel's per-child maxrss cannot be used, since Go starts children with
+// vfork and the count then starts from this process's own peak.
 func timed(stdinFile string, name string, args ...string) (measured, error) {
 	var in io.Reader
 	if stdinFile != "" {
@@ -287,6 +310,7 @@ func timed(stdinFile string, name string, args ...string) (measured, error) {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdin = in
+	cmd.Env = append(os.Environ(), "LUVS_TIMING=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
@@ -296,8 +320,9 @@ func timed(stdinFile string, name string, args ...string) (measured, error) {
 		return measured{}, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10 // KiB
+	if m := vmHWM.FindSubmatch(stderr.Bytes()); m != nil {
+		kib, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		rss = kib << 10
 	}
 	return measured{d, rss}, nil
 }

@@ -207,14 +207,14 @@ func TestTimeouts(t *testing.T) {
 	needKernel(t)
 	lab := testbed.NewLab(t)
 	c := lab.IPVS()
-	if err := c.SetTimeouts(ipvs.Timeouts{TCP: 901, TCPFin: 121, UDP: 301}); err != nil {
+	if err := c.SetTimeouts(model.Timeouts{TCP: 901, TCPFin: 121, UDP: 301}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.Timeouts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != (ipvs.Timeouts{TCP: 901, TCPFin: 121, UDP: 301}) {
+	if got != (model.Timeouts{TCP: 901, TCPFin: 121, UDP: 301}) {
 		t.Errorf("timeouts = %+v", got)
 	}
 	sameLines(t, "luvs timeouts", lab.Run("ipvsadm", "-L", "--timeout"), lab.Run("luvs", "timeouts"))
@@ -229,7 +229,7 @@ func TestSyncDaemon(t *testing.T) {
 	lab := testbed.NewLab(t)
 	c := lab.IPVS()
 	// c0 is the director's veth towards the client namespace.
-	if err := c.StartDaemon(ipvs.Daemon{State: ipvs.SyncMaster, Interface: "c0", SyncID: 7}); err != nil {
+	if err := c.StartDaemon(model.SyncDaemon{State: model.SyncMaster, Interface: "c0", SyncID: 7}); err != nil {
 		t.Fatal(err)
 	}
 	lab.Run("luvs", "sync", "start", "backup", "--interface", "c0", "--syncid", "9")
@@ -241,17 +241,17 @@ func TestSyncDaemon(t *testing.T) {
 		t.Fatalf("daemons = %+v, want master and backup", ds)
 	}
 	sameLines(t, "luvs sync list", lab.Run("ipvsadm", "-L", "--daemon"), lab.Run("luvs", "sync", "list"))
-	if err := c.StartDaemon(ipvs.Daemon{State: ipvs.SyncMaster, Interface: "c0"}); !errors.Is(err, unix.EEXIST) {
+	if err := c.StartDaemon(model.SyncDaemon{State: model.SyncMaster, Interface: "c0"}); !errors.Is(err, unix.EEXIST) {
 		t.Errorf("second master: %v, want EEXIST", err)
 	}
-	if err := c.StopDaemon(ipvs.SyncMaster); err != nil {
+	if err := c.StopDaemon(model.SyncMaster); err != nil {
 		t.Fatal(err)
 	}
 	lab.Run("luvs", "sync", "stop", "backup")
 	if out := lab.Run("ipvsadm", "-L", "--daemon"); strings.TrimSpace(out) != "" {
 		t.Errorf("daemons still running:\n%s", out)
 	}
-	if err := c.StopDaemon(ipvs.SyncBackup); !errors.Is(err, unix.ESRCH) {
+	if err := c.StopDaemon(model.SyncBackup); !errors.Is(err, unix.ESRCH) {
 		t.Errorf("stopping a stopped daemon: %v, want ESRCH", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/model"
 )
 
@@ -67,7 +66,7 @@ being balanced at once, so --yes is required.`,
 }
 
 func newTimeoutsCmd() *cobra.Command {
-	var t ipvs.Timeouts
+	var t model.Timeouts
 	cmd := &cobra.Command{
 		Use:   "timeouts [--tcp S] [--tcpfin S] [--udp S]",
 		Short: "Show or set connection timeouts (like ipvsadm --set / -L --timeout)",
@@ -80,7 +79,7 @@ as 'ipvsadm -L --timeout' does. With flags, set the given ones.`,
 				return err
 			}
 			defer c.Close()
-			if t != (ipvs.Timeouts{}) {
+			if t != (model.Timeouts{}) {
 				if err := c.SetTimeouts(t); err != nil {
 					return err
 				}
@@ -108,7 +107,7 @@ func newSyncCmd() *cobra.Command {
 multicast, so a failover does not break established connections.`,
 	}
 	var (
-		d      ipvs.Daemon
+		d      model.SyncDaemon
 		group  string
 		asJSON bool
 	)
@@ -118,7 +117,7 @@ multicast, so a failover does not break established connections.`,
 		Example: "  luvs sync start master --interface eth1 --syncid 7",
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := ipvs.ParseSyncState(args[0])
+			st, err := model.ParseSyncState(args[0])
 			if err != nil {
 				return inputError{err}
 			}
@@ -152,7 +151,7 @@ multicast, so a failover does not break established connections.`,
 		Short: "Stop a sync daemon (like ipvsadm --stop-daemon)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := ipvs.ParseSyncState(args[0])
+			st, err := model.ParseSyncState(args[0])
 			if err != nil {
 				return inputError{err}
 			}
@@ -180,7 +179,7 @@ multicast, so a failover does not break established connections.`,
 			}
 			if asJSON {
 				if ds == nil {
-					ds = []ipvs.Daemon{}
+					ds = []model.SyncDaemon{}
 				}
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")

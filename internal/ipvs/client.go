@@ -49,13 +49,6 @@ func (i Info) VersionString() string {
 	return fmt.Sprintf("%d.%d.%d", i.Version>>16, (i.Version>>8)&0xff, i.Version&0xff)
 }
 
-// Timeouts are the connection timeouts in seconds (zero leaves one unchanged on Set).
-type Timeouts struct {
-	TCP    uint32 `json:"tcp"`
-	TCPFin uint32 `json:"tcp_fin"`
-	UDP    uint32 `json:"udp"`
-}
-
 // Client is a connection to the kernel's IPVS. It is safe for concurrent use.
 type Client struct {
 	// MaxBatch caps the changes Apply sends per round trip; 0 chooses
@@ -290,8 +283,8 @@ func (cl *Client) DelDest(k model.ServiceKey, d model.DestKey) error {
 }
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.
-func (cl *Client) Timeouts() (Timeouts, error) {
-	var t Timeouts
+func (cl *Client) Timeouts() (model.Timeouts, error) {
+	var t model.Timeouts
 	err := cl.do(cmdGetConfig, false, nil, func(b []byte) error {
 		r := attrReader{b: b}
 		for r.next() {
@@ -313,7 +306,7 @@ func (cl *Client) Timeouts() (Timeouts, error) {
 }
 
 // SetTimeouts sets connection timeouts; a zero field is left unchanged.
-func (cl *Client) SetTimeouts(t Timeouts) error {
+func (cl *Client) SetTimeouts(t model.Timeouts) error {
 	var w attrWriter
 	if t.TCP != 0 {
 		w.u32(cmdAttrTimeoutTCP, t.TCP)

@@ -3,56 +3,14 @@ package ipvs
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/luvs-lb/luvs/internal/model"
 )
-
-// SyncState is the role of a connection-sync daemon.
-type SyncState uint32
-
-// Sync daemon roles (IP_VS_STATE_*).
-const (
-	SyncMaster SyncState = 1
-	SyncBackup SyncState = 2
-)
-
-// String returns "master" or "backup".
-func (s SyncState) String() string {
-	switch s {
-	case SyncMaster:
-		return "master"
-	case SyncBackup:
-		return "backup"
-	}
-	return fmt.Sprintf("state(%d)", uint32(s))
-}
-
-// ParseSyncState accepts "master" or "backup".
-func ParseSyncState(s string) (SyncState, error) {
-	switch strings.ToLower(s) {
-	case "master":
-		return SyncMaster, nil
-	case "backup":
-		return SyncBackup, nil
-	}
-	return 0, fmt.Errorf("unknown sync daemon state %q (want master or backup)", s)
-}
-
-// Daemon is a connection-synchronisation daemon: a master multicasts
-// connection state, a backup receives it.
-type Daemon struct {
-	State     SyncState  `json:"state"`
-	Interface string     `json:"interface"`
-	SyncID    uint8      `json:"syncid"`
-	MaxLen    uint16     `json:"maxlen,omitempty"` // UDP payload size; 0 = kernel default
-	Group     netip.Addr `json:"group,omitzero"`   // multicast group; zero = 224.0.0.81
-	Port      uint16     `json:"port,omitempty"`   // multicast port; 0 = 8848
-	TTL       uint8      `json:"ttl,omitempty"`    // multicast TTL; 0 = 1
-}
 
 // StartDaemon starts a sync daemon.
-func (cl *Client) StartDaemon(d Daemon) error {
+func (cl *Client) StartDaemon(d model.SyncDaemon) error {
 	if d.Interface == "" {
 		return fmt.Errorf("start %s sync daemon: an interface is required", d.State)
 	}
@@ -85,7 +43,7 @@ func (cl *Client) StartDaemon(d Daemon) error {
 }
 
 // StopDaemon stops the sync daemon with the given role.
-func (cl *Client) StopDaemon(state SyncState) error {
+func (cl *Client) StopDaemon(state model.SyncState) error {
 	var w attrWriter
 	n := w.nest(cmdAttrDaemon)
 	w.u32(daemonAttrState, uint32(state))
@@ -97,20 +55,20 @@ func (cl *Client) StopDaemon(state SyncState) error {
 }
 
 // Daemons lists the running sync daemons (at most one master, one backup).
-func (cl *Client) Daemons() ([]Daemon, error) {
-	var out []Daemon
+func (cl *Client) Daemons() ([]model.SyncDaemon, error) {
+	var out []model.SyncDaemon
 	err := cl.do(cmdGetDaemon, true, nil, func(b []byte) error {
 		top := attrReader{b: b}
 		for top.next() {
 			if top.typ != cmdAttrDaemon {
 				continue
 			}
-			var d Daemon
+			var d model.SyncDaemon
 			r := top.nested()
 			for r.next() {
 				switch r.typ {
 				case daemonAttrState:
-					d.State = SyncState(r.u32())
+					d.State = model.SyncState(r.u32())
 				case daemonAttrMcastIfn:
 					d.Interface = r.str()
 				case daemonAttrSyncID:

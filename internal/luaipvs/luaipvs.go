@@ -36,16 +36,16 @@ type Kernel interface {
 	AddDest(model.ServiceKey, model.Dest) error
 	EditDest(model.ServiceKey, model.Dest) error
 	DelDest(model.ServiceKey, model.DestKey) error
-	StartDaemon(ipvs.Daemon) error
-	StopDaemon(ipvs.SyncState) error
-	Daemons() ([]ipvs.Daemon, error)
+	StartDaemon(model.SyncDaemon) error
+	StopDaemon(model.SyncState) error
+	Daemons() ([]model.SyncDaemon, error)
 	Zero(*model.ServiceKey) error
 }
 
 const (
 	mtService = "ipvs.Service"
 	mtDest    = "ipvs.Dest"
-	mtDaemon  = "ipvs.Daemon"
+	mtDaemon  = "model.SyncDaemon"
 )
 
 // service is the Go side of an ipvs.Service object.
@@ -167,11 +167,11 @@ func checkDest(L *lua.LState, n int) *dest {
 	return nil
 }
 
-func checkDaemon(L *lua.LState, n int) *ipvs.Daemon {
-	if d, ok := L.CheckUserData(n).Value.(*ipvs.Daemon); ok {
+func checkDaemon(L *lua.LState, n int) *model.SyncDaemon {
+	if d, ok := L.CheckUserData(n).Value.(*model.SyncDaemon); ok {
 		return d
 	}
-	L.ArgError(n, "ipvs.Daemon expected")
+	L.ArgError(n, "model.SyncDaemon expected")
 	return nil
 }
 
@@ -591,16 +591,16 @@ func (m *module) daemons(L *lua.LState) int {
 	return 1
 }
 
-// newDaemon is ipvs.Daemon.new{state="master", ifname="eth0", syncid=1}.
+// newDaemon is model.SyncDaemon.new{state="master", ifname="eth0", syncid=1}.
 func newDaemon(L *lua.LState) int {
-	f := newFields(L, 1, "ipvs.Daemon.new")
-	st, err := ipvs.ParseSyncState(f.str("state", "master"))
+	f := newFields(L, 1, "model.SyncDaemon.new")
+	st, err := model.ParseSyncState(f.str("state", "master"))
 	if err != nil {
-		L.RaiseError("ipvs.Daemon.new: %v", err)
+		L.RaiseError("model.SyncDaemon.new: %v", err)
 	}
-	d := &ipvs.Daemon{State: st, Interface: f.str("ifname", ""), SyncID: uint8(f.num("syncid", 0, 0, 255))}
+	d := &model.SyncDaemon{State: st, Interface: f.str("ifname", ""), SyncID: uint8(f.num("syncid", 0, 0, 255))}
 	if d.Interface == "" {
-		L.RaiseError("ipvs.Daemon.new: ifname is required")
+		L.RaiseError("model.SyncDaemon.new: ifname is required")
 	}
 	f.done("state", "ifname", "syncid")
 	L.Push(wrap(L, d, mtDaemon))

@@ -291,3 +291,46 @@ func TestZeroAndStats(t *testing.T) {
 		t.Errorf("conns after zero: %d", svc.Stats.Conns)
 	}
 }
+
+// TestGlobalsFromTheConfiguration: timeouts { } and sync_daemon { } are set
+// by luvs apply (a second apply changes nothing) and by luvs run, whose
+// reload stops a sync daemon the new file no longer declares.
+func TestGlobalsFromTheConfiguration(t *testing.T) {
+	needKernel(t)
+	lab := testbed.NewLab(t)
+	services := `virtual_server "198.18.0.10:80" { real_server "198.18.11.2:80" {} }` + "\n"
+	cfg := writeConfig(t, services+`timeouts { tcp = "17m", udp = 33 }
+sync_daemon { state = "master", interface = "c0", id = 5 }
+`)
+	out := lab.Run("luvs", "apply", cfg)
+	if !strings.Contains(out, "set timeouts tcp 1020s, udp 33s") || !strings.Contains(out, "start master sync daemon on c0 (syncid 5)") {
+		t.Fatalf("luvs apply:\n%s", out)
+	}
+	if got := lab.Run("ipvsadm", "-L", "--timeout"); !strings.Contains(got, "(tcp tcpfin udp): 1020 120 33") {
+		t.Errorf("ipvsadm -L --timeout: %s", got)
+	}
+	if got := lab.Run("ipvsadm", "-L", "--daemon"); !strings.Contains(got, "master sync daemon (mcast=c0, syncid=5,") {
+		t.Errorf("ipvsadm -L --daemon: %s", got)
+	}
+	if again := lab.Run("luvs", "apply", cfg); strings.Contains(again, "timeouts") || strings.Contains(again, "sync daemon") {
+		t.Errorf("second apply changed settings:\n%s", again)
+	}
+	lab.Run("luvs", "sync", "stop", "master")
+
+	// The daemon: starts the backup one, and stops it when a reload drops it.
+	cfg2 := writeConfig(t, services+`sync_daemon { state = "backup", interface = "c0", id = 6 }`+"\n")
+	d := startDaemon(t, lab, cfg2)
+	waitFor(t, "the backup sync daemon", 20*time.Second, func() bool {
+		return strings.Contains(lab.Run("ipvsadm", "-L", "--daemon"), "backup sync daemon (mcast=c0, syncid=6,")
+	})
+	if err := os.WriteFile(cfg2, []byte(services), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab.Run("luvs", "reload", "--socket", d.socket)
+	waitFor(t, "the backup sync daemon to stop", 20*time.Second, func() bool {
+		return strings.TrimSpace(lab.Run("ipvsadm", "-L", "--daemon")) == ""
+	})
+	if logs := d.logs.String(); !strings.Contains(logs, "stop backup sync daemon (no longer configured)") {
+		t.Errorf("the log does not say why the sync daemon stopped:\n%s", logs)
+	}
+}

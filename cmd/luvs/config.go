@@ -133,6 +133,12 @@ func printConfig(w io.Writer, cfg *model.Config) {
 			fmt.Fprintf(w, "  healthcheck function at %s every %s, timeout %s\n", s.Script.Where, s.Script.Interval, s.Script.Timeout)
 		}
 	}
+	if t := cfg.Timeouts; t != nil {
+		fmt.Fprintf(w, "timeouts: %s\n", t)
+	}
+	for _, d := range cfg.SyncDaemons {
+		fmt.Fprintln(w, d)
+	}
 }
 
 // describeCheck is the check's kind and its settings that differ from the
@@ -182,9 +188,27 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		Servers     []jserver `json:"servers"`
 		Where       string    `json:"where"`
 	}
+	type jsync struct {
+		State     string `json:"state"`
+		Interface string `json:"interface"`
+		SyncID    uint8  `json:"syncid"`
+		MaxLen    uint16 `json:"maxlen,omitempty"`
+		Group     string `json:"group,omitempty"`
+		Port      uint16 `json:"port,omitempty"`
+		TTL       uint8  `json:"ttl,omitempty"`
+	}
 	out := struct {
-		Services []jservice `json:"services"`
-	}{Services: []jservice{}}
+		Services    []jservice      `json:"services"`
+		Timeouts    *model.Timeouts `json:"timeouts,omitempty"`
+		SyncDaemons []jsync         `json:"sync_daemons,omitempty"`
+	}{Services: []jservice{}, Timeouts: cfg.Timeouts}
+	for _, d := range cfg.SyncDaemons {
+		js := jsync{State: d.State.String(), Interface: d.Interface, SyncID: d.SyncID, MaxLen: d.MaxLen, Port: d.Port, TTL: d.TTL}
+		if d.Group.IsValid() {
+			js.Group = d.Group.String()
+		}
+		out.SyncDaemons = append(out.SyncDaemons, js)
+	}
 	for _, s := range cfg.Services {
 		js := jservice{Key: s.ServiceKey.String(), Name: s.Name, Scheduler: s.Scheduler,
 			Flags: model.SchedFlagNames(s.Scheduler, s.SchedFlags), Quorum: s.Quorum, Where: s.Where, Servers: []jserver{}}
@@ -223,6 +247,8 @@ change nothing. Otherwise read the kernel table once, compute the difference
 and apply it in a few netlink round trips, printing each change (with
 --quiet, only the summary). Every real
 server is taken as healthy (health checks run only under 'luvs run').
+Declared timeouts { ... } and sync_daemon { ... } are set too (a running
+sync daemon with other settings is restarted).
 
 Services in the kernel that the configuration does not mention are left
 alone unless --prune is given. Applying the same file twice changes nothing.`,
@@ -240,7 +266,7 @@ alone unless --prune is given. Applying the same file twice changes nothing.`,
 			phase("load")
 			st := res.Config.State()
 			phase("state")
-			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune, quiet: quiet})
+			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune, quiet: quiet, globals: res.Config})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")

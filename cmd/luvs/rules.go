@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/luvs-lb/luvs/internal/diff"
+	"github.com/luvs-lb/luvs/internal/globals"
 	"github.com/luvs-lb/luvs/internal/ipvsadm"
 	"github.com/luvs-lb/luvs/internal/model"
 )
@@ -21,6 +22,8 @@ type syncOptions struct {
 	deleteOthers bool // delete kernel services desired does not have
 	quiet        bool // print only the summary
 	batch        int  // changes per round trip (0: automatic)
+	// globals, if set, holds the timeouts and sync daemons to set too.
+	globals *model.Config
 }
 
 // syncKernel makes the kernel table equal to desired in one read, one diff
@@ -58,14 +61,34 @@ func syncKernel(desired *model.State, o syncOptions) error {
 	phase("print")
 	if o.dryRun {
 		fmt.Printf("%d change(s) planned, none applied (--dry-run)\n", len(ops))
-		return nil
+		return applyGlobals(c, o)
 	}
 	start := time.Now()
 	res := c.Apply(ops)
 	phase("apply")
 	fmt.Printf("%d change(s) applied, %d failed, in %d round trip(s), %s\n",
 		res.Applied(), res.Failed(), res.RoundTrips, time.Since(start).Round(time.Microsecond))
+	if err := applyGlobals(c, o); err != nil {
+		return errors.Join(res.Err(), err)
+	}
 	return res.Err()
+}
+
+// applyGlobals sets the timeouts and sync daemons of o.globals, printing
+// each change.
+func applyGlobals(p globals.Plane, o syncOptions) error {
+	if o.globals == nil {
+		return nil
+	}
+	changes, err := globals.Apply(p, o.globals, nil, o.dryRun)
+	for _, ch := range changes {
+		if o.dryRun {
+			fmt.Printf("would %s\n", ch)
+		} else {
+			fmt.Println(ch)
+		}
+	}
+	return err
 }
 
 func newSaveCmd() *cobra.Command {

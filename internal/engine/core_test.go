@@ -506,3 +506,34 @@ func TestSharedChecks(t *testing.T) {
 		t.Errorf("health should show each service's view (%d entries)", len(h))
 	}
 }
+
+// TestGlobalsFollowTheConfiguration: timeouts and sync daemons are set at
+// start, a reload that drops a sync daemon stops it, one that changes
+// nothing changes nothing.
+func TestGlobalsFollowTheConfiguration(t *testing.T) {
+	k := fakeipvs.New()
+	master := model.SyncDaemon{State: model.SyncMaster, Interface: "eth0", SyncID: 9}
+	cfg := bigConfig(0, 1, 1)
+	cfg.Timeouts = &model.Timeouts{UDP: 60}
+	cfg.SyncDaemons = []model.SyncDaemon{master}
+	e, _ := run(t, cfg, Options{DataPlane: k, Probers: (&fakeProbes{}).factory})
+	eventually(t, "the sync daemon to start", func() bool { ds, _ := k.Daemons(); return len(ds) == 1 })
+	if tm, _ := k.Timeouts(); tm.UDP != 60 || tm.TCP != 900 {
+		t.Fatalf("timeouts %+v, want udp 60 and the rest untouched", tm)
+	}
+	n := k.GlobalChanges()
+	same := bigConfig(0, 1, 1)
+	same.Timeouts, same.SyncDaemons = cfg.Timeouts, cfg.SyncDaemons
+	if err := e.Reload(context.Background(), same); err != nil {
+		t.Fatal(err)
+	}
+	if k.GlobalChanges() != n {
+		t.Fatalf("a reload with the same settings made %d changes", k.GlobalChanges()-n)
+	}
+	if err := e.Reload(context.Background(), bigConfig(0, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := k.Daemons(); len(ds) != 0 {
+		t.Fatalf("the dropped sync daemon still runs: %+v", ds)
+	}
+}

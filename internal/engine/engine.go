@@ -89,6 +89,8 @@ type Engine struct {
 	desired  *model.State // the effective table; nil: to be computed
 	recon    reconciler
 	dirty    bool
+	// syncRoles are the sync daemon roles the configuration declared.
+	syncRoles []model.SyncState
 }
 
 // Stats count what the engine did.
@@ -160,6 +162,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.adopt(actual)
 	e.setMonitors(want, func(sk ServerKey) checkState { return e.startStateAtBoot(sk, actual) })
 	e.reconcile("start")
+	e.applyGlobals(e.cfg, "start")
 
 	sctx, stopSched := context.WithCancel(ctx)
 	schedDone := make(chan struct{})
@@ -267,6 +270,7 @@ func (e *Engine) reload(cfg *model.Config) error {
 		return stateUp
 	})
 	e.reconcile("reload")
+	e.applyGlobals(cfg, "reload")
 	return nil
 }
 

@@ -23,7 +23,11 @@ type Kernel struct {
 	reads    int
 	applied  int
 	hook     func(op model.Op) error
-	readErr  error
+	// IPVS-wide settings (globals.go).
+	timeouts      model.Timeouts
+	daemons       map[model.SyncState]model.SyncDaemon
+	globalChanges int
+	readErr       error
 }
 
 // New returns an empty table.

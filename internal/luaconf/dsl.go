@@ -112,6 +112,8 @@ func (l *loader) install() {
 	L.SetGlobal("virtual_server", L.NewFunction(l.addressed("virtual_server", mtVirtualServer)))
 	L.SetGlobal("real_server", L.NewFunction(l.addressed("real_server", mtRealServer)))
 	L.SetGlobal("defaults", L.NewFunction(l.defaultsFn))
+	L.SetGlobal("timeouts", L.NewFunction(l.globalFn("timeouts")))
+	L.SetGlobal("sync_daemon", L.NewFunction(l.globalFn("sync_daemon")))
 	L.SetGlobal("include", L.NewFunction(l.includeFn))
 	for _, kind := range checkKinds {
 		// A check constructor is a table so that health-check helpers

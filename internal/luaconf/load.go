@@ -119,14 +119,17 @@ type loader struct {
 	problems Problems
 	defaults *decl
 	services []*decl
-	declared map[model.ServiceKey]*decl // each service's declaration, once resolved
-	checks   []*decl                    // every check constructed, to validate unused ones too
-	resolved map[*decl]bool
-	loaded   bool // the configuration has run: DSL calls now come from health checks
+	// timeouts and syncDaemons are the global declarations (globals.go).
+	timeouts    *decl
+	syncDaemons []*decl
+	declared    map[model.ServiceKey]*decl // each service's declaration, once resolved
+	checks      []*decl                    // every check constructed, to validate unused ones too
+	resolved    map[*decl]bool
+	loaded      bool // the configuration has run: DSL calls now come from health checks
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
-var dslNames = append([]string{"virtual_server", "real_server", "defaults"}, checkKinds...)
+var dslNames = append([]string{"virtual_server", "real_server", "defaults", "timeouts", "sync_daemon"}, checkKinds...)
 
 // Load reads and runs the configuration in path and returns it. Any problem
 // (syntax, type, unknown key, invalid value, duplicate) makes Load return

@@ -142,8 +142,8 @@ func describe(d *decl) string {
 	switch d.kind {
 	case "virtual_server", "real_server":
 		return fmt.Sprintf("%s %q", d.kind, d.arg)
-	case "defaults":
-		return "defaults"
+	case "defaults", "timeouts", "sync_daemon":
+		return d.kind
 	}
 	return d.kind + " check"
 }
@@ -244,6 +244,7 @@ func (l *loader) resolve() *model.Config {
 	}
 	cfg := &model.Config{}
 	defer l.validateUnusedChecks()
+	l.resolveGlobals(cfg)
 	seen := map[model.ServiceKey]*decl{}
 	l.declared = seen
 	checked := map[*decl]bool{}

@@ -10,6 +10,11 @@ import (
 // kernel table it asks for when every real server is healthy.
 type Config struct {
 	Services []ServiceConfig
+	// Timeouts are the connection timeouts to set; nil leaves the kernel's.
+	Timeouts *Timeouts
+	// SyncDaemons are the connection-sync daemons to run (at most one
+	// master and one backup).
+	SyncDaemons []SyncDaemon
 }
 
 // OnFail is what happens to a real server whose checks fail.

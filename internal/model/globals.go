@@ -55,3 +55,40 @@ type Timeouts struct {
 	TCPFin uint32 `json:"tcp_fin"`
 	UDP    uint32 `json:"udp"`
 }
+
+// MaxTimeout is the longest connection timeout accepted, in seconds (24
+// days: the kernel keeps timeouts in jiffies in an int).
+const MaxTimeout = 86400 * 24
+
+// String lists the timeouts that are set: "tcp 900s, udp 300s".
+func (t Timeouts) String() string {
+	var parts []string
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{{"tcp", t.TCP}, {"tcp_fin", t.TCPFin}, {"udp", t.UDP}} {
+		if f.v != 0 {
+			parts = append(parts, fmt.Sprintf("%s %ds", f.name, f.v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// String describes the daemon with the settings that are set:
+// "master sync daemon on eth0 (syncid 7, port 8848)".
+func (d SyncDaemon) String() string {
+	s := fmt.Sprintf("%s sync daemon on %s (syncid %d", d.State, d.Interface, d.SyncID)
+	if d.MaxLen != 0 {
+		s += fmt.Sprintf(", maxlen %d", d.MaxLen)
+	}
+	if d.Group.IsValid() {
+		s += ", group " + d.Group.String()
+	}
+	if d.Port != 0 {
+		s += fmt.Sprintf(", port %d", d.Port)
+	}
+	if d.TTL != 0 {
+		s += fmt.Sprintf(", ttl %d", d.TTL)
+	}
+	return s + ")"
+}

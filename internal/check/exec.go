@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +8,10 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/proc"
 	"github.com/luvs-lb/luvs/internal/value"
 )
 
@@ -24,13 +22,6 @@ type execChecker struct {
 	argv    []string
 	dynamic bool
 }
-
-// maxStderr is how much of a script's stderr is kept.
-const maxStderr = 4 << 10
-
-// waitDelay bounds how long a probe waits, after the script exits or is
-// killed, for its output pipes to close (a background child may hold them).
-const waitDelay = 100 * time.Millisecond
 
 var execSpec = &Spec{
 	Kind: model.CheckExec, Doc: "Runs a program (no shell) and judges by its exit status.",
@@ -68,17 +59,12 @@ func readArgv(key string, v any) ([]string, error) {
 // newExec validates an exec check's settings and builds its prober.
 func newExec(c *model.ExecCheck) (*execChecker, Problems) {
 	var ps Problems
-	switch {
-	case c.Argv == nil:
+	if c.Argv == nil {
 		ps.add("argv", "exec check needs argv = { \"/path/to/program\", \"arg\", ... }")
-	case len(c.Argv) == 0:
-		ps.add("argv", "argv is empty; give the program and its arguments")
-	case c.Argv[0] == "":
-		ps.add("argv", "argv[1] is empty; give the program to run")
 	}
-	for i, a := range c.Argv {
-		if strings.IndexByte(a, 0) >= 0 {
-			ps.add("argv", "argv[%d] %q has a NUL byte, which no program argument can hold", i+1, a)
+	for _, msg := range proc.CheckArgv("argv", c.Argv) {
+		if c.Argv != nil {
+			ps.add("argv", "%s", msg)
 		}
 	}
 	if len(ps) > 0 {
@@ -88,37 +74,25 @@ func newExec(c *model.ExecCheck) (*execChecker, Problems) {
 }
 
 func (e *execChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	cmd := exec.CommandContext(ctx, e.argv[0], e.argv[1:]...)
-	cmd.Env = append(os.Environ(),
+	pr := proc.Run(ctx, e.argv,
 		"LUVS_TARGET_ADDR="+t.Addr.String(),
 		"LUVS_TARGET_PORT="+strconv.Itoa(int(t.Port)),
 		"LUVS_TARGET="+t.String(),
 	)
-	stderr := &capWriter{max: maxStderr}
-	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// At the deadline kill the whole process group: the script and
-	// anything it started. Cancel runs before Wait reaps the script, so
-	// its pid (the group id) cannot have been reused yet.
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
 	lat := time.Since(start)
-	r := e.judge(ctx, cmd, err, stderr.firstLine(), start)
+	r := e.judge(ctx, pr, start)
 	r.Latency = lat
 	return r
 }
 
-func (e *execChecker) judge(ctx context.Context, cmd *exec.Cmd, err error, errLine string, start time.Time) Result {
-	ps := cmd.ProcessState
+func (e *execChecker) judge(ctx context.Context, pr proc.Result, start time.Time) Result {
+	ps, err, errLine := pr.State, pr.Err, pr.Stderr
 	switch {
 	case ps != nil && ps.Exited():
 		// judged below, even if the deadline passed meanwhile
 	case ctx.Err() != nil:
 		msg := ctxMsg(ctx, ctx.Err(), start)
-		if cmd.Process != nil {
+		if ps != nil {
 			msg += ", killed"
 		}
 		return down(withLine(msg, errLine))
@@ -154,28 +128,4 @@ func withLine(msg, line string) string {
 		return msg
 	}
 	return msg + ": " + line
-}
-
-// capWriter keeps the first max bytes written to it and discards the rest,
-// so that a chatty script never blocks on its pipe.
-type capWriter struct {
-	max int
-	buf bytes.Buffer
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	if room := w.max - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-// firstLine returns the first non-blank line written, trimmed.
-func (w *capWriter) firstLine() string {
-	for line := range strings.Lines(w.buf.String()) {
-		if l := strings.TrimSpace(line); l != "" {
-			return l
-		}
-	}
-	return ""
 }

@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -27,7 +26,7 @@ var execSpec = &Spec{
 	Kind: model.CheckExec, Doc: "Runs a program (no shell) and judges by its exit status.",
 	Settings: []Setting{
 		setting("argv", "non-empty list of strings", "Program and arguments, run without a shell, with the target in the environment. Exit 0 is up, 1 down.", false,
-			func(c *model.Check) *[]string { return &c.Exec.Argv }, readArgv, identity[[]string]).documented("required"),
+			func(c *model.Check) *[]string { return &c.Exec.Argv }, value.Argv, identity[[]string]).documented("required"),
 		boolSetting("dynamic_weight", "Exit codes 2..255 also mean up, with weight code − 2 (keepalived's `misc_dynamic`).",
 			func(c *model.Check) *bool { return &c.Exec.DynamicWeight }),
 	},
@@ -37,23 +36,6 @@ var execSpec = &Spec{
 		}
 	},
 	build: func(c model.Check) (prober, Problems) { return newExec(c.Exec) },
-}
-
-// readArgv reads a list of strings.
-func readArgv(key string, v any) ([]string, error) {
-	l, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("%s must be a list of strings (no shell), got %s", key, value.TypeName(v))
-	}
-	argv := make([]string, 0, len(l))
-	for i, a := range l {
-		s, ok := a.(string)
-		if !ok {
-			return nil, fmt.Errorf("%s[%d] must be a string, got %s", key, i+1, value.TypeName(a))
-		}
-		argv = append(argv, s)
-	}
-	return argv, nil
 }
 
 // newExec validates an exec check's settings and builds its prober.

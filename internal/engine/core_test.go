@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -536,4 +537,62 @@ func TestGlobalsFollowTheConfiguration(t *testing.T) {
 	if ds, _ := k.Daemons(); len(ds) != 0 {
 		t.Fatalf("the dropped sync daemon still runs: %+v", ds)
 	}
+}
+
+// hookLog records the events handed to the hook runner.
+type hookLog struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (h *hookLog) record(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := ev.Kind + " " + ev.Service.String()
+	if ev.Server.Addr.IsValid() {
+		s += " " + ev.Server.String()
+	}
+	h.events = append(h.events, s+" "+strings.Join(ev.Argv, " "))
+}
+
+func (h *hookLog) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.events)
+}
+
+// TestAlphaAndNotifyHooks: an alpha server stays out of the table until its
+// check passes (then notify_up runs, once); a failing server runs
+// notify_down and, when the quorum goes, quorum_down; a recovery runs
+// notify_up and quorum_up.
+func TestAlphaAndNotifyHooks(t *testing.T) {
+	k := fakeipvs.New()
+	probes := &fakeProbes{down: map[string]bool{"198.18.1.1": true}}
+	cfg := testConfig(model.Drain, 6, false)
+	sc := &cfg.Services[0]
+	sc.QuorumUp, sc.QuorumDown = []string{"/q", "up"}, []string{"/q", "down"}
+	for i := range sc.Servers {
+		sc.Servers[i].Alpha = true
+		sc.Servers[i].NotifyUp, sc.Servers[i].NotifyDown = []string{"/n", "up"}, []string{"/n", "down"}
+	}
+	hooks := &hookLog{}
+	_, _ = run(t, cfg, Options{DataPlane: k, Probers: probes.factory, Hooks: hooks.record})
+	svc := sc.ServiceKey
+	one, two := sc.Servers[0].DestKey, sc.Servers[1].DestKey
+	eventually(t, "198.18.1.2 to come up", func() bool { return k.Weight(svc, two) == 3 })
+	if w := k.Weight(svc, one); w > 0 {
+		t.Fatalf("alpha server 198.18.1.1 has weight %d before any check passed", w)
+	}
+	want := []string{"quorum_down TCP 198.18.0.10:80 /q down", "up TCP 198.18.0.10:80 198.18.1.2:80 /n up"}
+	eventually(t, "the hooks of the start", func() bool { return slices.Equal(hooks.list(), want) })
+
+	probes.set("198.18.1.1", false)
+	eventually(t, "198.18.1.1 to come up", func() bool { return k.Weight(svc, one) == 3 })
+	want = append(want, "up TCP 198.18.0.10:80 198.18.1.1:80 /n up", "quorum_up TCP 198.18.0.10:80 /q up")
+	eventually(t, "notify_up and quorum_up", func() bool { return slices.Equal(hooks.list(), want) })
+
+	probes.set("198.18.1.1", true)
+	eventually(t, "198.18.1.1 to be drained", func() bool { return k.Weight(svc, one) == 0 })
+	want = append(want, "down TCP 198.18.0.10:80 198.18.1.1:80 /n down", "quorum_down TCP 198.18.0.10:80 /q down")
+	eventually(t, "notify_down and quorum_down", func() bool { return slices.Equal(hooks.list(), want) })
 }

@@ -62,6 +62,9 @@ type Options struct {
 	// Settle is how long a burst of health changes may gather into one
 	// apply (0: 20 ms).
 	Settle time.Duration
+	// Hooks runs the notify and quorum programs of events (nil: RunHook,
+	// each in its own goroutine). It must not block.
+	Hooks func(Event)
 }
 
 // Engine runs health checks and keeps the kernel in line. Its methods are
@@ -267,7 +270,7 @@ func (e *Engine) reload(cfg *model.Config) error {
 		if known[sk] != nil {
 			return stateUnknown
 		}
-		return stateUp
+		return e.newServerState(sk)
 	})
 	e.reconcile("reload")
 	e.applyGlobals(cfg, "reload")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -134,11 +135,15 @@ func (e *Engine) setMonitors(p *monitorPlan, startState func(ServerKey) checkSta
 		if old[k] == m {
 			continue
 		}
+		// Unknown (a server in the kernel: the first probe decides) wins
+		// over down (alpha: down until a check passes), which wins over up.
 		m.state = stateUp
 		for _, sk := range m.subs {
-			if startState(sk) == stateUnknown {
+			if st := startState(sk); st == stateUnknown {
 				m.state = stateUnknown
 				break
+			} else if st == stateDown {
+				m.state = stateDown
 			}
 		}
 		spread := time.Duration(rand.Int64N(int64(min(m.check.Interval, time.Second)) + 1))
@@ -222,6 +227,9 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 		case stateDown:
 			h.Up = false
 			h.Reason = m.last.Msg
+			if !m.probed {
+				h.Reason = "alpha: down until a check passes"
+			}
 		}
 		if m.probed && m.last.Weight >= 0 {
 			h.Weight = m.last.Weight
@@ -256,8 +264,14 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 		}
 	case h.Up && (!old.Up || old.Unknown):
 		e.log.Info("real server up", "service", sk.Service.String(), "server", name)
+		if rs := e.cfgServer(sk); rs != nil && rs.NotifyUp != nil && !old.Unknown {
+			e.hook(Event{Kind: "up", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Argv: rs.NotifyUp})
+		}
 	case !h.Up && (old.Up || old.Unknown):
 		e.log.Warn("real server down", "service", sk.Service.String(), "server", name, "reason", h.Reason)
+		if rs := e.cfgServer(sk); rs != nil && rs.NotifyDown != nil && !old.Unknown && !strings.HasPrefix(h.Reason, "alpha:") {
+			e.hook(Event{Kind: "down", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Reason: h.Reason, Argv: rs.NotifyDown})
+		}
 	}
 	if h.Weight != old.Weight && h.Weight >= 0 {
 		e.log.Info("weight changed by check", "service", sk.Service.String(), "server", name, "weight", h.Weight)

@@ -134,7 +134,7 @@ func (e *Engine) adopt(actual *model.State) {
 func (e *Engine) startStateAtBoot(sk ServerKey, actual *model.State) checkState {
 	v := actual.Find(sk.Service)
 	if v == nil {
-		return stateUp
+		return e.newServerState(sk)
 	}
 	if v.Dest(sk.Dest) != nil {
 		return stateUnknown
@@ -144,6 +144,15 @@ func (e *Engine) startStateAtBoot(sk ServerKey, actual *model.State) checkState 
 	}
 	if held, seen := e.quorum[sk.Service]; seen && !held {
 		return stateUnknown
+	}
+	return e.newServerState(sk)
+}
+
+// newServerState is how a server's checks start when the kernel does not
+// have it: up, or down until a check passes with alpha.
+func (e *Engine) newServerState(sk ServerKey) checkState {
+	if rs := e.cfgServer(sk); rs != nil && rs.Alpha {
+		return stateDown
 	}
 	return stateUp
 }
@@ -176,13 +185,30 @@ func (e *Engine) effective() *model.State {
 		if seen && was == held || !seen && held {
 			continue
 		}
+		sc := serviceOf(e.cfg, k)
 		if held {
 			e.log.Info("quorum regained", "service", k.String())
+			if sc != nil && sc.QuorumUp != nil && seen {
+				e.hook(Event{Kind: "quorum_up", Service: k, Name: sc.Name, Argv: sc.QuorumUp})
+			}
 		} else {
 			e.log.Warn("quorum lost", "service", k.String(), "sorry_server", sorryOf(e.cfg, k))
+			if sc != nil && sc.QuorumDown != nil {
+				e.hook(Event{Kind: "quorum_down", Service: k, Name: sc.Name, Argv: sc.QuorumDown})
+			}
 		}
 	}
 	return e.desired
+}
+
+// serviceOf is the configuration of service k (nil if none).
+func serviceOf(cfg *model.Config, k model.ServiceKey) *model.ServiceConfig {
+	for i := range cfg.Services {
+		if cfg.Services[i].ServiceKey == k {
+			return &cfg.Services[i]
+		}
+	}
+	return nil
 }
 
 func sorryOf(cfg *model.Config, k model.ServiceKey) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/luasrc"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/proc"
 	"github.com/luvs-lb/luvs/internal/value"
 )
 
@@ -23,9 +24,9 @@ import (
 var (
 	checkCommonKeys = inheritedCheckKeys()
 	serverKeys      = append([]string{"weight", "forward", "tunnel_type", "tunnel_port", "tunnel_csum",
-		"upper_threshold", "lower_threshold", "check", "checks", "on_fail"}, checkCommonKeys...)
+		"upper_threshold", "lower_threshold", "check", "checks", "on_fail", "alpha", "notify_up", "notify_down"}, checkCommonKeys...)
 	serviceOwnKeys = []string{"protocol", "scheduler", "sched_flags", "persistence", "netmask",
-		"one_packet", "pe", "quorum", "hysteresis", "healthcheck_interval", "healthcheck_timeout"}
+		"one_packet", "pe", "quorum", "hysteresis", "quorum_up", "quorum_down", "healthcheck_interval", "healthcheck_timeout"}
 	realServerKeys    = append([]string{"name"}, serverKeys...)
 	virtualServerKeys = slices.Concat([]string{"name", "family", "servers", "sorry_server", "healthcheck"},
 		serviceOwnKeys, serverKeys)
@@ -175,6 +176,19 @@ func (l *loader) line(c chain, key string) (string, *decl, bool) {
 
 func (l *loader) integer(c chain, key string, lo, hi int) (int, *decl, bool) {
 	return decode(l, c, key, func(v any) (int, error) { return value.Int(key, v, lo, hi) })
+}
+
+// argv reads a program to run: a list of strings, run without a shell.
+func (l *loader) argv(c chain, key string) ([]string, bool) {
+	argv, d, ok := decode(l, c, key, func(v any) ([]string, error) { return value.Argv(key, v) })
+	if !ok {
+		return nil, false
+	}
+	for _, msg := range proc.CheckArgv(key, argv) {
+		l.problem(d.valPos(key), "%s", msg)
+		ok = false
+	}
+	return argv, ok
 }
 
 func (l *loader) boolean(c chain, key string) (bool, *decl, bool) {
@@ -381,6 +395,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	if v, _, ok := l.integer(c, "hysteresis", 0, math.MaxInt32); ok {
 		sc.Hysteresis = v
 	}
+	sc.QuorumUp, _ = l.argv(c, "quorum_up")
+	sc.QuorumDown, _ = l.argv(c, "quorum_down")
 	interval, timeout := model.DefaultInterval, time.Duration(0)
 	if dur, _, ok := l.duration(c, "healthcheck_interval", 100*time.Millisecond); ok {
 		interval = dur
@@ -706,7 +722,15 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	}); ok {
 		rs.OnFail = v.(model.OnFail)
 	}
+	rs.NotifyUp, _ = l.argv(c, "notify_up")
+	rs.NotifyDown, _ = l.argv(c, "notify_down")
 	rs.Checks = l.resolveChecks(c)
+	if v, d, ok := l.boolean(c, "alpha"); ok {
+		rs.Alpha = v
+		if v && len(rs.Checks) == 0 {
+			l.problem(d.keyPos("alpha"), "real_server %q: alpha keeps a server down until a check passes, and it has no check", rd.arg)
+		}
+	}
 	for _, p := range model.ValidateDest(svc, &rs.Dest) {
 		l.problem(l.fieldPos(rd, c, p.Field), "real_server %q: %s", rd.arg, problemText(p))
 	}

@@ -37,6 +37,9 @@ type ServiceConfig struct {
 	// sorry server (if any) replaces them. Hysteresis delays the switch back.
 	Quorum     int
 	Hysteresis int
+	// QuorumUp and QuorumDown are programs (argv, no shell) run when the
+	// service regains or loses its quorum.
+	QuorumUp, QuorumDown []string
 	// Sorry is installed while the quorum is lost; nil for none.
 	Sorry *Dest
 	// Script is a free-form health check over the whole service; nil for none.
@@ -51,7 +54,13 @@ type ServerConfig struct {
 	Name   string
 	Checks []Check
 	OnFail OnFail
-	Where  string
+	// Alpha starts the server down until its checks first pass
+	// (keepalived's alpha), instead of up.
+	Alpha bool
+	// NotifyUp and NotifyDown are programs (argv, no shell) run when the
+	// server's checks bring it up or down.
+	NotifyUp, NotifyDown []string
+	Where                string
 }
 
 // CheckKind names a built-in health checker.

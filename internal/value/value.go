@@ -147,3 +147,21 @@ func durationText(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// Argv reads a program and its arguments: a list of strings (run without a
+// shell).
+func Argv(key string, v any) ([]string, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s must be a list of strings (no shell), got %s", key, TypeName(v))
+	}
+	argv := make([]string, 0, len(l))
+	for i, a := range l {
+		s, ok := a.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s[%d] must be a string, got %s", key, i+1, TypeName(a))
+		}
+		argv = append(argv, s)
+	}
+	return argv, nil
+}

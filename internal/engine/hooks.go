@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/proc"
+)
+
+// Event is a change of health that runs a configured program:
+// notify_up/notify_down of a real server, quorum_up/quorum_down of a
+// service.
+type Event struct {
+	Kind    string // "up", "down", "quorum_up", "quorum_down"
+	Service model.ServiceKey
+	Server  model.DestKey // zero for quorum events
+	Name    string        // the server's (or service's) name label
+	Reason  string        // why a server went down
+	Argv    []string
+}
+
+// HookTimeout bounds one run of a notify program.
+const HookTimeout = 30 * time.Second
+
+// hook hands ev to the hook runner; it never blocks the loop.
+func (e *Engine) hook(ev Event) {
+	if e.opts.Hooks != nil {
+		e.opts.Hooks(ev)
+		return
+	}
+	go RunHook(ev, e.log)
+}
+
+// RunHook runs ev's program (argv, no shell, at most HookTimeout) with the
+// event in its environment: LUVS_EVENT, LUVS_SERVICE, LUVS_SERVER (empty
+// for quorum events), LUVS_NAME and LUVS_REASON. It logs the outcome.
+func RunHook(ev Event, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), HookTimeout)
+	defer cancel()
+	server := ""
+	if ev.Server.Addr.IsValid() {
+		server = ev.Server.String()
+	}
+	start := time.Now()
+	r := proc.Run(ctx, ev.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
+		"LUVS_SERVER="+server, "LUVS_NAME="+ev.Name, "LUVS_REASON="+ev.Reason)
+	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Argv[0], "took", time.Since(start).Round(time.Millisecond)}
+	if server != "" {
+		attrs = append(attrs, "server", server)
+	}
+	switch {
+	case r.Err == nil:
+		log.Info("notify program ran", attrs...)
+	case ctx.Err() != nil:
+		log.Warn("notify program killed after its time limit", append(attrs, "limit", HookTimeout)...)
+	default:
+		if r.Stderr != "" {
+			attrs = append(attrs, "stderr", r.Stderr)
+		}
+		log.Warn("notify program failed", append(attrs, "error", r.Err)...)
+	}
+}

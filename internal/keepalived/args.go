@@ -170,7 +170,7 @@ func (a *args) method(i int) (Method, bool) {
 		case rest[0] == "remcsum" && m.Tunnel == model.TunnelGUE:
 			m.TunnelFlags = model.TunnelRemCsum
 		default:
-			a.errf("%q is not a checksum option of a %s tunnel", rest[0], m.Tunnel)
+			a.errf("%q is not a checksum option of tunnel type %s", rest[0], m.Tunnel)
 			return Method{}, false
 		}
 		rest = rest[1:]

@@ -153,6 +153,9 @@ func (d *decoder) group(a *args) {
 	}
 	for _, c := range a.n.Children {
 		ca := &args{errs: d.errs, n: c}
+		if c.bad {
+			continue
+		}
 		if c.Block {
 			ca.errf("takes no { } block")
 			continue

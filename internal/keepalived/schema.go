@@ -68,6 +68,9 @@ func decodeBlock(errs *errorList, n *Node, context string, ks ...keys) {
 }
 
 func decodeStmt(errs *errorList, c *Node, context string, ks ...keys) {
+	if c.bad {
+		return
+	}
 	for _, k := range ks {
 		e, ok := k.lookup(c.Key)
 		if !ok {

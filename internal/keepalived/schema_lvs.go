@@ -3,6 +3,7 @@ package keepalived
 import (
 	"maps"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -238,7 +239,7 @@ var httpKeys = table[*HTTPCheck]{
 		u := &URL{Pos: a.n.Pos, End: a.n.End, Comments: a.n.Comments}
 		decodeBlock(a.errs, a.n, "url", bind(urlKeys, u))
 		if !u.Path.Set {
-			a.errf("the url block has no path")
+			a.errf("has no path")
 		}
 		h.URLs = append(h.URLs, u)
 	}},
@@ -445,15 +446,15 @@ func checker(typ string) func(a *args, rs *RealServer) {
 		switch c := c.(type) {
 		case *MiscCheck:
 			if !c.Path.Set {
-				a.errf("MISC_CHECK needs misc_path")
+				a.errf("needs misc_path")
 			}
 		case *FileCheck:
 			if !c.TrackFile.Set {
-				a.errf("FILE_CHECK needs track_file")
+				a.errf("needs track_file")
 			}
 		case *HTTPCheck:
 			if len(c.URLs) == 0 {
-				a.errf("%s needs a url block", typ)
+				a.errf("needs a url block")
 			}
 		}
 		rs.Checkers = append(rs.Checkers, c)
@@ -466,13 +467,15 @@ func realServer(a *args, vs *VirtualServer) {
 	if !ok {
 		return
 	}
-	for _, o := range vs.RealServers {
-		if o.Addr == ap {
-			a.errf("%s is given twice (first on line %d)", ap, o.Pos.Line)
-			return
-		}
+	if o := vs.seen[ap]; o != nil {
+		a.errf("%s is given twice (first on line %d)", ap, o.Pos.Line)
+		return
 	}
 	rs := &RealServer{Pos: a.n.Pos, End: a.n.End, Comments: a.n.Comments, Addr: ap}
 	decodeBlock(a.errs, a.n, "real_server", bind(realServerKeys, rs), bind(timingKeys, &rs.Timing))
+	if vs.seen == nil {
+		vs.seen = map[netip.AddrPort]*RealServer{}
+	}
+	vs.seen[ap] = rs
 	vs.RealServers = append(vs.RealServers, rs)
 }

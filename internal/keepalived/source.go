@@ -57,6 +57,9 @@ type line struct {
 	Indent  int     // column of the line's first non-blank byte (1-based; 0 if blank)
 	Toks    []token // words and braces
 	Comment string  // the line's comment, with its marker, or ""
+	// Bad marks a line already reported: its braces count for the balance
+	// check and the tree, its statement is not decoded.
+	Bad bool
 }
 
 // definition is a $NAME=value parameter; a multi-line one has Lines.
@@ -241,6 +244,16 @@ func nameLen(s string) int {
 	return len(s)
 }
 
+// dropped keeps the braces of a line reported as bad, so that one error
+// does not make its block look unbalanced.
+func (r *reader) dropped(pos Pos, indent int, code string) {
+	toks, err := tokenize(code)
+	if err != nil {
+		return
+	}
+	r.lines = append(r.lines, line{Pos: pos, Indent: indent, Toks: toks, Bad: true})
+}
+
 // process handles one line of code: conditional lines and sequence blocks
 // (unsupported), includes, multi-line definitions used alone on a line, and
 // parameter substitution; the result is tokenized and kept.
@@ -256,9 +269,11 @@ func (r *reader) process(pos Pos, indent int, code, comment string, depth int) {
 	case t[0] == '@':
 		word, _, _ := strings.Cut(t, " ")
 		r.errs.add(pos, "conditional configuration line (%s) is not supported: keep the lines for this host and remove the '@' prefixes", word)
+		r.dropped(pos, indent, strings.TrimPrefix(t, word))
 		return
 	case strings.HasPrefix(t, "~SEQ") || strings.HasPrefix(t, "~LST"):
 		r.errs.add(pos, "%s blocks are not supported: write the lines out", t[:4])
+		r.dropped(pos, indent, code)
 		return
 	}
 	if kw, arg := firstWord(t); includeKeywords[kw] {
@@ -292,6 +307,7 @@ func (r *reader) process(pos Pos, indent int, code, comment string, depth int) {
 	}
 	text, ok := r.substitute(pos, code)
 	if !ok {
+		r.dropped(pos, indent, code)
 		return
 	}
 	toks, err := tokenize(text)
@@ -325,20 +341,20 @@ func aloneRef(t string) (string, bool) {
 // conf.d), except for includem, includew and includea, which check for a
 // match; a plain name must exist.
 func (r *reader) include(pos Pos, kw, arg string) {
+	switch {
+	case strings.Contains(arg, "$"):
+		r.errs.add(pos, "%s %s: keepalived does not substitute parameters in include lines", kw, arg)
+		return
+	case strings.ContainsAny(arg, "{}"):
+		r.errs.add(pos, "%s %s: brace expressions in include patterns are not supported", kw, arg)
+		return
+	}
 	toks, err := tokenize(arg)
 	if err != nil || len(toks) != 1 || toks[0].Brace != 0 {
 		r.errs.add(pos, "%s wants one file name or pattern", kw)
 		return
 	}
 	pattern := toks[0].Text
-	switch {
-	case strings.Contains(pattern, "$"):
-		r.errs.add(pos, "%s %s: keepalived does not substitute parameters in include lines", kw, pattern)
-		return
-	case strings.ContainsAny(pattern, "{}"):
-		r.errs.add(pos, "%s %s: brace expressions in include patterns are not supported", kw, pattern)
-		return
-	}
 	if !filepath.IsAbs(pattern) {
 		pattern = filepath.Join(filepath.Dir(pos.File), pattern)
 	}
@@ -428,6 +444,10 @@ func (r *reader) substituteOnce(pos Pos, s string) (string, bool, bool) {
 		}
 		val, ok := r.value(pos, name)
 		if !ok {
+			return "", false, false
+		}
+		if r.made+int64(b.Len()+len(val)) > r.lim.TotalSize {
+			r.stop(pos, "parameter substitution makes more than %d bytes", r.lim.TotalSize)
 			return "", false, false
 		}
 		b.WriteString(val)

@@ -13,7 +13,7 @@ type Node struct {
 	Children []*Node
 	End      Pos       // the line of the closing '}' (zero when not a block)
 	Comments []Comment // the comment lines just before the statement, and the one on its line
-	indent   int
+	bad      bool      // already reported; not decoded
 }
 
 // Comment is a comment of the source, with its '#' or '!' marker.
@@ -153,7 +153,7 @@ func buildTree(lines []line, lim Limits, errs *errorList) *Node {
 				}
 				if target == nil {
 					errs.add(l.Pos, "'{' without a keyword before it")
-					target = &Node{Pos: l.Pos}
+					target = &Node{Pos: l.Pos, bad: true}
 					parent.Children = append(parent.Children, target)
 				}
 				if len(stack) > lim.Depth {
@@ -173,7 +173,7 @@ func buildTree(lines []line, lim Limits, errs *errorList) *Node {
 				cur, last = nil, nil
 			default:
 				if cur == nil {
-					cur = &Node{Pos: l.Pos, Key: t.Text, Comments: pending, indent: l.Indent}
+					cur = &Node{Pos: l.Pos, Key: t.Text, Comments: pending, bad: l.Bad}
 					pending = nil
 					parent.Children = append(parent.Children, cur)
 				} else {

@@ -197,6 +197,7 @@ type VirtualServer struct {
 	SorryServerMethod  Setting[Method]
 
 	RealServers []*RealServer
+	seen        map[netip.AddrPort]*RealServer
 }
 
 // RealServer is real_server ADDR [PORT] { ... }.

@@ -66,7 +66,9 @@ func (l *errorList) add(p Pos, format string, args ...any) {
 	l.errs = append(l.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (l *errorList) has() bool { return len(l.errs) > 0 }
+// full reports whether further problems would only be counted (so that
+// costly messages, like suggestions, need not be made).
+func (l *errorList) full() bool { return len(l.errs) >= MaxErrors }
 
 // result returns the problems as an Errors sorted by file order (the order
 // the files were read in, given by rank), then line, or nil.

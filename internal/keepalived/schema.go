@@ -91,6 +91,10 @@ func decodeStmt(errs *errorList, c *Node, context string, ks ...keys) {
 		}
 		return
 	}
+	if errs.full() {
+		errs.add(c.Pos, "unknown keyword")
+		return
+	}
 	var names []string
 	for _, k := range ks {
 		names = append(names, k.names()...)

@@ -248,7 +248,7 @@ func nameLen(s string) int {
 // does not make its block look unbalanced.
 func (r *reader) dropped(pos Pos, indent int, code string) {
 	toks, err := tokenize(code)
-	if err != nil {
+	if err != nil || len(toks) == 0 {
 		return
 	}
 	r.lines = append(r.lines, line{Pos: pos, Indent: indent, Toks: toks, Bad: true})
@@ -481,6 +481,10 @@ func (r *reader) value(pos Pos, name string) (string, bool) {
 		return "!", true
 	case "_INSTANCE", "_RANDOM":
 		r.errs.add(pos, "${%s} is not supported (it depends on the host keepalived runs on): write the value", name)
+		return "", false
+	}
+	if r.errs.full() {
+		r.errs.add(pos, "undefined parameter")
 		return "", false
 	}
 	r.errs.add(pos, "undefined parameter $%s%s", name, suggest(name, r.defNames()))

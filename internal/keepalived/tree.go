@@ -138,13 +138,14 @@ func buildTree(lines []line, lim Limits, errs *errorList) *Node {
 	var last *Node     // the last statement finished, for a '{' on the next line
 	lastLine := line{} // the line last ended on
 	for _, l := range lines {
-		parent := stack[len(stack)-1]
 		if len(l.Toks) == 0 {
-			pending = append(pending, Comment{Pos: l.Pos, Text: l.Comment})
+			if l.Comment != "" {
+				pending = append(pending, Comment{Pos: l.Pos, Text: l.Comment})
+			}
 			continue
 		}
 		for j, t := range l.Toks {
-			parent = stack[len(stack)-1]
+			parent := stack[len(stack)-1]
 			switch t.Brace {
 			case '{':
 				target := cur

@@ -137,8 +137,15 @@ type GroupEntry struct {
 // Timing is the checker timing a virtual server, real server or checker
 // may set. keepalived.conf(5): "the virtual server setting is the default
 // for real servers, and the real server setting is the default for
-// checkers" — resolving that is the mapping's job, not the parser's.
-// Defaults when no level sets a value: defaults.go.
+// checkers"; keepalived's check_data.c copies a virtual server's alpha,
+// inhibit_on_failure, retry, connect_timeout, delay_loop, warmup and
+// delay_before_retry into each real server that does not set them, and a
+// checker takes its real server's. Two exceptions matter for the mapping:
+// MISC_CHECK has no connect_timeout (misc_timeout instead), and the retry
+// and delay_before_retry defaults depend on the checker kind (defaults.go:
+// DNS_CHECK retries 3 times and waits delay_loop, MISC_CHECK 0 times,
+// HTTP_GET/SSL_GET wait 3 s). The parser records each level as written
+// (Setting.Set false when absent) and resolves nothing.
 type Timing struct {
 	ConnectTimeout   Setting[time.Duration]
 	Retry            Setting[int] // retry, or HTTP_GET/SSL_GET's deprecated nb_get_retry

@@ -41,7 +41,7 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{model.Check{}, "no kind"},
-		{model.Check{Kind: "smtp"}, "unknown kind"},
+		{model.Check{Kind: "imap"}, "unknown kind"},
 		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Body: "ok("}}, "body: invalid regular expression"},
 		{model.Check{Kind: model.CheckHTTPS, HTTP: &model.HTTPCheck{Digest: "abc"}}, "digest must be 32 hex digits"},
 		{model.Check{Kind: model.CheckHTTP, HTTP: &model.HTTPCheck{Status: []model.StatusRange{{Lo: 300, Hi: 200}}}}, `status: "300-200" is backwards`},

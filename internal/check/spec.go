@@ -136,7 +136,7 @@ var Common = []Setting{
 }
 
 // specs is the registry, in the order kinds are listed.
-var specs = []*Spec{httpSpec, httpsSpec, tcpSpec, udpSpec, dnsSpec, execSpec, pingSpec}
+var specs = []*Spec{httpSpec, httpsSpec, tcpSpec, udpSpec, dnsSpec, execSpec, pingSpec, smtpSpec, fileSpec}
 
 // Specs returns every kind's spec, in documentation order.
 func Specs() []*Spec { return specs }

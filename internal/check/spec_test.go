@@ -17,6 +17,7 @@ import (
 var required = map[model.CheckKind]MapSource{
 	model.CheckDNS:  {"name": "example.test."},
 	model.CheckExec: {"argv": []any{"/bin/true"}},
+	model.CheckFile: {"path": "/run/luvs/web1"},
 }
 
 func TestDecodeDefaults(t *testing.T) {
@@ -186,7 +187,7 @@ func TestDecodeRejects(t *testing.T) {
 	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Key != "" || ps[0].Msg != "tcp check: timeout 2s is longer than interval 1s" {
 		t.Errorf("timeout > interval: %#v", err)
 	}
-	if _, err := Decode("smtp", MapSource{}); err == nil || err.Error() != `check: unknown kind "smtp"` {
+	if _, err := Decode("imap", MapSource{}); err == nil || err.Error() != `check: unknown kind "imap"` {
 		t.Errorf("unknown kind: %v", err)
 	}
 }

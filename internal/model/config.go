@@ -75,6 +75,8 @@ const (
 	CheckDNS   CheckKind = "dns"
 	CheckExec  CheckKind = "exec"
 	CheckPing  CheckKind = "ping"
+	CheckSMTP  CheckKind = "smtp"
+	CheckFile  CheckKind = "file"
 )
 
 // Check defaults.
@@ -104,6 +106,8 @@ type Check struct {
 	UDP  *UDPCheck
 	DNS  *DNSCheck
 	Exec *ExecCheck
+	SMTP *SMTPCheck
+	File *FileCheck
 
 	Where string
 }
@@ -145,6 +149,20 @@ type DNSCheck struct {
 // weight code-2 (keepalived's MISC_CHECK misc_dynamic).
 type ExecCheck struct {
 	Argv          []string
+	DynamicWeight bool
+}
+
+// SMTPCheck talks to a mail server: its 220 greeting, HELO Helo answered
+// with 250, then QUIT.
+type SMTPCheck struct {
+	Helo string
+}
+
+// FileCheck reads a number from Path: 0 is up, anything else down; with
+// DynamicWeight the number is the server's weight (keepalived's
+// FILE_CHECK, which an operator or a script writes).
+type FileCheck struct {
+	Path          string
 	DynamicWeight bool
 }
 

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -20,6 +22,7 @@ import (
 type execChecker struct {
 	argv    []string
 	dynamic bool
+	cred    *syscall.Credential // nil: as luvs
 }
 
 var execSpec = &Spec{
@@ -29,6 +32,10 @@ var execSpec = &Spec{
 			func(c *model.Check) *[]string { return &c.Exec.Argv }, value.Argv, identity[[]string]).documented("required"),
 		boolSetting("dynamic_weight", "Exit codes 2..255 also mean up, with weight code − 2 (keepalived's `misc_dynamic`).",
 			func(c *model.Check) *bool { return &c.Exec.DynamicWeight }),
+		stringSetting("user", "user name or uid", "luvs's user", "Run the program as this user, with its primary group and no others (keepalived's `user`); luvs needs root for this.",
+			func(c *model.Check) *string { return &c.Exec.User }),
+		stringSetting("group", "group name or gid", "the user's group", "Run the program with this group (with `user`).",
+			func(c *model.Check) *string { return &c.Exec.Group }),
 	},
 	part: func(c *model.Check) {
 		if c.Exec == nil {
@@ -49,14 +56,28 @@ func newExec(c *model.ExecCheck) (*execChecker, Problems) {
 			ps.add("argv", "%s", msg)
 		}
 	}
+	var cred *syscall.Credential
+	switch {
+	case c.User != "":
+		var err error
+		if cred, err = proc.Credential(c.User, c.Group); err != nil {
+			key := "user"
+			if strings.Contains(err.Error(), "group") {
+				key = "group"
+			}
+			ps.add(key, "%v", err)
+		}
+	case c.Group != "":
+		ps.add("group", "group needs user (the program's user)")
+	}
 	if len(ps) > 0 {
 		return nil, ps
 	}
-	return &execChecker{argv: slices.Clone(c.Argv), dynamic: c.DynamicWeight}, nil
+	return &execChecker{argv: slices.Clone(c.Argv), dynamic: c.DynamicWeight, cred: cred}, nil
 }
 
 func (e *execChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	pr := proc.Run(ctx, e.argv,
+	pr := proc.RunAs(ctx, e.cred, e.argv,
 		"LUVS_TARGET_ADDR="+t.Addr.String(),
 		"LUVS_TARGET_PORT="+strconv.Itoa(int(t.Port)),
 		"LUVS_TARGET="+t.String(),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/proc"
 )
 
 // script writes an executable sh script to a temporary directory.
@@ -167,5 +168,34 @@ func gone(pid int, wait time.Duration) bool {
 func killPid(pid int) {
 	if p, err := os.FindProcess(pid); err == nil {
 		p.Kill()
+	}
+}
+
+// TestExecAsUser: user and group drop luvs's identity for the program.
+func TestExecAsUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to change user")
+	}
+	if _, err := proc.Credential("nobody", "nogroup"); err != nil {
+		t.Skip(err)
+	}
+	ids := `[ "$(id -u):$(id -g):$(id -G)" = "$WANT" ]`
+	as := func(user, group, want string) Checker {
+		return mustNew(t, model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{
+			Argv: []string{"/bin/sh", "-c", "WANT=" + want + "; " + ids}, User: user, Group: group}})
+	}
+	tgt := Target{addr1, 80}
+	wantUp(t, probe(t, as("nobody", "", "65534:65534:65534"), tgt, 5*time.Second), "exit status 0")
+	wantUp(t, probe(t, as("65534", "0", "65534:0:0"), tgt, 5*time.Second), "exit status 0")
+	wantDown(t, probe(t, as("nobody", "", "0:0:0"), tgt, 5*time.Second), "exit status 1")
+	for _, tc := range []struct{ user, group, want string }{
+		{"no-such-user-here", "", "no user"},
+		{"nobody", "no-such-group-here", "no group"},
+		{"", "nogroup", "group needs user"},
+	} {
+		_, err := New(model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{Argv: []string{"/bin/true"}, User: tc.user, Group: tc.group}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("user %q group %q: %v, want %q", tc.user, tc.group, err, tc.want)
+		}
 	}
 }

@@ -150,6 +150,9 @@ type DNSCheck struct {
 type ExecCheck struct {
 	Argv          []string
 	DynamicWeight bool
+	// User and Group run the program with that identity instead of luvs's
+	// (keepalived's MISC_CHECK user); empty: luvs's own.
+	User, Group string
 }
 
 // SMTPCheck talks to a mail server: its 220 greeting, HELO Helo answered

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,11 +37,17 @@ type Result struct {
 // Run runs argv with env added to this process's environment, until it
 // exits or ctx is done (then its process group is killed).
 func Run(ctx context.Context, argv []string, env ...string) Result {
+	return RunAs(ctx, nil, argv, env...)
+}
+
+// RunAs is Run as the user and group of cred (nil: luvs's own), with no
+// supplementary groups beyond cred's.
+func RunAs(ctx context.Context, cred *syscall.Credential, argv []string, env ...string) Result {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr := &capWriter{max: maxStderr}
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	// At the deadline kill the whole process group: the program and
 	// anything it started. Cancel runs before Wait reaps the program, so
 	// its pid (the group id) cannot have been reused yet.
@@ -49,6 +57,33 @@ func Run(ctx context.Context, argv []string, env ...string) Result {
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
 	return Result{State: cmd.ProcessState, Stderr: stderr.firstLine(), Err: err}
+}
+
+// Credential looks up a user and, if given, a group (names or numbers) for
+// RunAs; without a group, the user's primary group.
+func Credential(userName, groupName string) (*syscall.Credential, error) {
+	u, err := user.Lookup(userName)
+	if err != nil {
+		if u, err = user.LookupId(userName); err != nil {
+			return nil, fmt.Errorf("no user %q on this system", userName)
+		}
+	}
+	gid := u.Gid
+	if groupName != "" {
+		g, err := user.LookupGroup(groupName)
+		if err != nil {
+			if g, err = user.LookupGroupId(groupName); err != nil {
+				return nil, fmt.Errorf("no group %q on this system", groupName)
+			}
+		}
+		gid = g.Gid
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	g, err2 := strconv.ParseUint(gid, 10, 32)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("user %q has a uid or gid that is not a number", userName)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(g), Groups: []uint32{}}, nil
 }
 
 // CheckArgv validates an argv from a configuration; key names it in the

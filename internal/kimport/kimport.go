@@ -457,7 +457,7 @@ func (c *conv) service(vs *keepalived.VirtualServer) *serviceOut {
 			c.errorf(vs.Pos, "virtual_server_group %s is not defined", vs.Group)
 			return nil
 		}
-		s.comments = append(c.comments(g.Comments), s.comments...)
+		s.comments = append(append(c.comments(g.Comments), c.commentsIn(g.Pos, g.End)...), s.comments...)
 		for _, e := range g.Entries {
 			s.addrs = append(s.addrs, c.groupEntry(e, proto, vs.Protocol.Set)...)
 		}

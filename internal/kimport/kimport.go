@@ -16,6 +16,7 @@ package kimport
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -977,6 +978,9 @@ func (c *conv) httpChecks(ch *keepalived.HTTPCheck, host keepalived.Setting[stri
 			}
 			if flags != "" {
 				re = "(?" + flags + ")" + re
+			}
+			if _, err := regexp.Compile(re); err != nil {
+				c.unsupported(u.Regex.Pos, "regex "+luaString(u.Regex.Value), "luvs's regular expressions are RE2: "+err.Error())
 			}
 			extra = append(extra, "body = "+luaString(re))
 			if u.RegexNoMatch.Set && u.RegexNoMatch.Value {

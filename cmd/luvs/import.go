@@ -72,7 +72,7 @@ func importKeepalived(stdout, stderr io.Writer, file, out, keepOut string) error
 		fmt.Fprintln(stderr, w)
 	}
 	if keepOut != "" {
-		if err := os.WriteFile(keepOut, []byte(keepalived.Render(cfg.Skipped)), 0o644); err != nil {
+		if err := os.WriteFile(keepOut, []byte(kimport.KeepalivedPart(cfg)), 0o644); err != nil {
 			return err
 		}
 	}

@@ -1165,3 +1165,47 @@ func (c *conv) skip(b *keepalived.RawBlock) {
 	}
 	c.skipped = append(c.skipped, &keepalived.Error{Pos: b.Pos, Msg: what + " left to keepalived (" + why + ")"})
 }
+
+// KeepalivedPart is the keepalived.conf that stays with keepalived: the
+// skipped blocks (keepalived.Render), with script_user and
+// enable_script_security put back in global_defs (the parser takes them as
+// LVS keys, but the VRRP scripts need them too).
+func KeepalivedPart(cfg *keepalived.Config) string {
+	g := &cfg.Global
+	var extra []*keepalived.Node
+	if g.ScriptUser != nil {
+		args := []string{g.ScriptUser.User}
+		if g.ScriptUser.Group != "" {
+			args = append(args, g.ScriptUser.Group)
+		}
+		extra = append(extra, &keepalived.Node{Pos: g.ScriptUser.Pos, Key: "script_user", Args: args})
+	}
+	if g.EnableScriptSecurity.Set && g.EnableScriptSecurity.Value {
+		extra = append(extra, &keepalived.Node{Pos: g.EnableScriptSecurity.Pos, Key: "enable_script_security"})
+	}
+	blocks := slices.Clone(cfg.Skipped)
+	if len(extra) > 0 {
+		i := slices.IndexFunc(blocks, func(b *keepalived.RawBlock) bool { return b.Keyword == "global_defs" })
+		if i < 0 {
+			n := &keepalived.Node{Pos: g.Pos, Key: "global_defs", Block: true}
+			blocks = slices.Insert(blocks, 0, &keepalived.RawBlock{Pos: g.Pos, End: g.Pos, Keyword: "global_defs", Node: n})
+			i = 0
+		}
+		b := *blocks[i]
+		n := *b.Node
+		n.Children = slices.Clone(n.Children)
+		for _, e := range extra {
+			// In source order, among the kept keys.
+			j := slices.IndexFunc(n.Children, func(c *keepalived.Node) bool {
+				return c.Pos.File == e.Pos.File && c.Pos.Line > e.Pos.Line
+			})
+			if j < 0 {
+				j = len(n.Children)
+			}
+			n.Children = slices.Insert(n.Children, j, e)
+		}
+		b.Node = &n
+		blocks[i] = &b
+	}
+	return keepalived.Render(blocks)
+}

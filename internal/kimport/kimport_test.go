@@ -339,3 +339,25 @@ func TestSplitCommand(t *testing.T) {
 		t.Error("unterminated quote accepted")
 	}
 }
+
+func TestKeepalivedPartKeepsScriptUser(t *testing.T) {
+	cfg, err := keepalived.ParseFile("../keepalived/testdata/good/mixed_lvs_vrrp.conf", keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := KeepalivedPart(cfg)
+	for _, s := range []string{"global_defs {\n", "    router_id LVS_A\n    script_user keepalived_script\n    enable_script_security\n    vrrp_garp_master_delay 10\n", "vrrp_instance VI_WEB {"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("keepalived part lacks %q:\n%s", s, out)
+		}
+	}
+	for _, s := range []string{"virtual_server", "lvs_sync_daemon", "lvs_timeouts"} {
+		if strings.Contains(out, s) {
+			t.Errorf("keepalived part has %q:\n%s", s, out)
+		}
+	}
+	// What it writes parses again.
+	if _, err := keepalived.Parse("k.conf", []byte(out), keepalived.Options{}); err != nil {
+		t.Errorf("keepalived part does not parse: %v\n%s", err, out)
+	}
+}

@@ -66,6 +66,7 @@ type conv struct {
 	errs, warns, skipped keepalived.Errors
 	used                 map[keepalived.Pos]bool // comments written
 	groupFuncs           map[string]int
+	pools                int
 }
 
 func (c *conv) unsupported(p keepalived.Pos, kw string, why string) {
@@ -158,6 +159,7 @@ type checkOut struct {
 type serverOut struct {
 	comments []string
 	addr     string
+	ap       netip.AddrPort
 	own      []string
 	checks   []*checkOut
 	n        *node
@@ -170,6 +172,7 @@ type serviceOut struct {
 	group    string
 	own      []string
 	servers  []*serverOut
+	pool     string // the local holding the last servers, built by a loop
 	sorry    *sorryOut
 	n        *node
 }
@@ -289,6 +292,7 @@ func (c *conv) writeService(w *strings.Builder, s *serviceOut, def *node) {
 	for _, l := range s.comments {
 		w.WriteString(l + "\n")
 	}
+	s.pool = c.pool(w, s)
 	indent := "  "
 	addr := ""
 	if s.group != "" && (len(s.addrs) != 1 || s.addrs[0].lit == "") {
@@ -351,12 +355,7 @@ func (c *conv) writeServiceBody(w *strings.Builder, s *serviceOut, def *node, in
 		for _, l := range rs.comments {
 			w.WriteString(indent + l + "\n")
 		}
-		items := slices.Clone(rs.own)
-		for _, k := range keyOrder {
-			if v, ok := rs.n.keys[k]; ok {
-				items = append(items, v)
-			}
-		}
+		items := rs.items()
 		line := indent + "real_server " + luaString(rs.addr) + " { " + strings.Join(items, ", ") + " },"
 		if len(items) == 0 {
 			line = indent + "real_server " + luaString(rs.addr) + " {},"
@@ -371,6 +370,70 @@ func (c *conv) writeServiceBody(w *strings.Builder, s *serviceOut, def *node, in
 		}
 		w.WriteString(indent + "},\n")
 	}
+	if s.pool != "" {
+		w.WriteString(indent + "servers = " + s.pool + ", -- after the servers above\n")
+	}
+}
+
+func (rs *serverOut) items() []string {
+	items := slices.Clone(rs.own)
+	for _, k := range keyOrder {
+		if v, ok := rs.n.keys[k]; ok {
+			items = append(items, v)
+		}
+	}
+	return items
+}
+
+// poolFrom is the number of alike real servers, at consecutive IPv4
+// addresses, from which the last servers of a virtual server are written as
+// a loop.
+const poolFrom = 4
+
+// pool writes the last real servers of s as a loop into a local list when
+// there are poolFrom or more alike ones at consecutive addresses (list
+// entries come before servers = ..., so the order is kept), removes them
+// from s.servers and returns the list's name.
+func (c *conv) pool(w *strings.Builder, s *serviceOut) string {
+	n := len(s.servers)
+	if n < poolFrom {
+		return ""
+	}
+	last := s.servers[n-1]
+	body := strings.Join(last.items(), ", ")
+	i := n - 1
+	for i > 0 {
+		p, q := s.servers[i-1], s.servers[i]
+		if len(q.comments) > 0 || len(p.comments) > 0 || !p.ap.Addr().Is4() || p.ap.Port() != q.ap.Port() ||
+			p.ap.Addr().Next() != q.ap.Addr() || strings.Join(p.items(), ", ") != body {
+			break
+		}
+		if a, b := p.ap.Addr().As4(), q.ap.Addr().As4(); [3]byte(a[:3]) != [3]byte(b[:3]) {
+			break
+		}
+		i--
+	}
+	if n-i < poolFrom || len(last.comments) > 0 {
+		return ""
+	}
+	first := s.servers[i].ap
+	a := first.Addr().As4()
+	c.pools++
+	name := fmt.Sprintf("pool%d", c.pools)
+	format := fmt.Sprintf("%d.%d.%d.%%d", a[0], a[1], a[2])
+	if first.Port() != 0 {
+		format += fmt.Sprintf(":%d", first.Port())
+	}
+	fmt.Fprintf(w, "local %s = {}\n", name)
+	fmt.Fprintf(w, "for i = %d, %d do\n", a[3], int(a[3])+n-i-1)
+	if body == "" {
+		fmt.Fprintf(w, "  %s[#%s + 1] = real_server((%s):format(i)) {}\n", name, name, luaString(format))
+	} else {
+		fmt.Fprintf(w, "  %s[#%s + 1] = real_server((%s):format(i)) { %s }\n", name, name, luaString(format), body)
+	}
+	w.WriteString("end\n")
+	s.servers = s.servers[:i]
+	return name
 }
 
 // ---- comments ----
@@ -674,6 +737,7 @@ func (c *conv) script(s *keepalived.Script, kw string) string {
 func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *serverOut {
 	o := &serverOut{comments: c.comments(rs.Comments), n: newNode()}
 	o.addr = hostPort(rs.Addr.Addr(), rs.Addr.Port(), rs.Addr.Port() != 0)
+	o.ap = rs.Addr
 	own := func(format string, args ...any) { o.own = append(o.own, fmt.Sprintf(format, args...)) }
 	if rs.SNMPName.Set {
 		own("name = %s", luaString(rs.SNMPName.Value))

@@ -1,6 +1,7 @@
 package kimport
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -359,5 +360,29 @@ func TestKeepalivedPartKeepsScriptUser(t *testing.T) {
 	// What it writes parses again.
 	if _, err := keepalived.Parse("k.conf", []byte(out), keepalived.Options{}); err != nil {
 		t.Errorf("keepalived part does not parse: %v\n%s", err, out)
+	}
+}
+
+func TestFarmLoop(t *testing.T) {
+	res, err := importFile(t, "testdata/farm.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Lua, "for i = 10, 14 do\n  pool1[#pool1 + 1] = real_server((\"198.18.5.%d:80\"):format(i)) {}\nend\n") {
+		t.Errorf("no loop:\n%s", res.Lua)
+	}
+	cfg := load(t, res.Lua)
+	var got []string
+	for _, d := range cfg.State().Services[0].Dests {
+		got = append(got, fmt.Sprintf("%s/%d", d.DestKey, d.Weight))
+	}
+	want := []string{"198.18.5.1:80/5", "198.18.5.10:80/1", "198.18.5.11:80/1", "198.18.5.12:80/1", "198.18.5.13:80/1", "198.18.5.14:80/1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("servers %q, want %q", got, want)
+	}
+	for _, rs := range cfg.Services[0].Servers {
+		if len(rs.Checks) != 1 || rs.Checks[0].Kind != model.CheckTCP || rs.Checks[0].Interval != 10*time.Second || rs.OnFail != model.Remove {
+			t.Errorf("%s: %+v", rs.DestKey, rs)
+		}
 	}
 }

@@ -581,9 +581,6 @@ func (c *conv) service(vs *keepalived.VirtualServer) *serviceOut {
 	if a := c.script(vs.QuorumDown, "quorum_down"); a != "" {
 		own("quorum_down = %s", a)
 	}
-	if vs.Alpha.Set && vs.Alpha.Value {
-		own("alpha = true")
-	}
 	if vs.SorryServer.Set {
 		ap := vs.SorryServer.Value
 		s.sorry = &sorryOut{addr: hostPort(ap.Addr(), ap.Port(), ap.Port() != 0)}
@@ -781,15 +778,9 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 	} else {
 		o.n.keys["on_fail"] = `on_fail = "drain"` // inhibit_on_failure: weight 0
 	}
-	alpha := false
-	if rs.Alpha.Set {
-		alpha = rs.Alpha.Value
-		if !(vs.Alpha.Set && vs.Alpha.Value == alpha) {
-			own("alpha = %t", alpha)
-		}
-	} else if vs.Alpha.Set {
-		alpha = vs.Alpha.Value
-	}
+	// alpha: the real server's, else the virtual server's, or any of its
+	// checkers'; luvs wants it on servers with checks only.
+	alpha := pick(false, rs.Alpha, vs.Alpha)
 	if rs.Warmup.Set && rs.Warmup.Value > 0 {
 		c.dropped(rs.Warmup.Pos, "warmup", "luvs starts checking at once")
 	}
@@ -802,15 +793,12 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 			o.checks = append(o.checks, co)
 			o.n.children = append(o.n.children, co.n)
 		}
-		if b := ch.Base(); b.Alpha.Set && b.Alpha.Value && !alpha {
+		if b := ch.Base(); b.Alpha.Set && b.Alpha.Value {
 			alpha = true
-			own("alpha = true")
 		}
 	}
-	if alpha && len(o.checks) == 0 {
-		// luvs needs a check for alpha; keepalived's alpha without
-		// checkers has no effect either.
-		o.own = slices.DeleteFunc(o.own, func(s string) bool { return strings.HasPrefix(s, "alpha") })
+	if alpha && len(o.checks) > 0 {
+		own("alpha = true")
 	}
 	o.comments = append(o.comments, c.commentsIn(rs.Pos, rs.End)...)
 	return o

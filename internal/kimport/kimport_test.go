@@ -2,6 +2,7 @@ package kimport
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -385,4 +386,31 @@ func TestFarmLoop(t *testing.T) {
 			t.Errorf("%s: %+v", rs.DestKey, rs)
 		}
 	}
+}
+
+func TestMisc(t *testing.T) {
+	res, err := importFile(t, "testdata/misc.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, res.Lua)
+	s := findService(t, cfg, "TCP 192.0.2.1:443")
+	a := findServer(t, s, "198.18.0.1:443")
+	if !a.Alpha || len(a.Checks) != 1 || a.Checks[0].Kind != model.CheckHTTPS {
+		t.Fatalf("alpha server = %+v", a)
+	}
+	if h := a.Checks[0].HTTP; h.Host != "www.example.com" || h.SNI != "www.example.com" || h.Body != "(?i)^OK" || h.Verify {
+		t.Errorf("https = %+v", h)
+	}
+	if b := findServer(t, s, "198.18.0.2:443"); b.Alpha || len(b.Checks) != 0 {
+		t.Errorf("server without checkers = %+v", b)
+	}
+	p := findService(t, cfg, "TCP 192.0.2.2:0")
+	if !p.Persistent || p.Timeout != keepalived.DefaultPersistenceTimeout {
+		t.Errorf("persistent service = %+v", p.Service)
+	}
+	if c := p.Servers[0].Checks[0]; c.Addr != netip.MustParseAddr("198.18.0.9") || p.Servers[0].Port != 0 {
+		t.Errorf("connect_ip check = %+v on %s", c, p.Servers[0].DestKey)
+	}
+	findServer(t, findService(t, cfg, "TCP [2001:db8::1]:80"), "[2001:db8:1::1]:80")
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,14 +64,18 @@ func importKeepalived(stdout, stderr io.Writer, file, out, keepOut string) error
 	if err != nil {
 		return importErrors(file, err)
 	}
-	if err := selfCheck(res.Lua); err != nil {
-		return fmt.Errorf("the imported configuration does not load (a bug in luvs import):\n%v", err)
+	warnings, err := selfCheck(res.Lua, out)
+	if err != nil {
+		return badInput("%s: luvs refuses the imported configuration, nothing written (a keepalived setting luvs does not accept, or a bug in the import):\n%v", file, err)
 	}
 	for _, n := range res.Skipped {
 		fmt.Fprintln(stderr, n)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(stderr, w)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "luvs check of the imported configuration:", w)
 	}
 	if keepOut != "" {
 		if err := os.WriteFile(keepOut, []byte(kimport.KeepalivedPart(cfg)), 0o644); err != nil {
@@ -91,21 +97,32 @@ func importErrors(file string, err error) error {
 	return badInput("%s: %d problem(s), nothing written:\n%v", file, len(es), es)
 }
 
-// selfCheck loads the generated configuration as luvs check would.
-func selfCheck(lua string) error {
+// selfCheck loads the generated configuration as luvs check would and
+// returns its warnings.
+// Positions name the output file (out), or "imported.lua" for standard
+// output.
+func selfCheck(lua, out string) ([]string, error) {
+	shown := out
+	if shown == "" || shown == "-" {
+		shown = "imported.lua"
+	}
 	dir, err := os.MkdirTemp("", "luvs-import-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "imported.lua")
 	if err := os.WriteFile(path, []byte(lua), 0o600); err != nil {
-		return err
+		return nil, err
 	}
 	res, err := luaconf.Load(path, luaconf.Options{})
 	if err != nil {
-		return err
+		return nil, errors.New(strings.ReplaceAll(err.Error(), path, shown))
 	}
-	res.Close()
-	return nil
+	defer res.Close()
+	var ws []string
+	for _, w := range res.Warnings {
+		ws = append(ws, strings.ReplaceAll(w.Error(), path, shown))
+	}
+	return ws, nil
 }

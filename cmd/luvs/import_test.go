@@ -72,3 +72,18 @@ func TestImportKeepalivedRefusesUnsupported(t *testing.T) {
 		t.Errorf("%s written", out)
 	}
 }
+
+// What luvs itself refuses in the imported configuration is reported at
+// the output's lines, and nothing is written.
+func TestImportKeepalivedLuvsRefuses(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "k.conf"), filepath.Join(dir, "lb.lua")
+	os.WriteFile(in, []byte("virtual_server 192.0.2.1 80 {\n    protocol TCP\n    sorry_server 198.18.0.1 80\n    real_server 198.18.0.1 80 {\n    }\n}\n"), 0o644)
+	code, stderr := runCaptured(newRoot(), "import", "keepalived", in, "-o", out)
+	if code != exitInput || !strings.Contains(stderr, out+":") || !strings.Contains(stderr, "sorry_server 198.18.0.1:80 is also a real server of this service") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written", out)
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImportKeepalived(t *testing.T) {
+	dir := t.TempDir()
+	out, keep := filepath.Join(dir, "lb.lua"), filepath.Join(dir, "keepalived.conf")
+	root := newRoot()
+	var notes bytes.Buffer
+	root.SetErr(&notes)
+	code, stderr := runCaptured(root, "import", "keepalived", "../../internal/kimport/testdata/director.conf", "-o", out, "--keepalived-out", keep)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lua, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(lua), `virtual_server "192.0.2.10:80" {`) {
+		t.Fatalf("output %v:\n%s", err, lua)
+	}
+	if !strings.Contains(notes.String(), "director.conf:8: vrrp_instance VI_WEB left to keepalived (luvs does not run VRRP yet)\n") {
+		t.Errorf("stderr lacks the VRRP note:\n%s", notes.String())
+	}
+	k, err := os.ReadFile(keep)
+	if err != nil || !strings.Contains(string(k), "vrrp_instance VI_WEB {") || strings.Contains(string(k), "virtual_server") || strings.Contains(string(k), "lvs_sync_daemon") {
+		t.Errorf("--keepalived-out %v:\n%s", err, k)
+	}
+	// The output loads as luvs check reads it.
+	if code, stderr := runCaptured(newRoot(), "check", out); code != exitOK {
+		t.Errorf("luvs check of the import: exit %d: %s", code, stderr)
+	}
+
+	// Standard output by default.
+	root = newRoot()
+	var stdout bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&bytes.Buffer{})
+	if code, stderr := runCaptured(root, "import", "keepalived", "../../internal/keepalived/testdata/good/params.conf"); code != exitOK || !strings.Contains(stdout.String(), "virtual_server \"192.0.2.70:80\"") {
+		t.Errorf("exit %d %s, stdout:\n%s", code, stderr, stdout.String())
+	}
+}
+
+func TestImportKeepalivedRefusesUnsupported(t *testing.T) {
+	dir := t.TempDir()
+	out, keep := filepath.Join(dir, "lb.lua"), filepath.Join(dir, "keepalived.conf")
+	name := "../../internal/kimport/testdata/unsupported.conf"
+	code, stderr := runCaptured(newRoot(), "import", "keepalived", name, "-o", out, "--keepalived-out", keep)
+	want := "luvs: " + name + ": 3 problem(s), nothing written:\n" +
+		name + ":3: omega is not supported by luvs yet (running quorum_down/notify_down when the daemon stops)\n" +
+		name + ":6: SMTP_CHECK is not supported by luvs yet\n" +
+		name + ":8: bindto is not supported by luvs yet (checks use the source address the routing table picks)\n"
+	if code != exitInput || stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+	}
+	for _, f := range []string{out, keep} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s written", f)
+		}
+	}
+	// A parse error: all listed, exit 2, nothing written.
+	bad := filepath.Join(dir, "bad.conf")
+	os.WriteFile(bad, []byte("virtual_server 192.0.2.1 80 {\n  lvs_sched nosuch\n  protocol TCP\n  bogus 1\n}\n"), 0o644)
+	code, stderr = runCaptured(newRoot(), "import", "keepalived", bad, "-o", out)
+	if code != exitInput || !strings.Contains(stderr, bad+":2: ") || !strings.Contains(stderr, bad+":4: ") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written", out)
+	}
+}
+
+// What luvs itself refuses in the imported configuration is reported at
+// the output's lines, and nothing is written.
+func TestImportKeepalivedLuvsRefuses(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "k.conf"), filepath.Join(dir, "lb.lua")
+	os.WriteFile(in, []byte("virtual_server 192.0.2.1 80 {\n    protocol TCP\n    sorry_server 198.18.0.1 80\n    real_server 198.18.0.1 80 {\n    }\n}\n"), 0o644)
+	code, stderr := runCaptured(newRoot(), "import", "keepalived", in, "-o", out)
+	if code != exitInput || !strings.Contains(stderr, out+":") || !strings.Contains(stderr, "sorry_server 198.18.0.1:80 is also a real server of this service") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s written", out)
+	}
+}

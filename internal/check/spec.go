@@ -103,6 +103,8 @@ var Common = []Setting{
 		func(c *model.Check) *int { return &c.Fall }),
 	durationSetting("retry_delay", "Pause before retrying a failed check within one round; 0 waits for the next interval.", 0, true,
 		func(c *model.Check) *time.Duration { return &c.RetryDelay }),
+	durationSetting("warmup", "The first check waits a random time up to this (keepalived's `warmup`); 0: up to the interval (at most 1 s), which spreads checks out.", 0, true,
+		func(c *model.Check) *time.Duration { return &c.Warmup }).documented("0"),
 	{
 		Key: "addr", Type: "IP address string", Doc: "Address to check instead (no port here).", dflt: "the real server's",
 		decode: func(v any, c *model.Check) error {

@@ -146,7 +146,11 @@ func (e *Engine) setMonitors(p *monitorPlan, startState func(ServerKey) checkSta
 				m.state = stateDown
 			}
 		}
-		spread := time.Duration(rand.Int64N(int64(min(m.check.Interval, time.Second)) + 1))
+		first := min(m.check.Interval, time.Second)
+		if m.check.Warmup > 0 {
+			first = m.check.Warmup
+		}
+		spread := time.Duration(rand.Int64N(int64(first) + 1))
 		e.sched.add(m, time.Now().Add(spread))
 	}
 	for sk := range e.health {

@@ -98,6 +98,9 @@ type Check struct {
 	// RetryDelay is the pause before retrying a failed check within one round
 	// (keepalived's delay_before_retry); 0 waits for the next interval.
 	RetryDelay time.Duration
+	// Warmup bounds the random wait before the first check (zero: up to
+	// the interval, at most 1 s).
+	Warmup time.Duration
 	// Addr and Port override where the check connects (zero: the real server's).
 	Addr netip.Addr
 	Port uint16

@@ -46,6 +46,8 @@ type CheckRow struct {
 	// Failed is how many real servers were missing or drained (weight 0)
 	// at the end of the measurement: checks that failed (timed out).
 	Failed int
+	// Idle is the share of the machine's CPU time left idle while measured.
+	Idle float64
 }
 
 const (
@@ -274,6 +276,10 @@ func measureDaemon(o ChecksOptions, name, workload string, argv []string, logFil
 	if err != nil {
 		return fail(err)
 	}
+	idle0, total0, err := cpuIdle()
+	if err != nil {
+		return fail(err)
+	}
 	start := time.Now()
 	select {
 	case err := <-exited:
@@ -290,6 +296,13 @@ func measureDaemon(o ChecksOptions, name, workload string, argv []string, logFil
 		return fail(err)
 	}
 	row.Elapsed = time.Since(start)
+	idle1, total1, err := cpuIdle()
+	if err != nil {
+		return fail(err)
+	}
+	if total1 > total0 {
+		row.Idle = float64(idle1-idle0) / float64(total1-total0)
+	}
 	row.Connects = opens1 - opens0
 	for p, t := range cpu1 {
 		row.CPU += t - cpu0[p] // a process started while measured counts from 0
@@ -403,6 +416,28 @@ func treeCPU(root int) (map[int]time.Duration, error) {
 	return out, nil
 }
 
+// cpuIdle returns the machine's idle and total CPU time (in ticks) from
+// /proc/stat.
+func cpuIdle() (idle, total int64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, errors.New("/proc/stat: no cpu line")
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		total += n
+		if i == 3 || i == 4 { // idle, iowait
+			idle += n
+		}
+	}
+	return idle, total, nil
+}
+
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times (100 on Linux).
 const clockTicks = 100
 
@@ -435,7 +470,7 @@ func activeOpens(pid int) (int64, error) {
 // check relative to keepalived's for each workload.
 func PrintChecks(w io.Writer, rows []CheckRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "daemon\tworkload\tconnects\tchecks/s asked\tconnects/s\tCPU ms\tCPU ms/check\tCPU ms/connect\tvs keepalived\tfailed at end")
+	fmt.Fprintln(tw, "daemon\tworkload\tconnects\tchecks/s asked\tconnects/s\tCPU ms\tCPU ms/check\tCPU ms/connect\tvs keepalived\tfailed at end\tidle")
 	peer := map[string]float64{}
 	for _, r := range rows {
 		secs := r.Elapsed.Seconds()
@@ -451,8 +486,8 @@ func PrintChecks(w io.Writer, rows []CheckRow) {
 		} else if p := peer[r.Workload]; p > 0 {
 			vs = fmt.Sprintf("%.2fx", perCheck/p)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.3f\t%.3f\t%s\t%d\n", r.Daemon, r.Workload, r.Connects, r.Checks,
-			float64(r.Connects)/secs, cpu, perCheck, perConnect, vs, r.Failed)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.3f\t%.3f\t%s\t%d\t%.0f%%\n", r.Daemon, r.Workload, r.Connects, r.Checks,
+			float64(r.Connects)/secs, cpu, perCheck, perConnect, vs, r.Failed, 100*r.Idle)
 	}
 	tw.Flush()
 }

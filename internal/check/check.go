@@ -81,6 +81,10 @@ type Result struct {
 // A Checker is safe for concurrent use.
 type Checker interface {
 	Probe(ctx context.Context, t Target) Result
+	// ProbeBy is Probe with deadline as the time limit and ctx for
+	// cancellation only. It spares checkers that enforce the deadline
+	// themselves (tcp) a context and a timer per probe.
+	ProbeBy(ctx context.Context, deadline time.Time, t Target) Result
 }
 
 // New builds the checker for c. It returns an error for unusable settings,
@@ -140,6 +144,51 @@ func (c *checker) Probe(ctx context.Context, t Target) Result {
 		r.Latency = time.Since(start)
 	}
 	return r
+}
+
+// ProbeBy implements Checker.
+func (c *checker) ProbeBy(ctx context.Context, deadline time.Time, t Target) Result {
+	bp, ok := c.p.(byProber)
+	if !ok {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		return c.Probe(ctx, t)
+	}
+	start := time.Now()
+	if !t.Addr.IsValid() {
+		return down("no target address")
+	}
+	r := bp.probeBy(ctx, deadline, t, start)
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	return r
+}
+
+// byProber is a prober that also probes by a deadline, with its context
+// only for cancellation (see Checker.ProbeBy).
+type byProber interface {
+	probeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) Result
+}
+
+// byDeadline is ctx with deadline d, for the messages of probers that
+// enforce it themselves (byProber): it reports the deadline (Deadline, Err)
+// but its Done is ctx's, not closed at d.
+type byDeadline struct {
+	context.Context
+	d time.Time
+}
+
+func (c byDeadline) Deadline() (time.Time, bool) { return c.d, true }
+
+func (c byDeadline) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // maxMsg caps Result.Msg.

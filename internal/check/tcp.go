@@ -2,12 +2,14 @@ package check
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -27,7 +29,14 @@ var tcpSpec = &Spec{
 var dialer = net.Dialer{KeepAlive: -1}
 
 func (tcpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	lat, err := connectAddr(ctx, netip.AddrPortFrom(t.Addr, t.Port))
+	return tcpResult(connectAddr(ctx, netip.AddrPortFrom(t.Addr, t.Port)))
+}
+
+func (tcpChecker) probeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) Result {
+	return tcpResult(connectBy(ctx, deadline, netip.AddrPortFrom(t.Addr, t.Port)))
+}
+
+func tcpResult(lat time.Duration, err error) Result {
 	if err != nil {
 		return down(err.Error())
 	}
@@ -57,53 +66,55 @@ func dialConnect(ctx context.Context, addr string) (time.Duration, error) {
 	return lat, nil
 }
 
-// connectAddr is Connect to an address, with the least work: one
-// non-blocking socket, set to reset at close, and a connect. A connect that
-// completes within the call (a nearby target: the handshake runs in the
-// kernel before connect returns) is seen by a poll(2) that does not wait,
-// and the socket is closed without ever reaching the runtime's poller;
-// otherwise the socket waits there for the handshake, until ctx is done.
-// The messages are those of net.Dialer ("connect: connection refused",
-// "timeout after 1s").
+// connectAddr is Connect to an address, by ctx's deadline.
 func connectAddr(ctx context.Context, ap netip.AddrPort) (time.Duration, error) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(model.DefaultTimeout)
+	}
+	return connectBy(ctx, d, ap)
+}
+
+// connectBy is Connect to an address, by deadline (ctx only cancels), with
+// the least work: one non-blocking socket, set to reset at close, and a
+// connect. A connect that completes within the call (a nearby target: the
+// handshake runs in the kernel before connect returns) is seen by a second
+// connect (0 once connected, EALREADY while in progress, else the error),
+// and the socket is closed without ever reaching the runtime's poller;
+// otherwise it waits there for the handshake. Nothing is allocated on the
+// way to a success. The messages are those of net.Dialer ("connect:
+// connection refused", "timeout after 1s").
+func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time.Duration, error) {
 	start := time.Now()
 	a := ap.Addr()
 	if a.Zone() != "" {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
 		return dialConnect(ctx, ap.String())
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, errors.New(ctxMsg(ctx, err, start))
+	msg := func(err error) error { return errors.New(errMsg(byDeadline{ctx, deadline}, err, start)) }
+	if ctx.Err() != nil || !start.Before(deadline) {
+		return 0, msg(context.DeadlineExceeded)
 	}
-	var sa unix.Sockaddr
 	family := unix.AF_INET6
 	if a.Is4() || a.Is4In6() {
-		sa, family = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}, unix.AF_INET
-	} else {
-		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+		family = unix.AF_INET
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, os.NewSyscallError("socket", err)
 	}
 	// A reset instead of a FIN at close (see closeRST).
-	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
-			break
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &linger0)
+	err = rawConnect(fd, ap)
+	if err == unix.EINPROGRESS {
+		err = rawConnect(fd, ap)
+		if err == unix.EALREADY || err == unix.EINPROGRESS {
+			return waitConnect(ctx, deadline, fd, start)
 		}
 	}
-	switch err {
-	case nil:
-	case unix.EINPROGRESS, unix.EALREADY:
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-		if n, perr := unix.Poll(pfd, 0); perr == nil && n == 1 {
-			err = soError(fd)
-			break
-		}
-		return waitConnect(ctx, fd, start)
-	default:
-		err = os.NewSyscallError("connect", err)
+	if err == unix.EISCONN {
+		err = nil
 	}
 	lat := time.Since(start)
 	unix.Close(fd)
@@ -111,9 +122,41 @@ func connectAddr(ctx context.Context, ap netip.AddrPort) (time.Duration, error) 
 	// also serves what it probes, its accept loop).
 	runtime.Gosched()
 	if err != nil {
-		return 0, errors.New(errMsg(ctx, err, start))
+		return 0, msg(os.NewSyscallError("connect", err))
 	}
 	return lat, nil
+}
+
+var linger0 = unix.Linger{Onoff: 1, Linger: 0}
+
+// rawConnect is connect(2) of fd to ap, retried on EINTR, with the socket
+// address on the stack.
+func rawConnect(fd int, ap netip.AddrPort) error {
+	var sa4 unix.RawSockaddrInet4
+	var sa6 unix.RawSockaddrInet6
+	var p unsafe.Pointer
+	var n uintptr
+	port := ap.Port()
+	if a := ap.Addr(); a.Is4() || a.Is4In6() {
+		sa4.Family = unix.AF_INET
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa4.Port))[:], port)
+		sa4.Addr = a.Unmap().As4()
+		p, n = unsafe.Pointer(&sa4), unsafe.Sizeof(sa4)
+	} else {
+		sa6.Family = unix.AF_INET6
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa6.Port))[:], port)
+		sa6.Addr = a.As16()
+		p, n = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
+	}
+	for {
+		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+		if e != unix.EINTR {
+			if e == 0 {
+				return nil
+			}
+			return e
+		}
+	}
 }
 
 // soError is the outcome of a finished non-blocking connect.
@@ -129,17 +172,15 @@ func soError(fd int) error {
 }
 
 // waitConnect waits in the runtime's poller for the connect in progress on
-// fd to finish, until ctx is done, and closes fd.
-func waitConnect(ctx context.Context, fd int, start time.Time) (time.Duration, error) {
+// fd to finish, until deadline or ctx is done, and closes fd.
+func waitConnect(ctx context.Context, deadline time.Time, fd int, start time.Time) (time.Duration, error) {
 	f := os.NewFile(uintptr(fd), "tcp")
 	defer f.Close()
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return 0, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = f.SetWriteDeadline(dl)
-	}
+	_ = f.SetWriteDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var cerr error
@@ -157,7 +198,7 @@ func waitConnect(ctx context.Context, fd int, start time.Time) (time.Duration, e
 		werr = cerr
 	}
 	if werr != nil {
-		return 0, errors.New(errMsg(ctx, werr, start))
+		return 0, errors.New(errMsg(byDeadline{ctx, deadline}, werr, start))
 	}
 	return lat, nil
 }

@@ -400,6 +400,12 @@ func (p prober) Probe(ctx context.Context, addr netip.Addr, port uint16) engine.
 	return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}
 }
 
+// ProbeBy implements engine.DeadlineProber.
+func (p prober) ProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) engine.ProbeResult {
+	r := p.c.ProbeBy(ctx, deadline, check.Target{Addr: addr, Port: port})
+	return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}
+}
+
 // NewProber builds the built-in checker for c.
 func NewProber(c model.Check) (engine.Prober, error) {
 	ch, err := check.New(c)

@@ -39,6 +39,15 @@ type Prober interface {
 	Probe(ctx context.Context, addr netip.Addr, port uint16) ProbeResult
 }
 
+// A DeadlineProber is a Prober that also probes by a deadline, with the
+// context it is given only for cancellation: the engine then spares it a
+// context and a timer per probe. ProbeBy must behave as Probe with a
+// context whose deadline is deadline.
+type DeadlineProber interface {
+	Prober
+	ProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) ProbeResult
+}
+
 // ProberFactory builds the prober for a check.
 type ProberFactory func(model.Check) (Prober, error)
 

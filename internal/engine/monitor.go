@@ -158,9 +158,14 @@ func (e *Engine) setMonitors(p *monitorPlan, startState func(ServerKey) checkSta
 // probe runs one probe (on a scheduler worker) and hands the result to the
 // engine loop.
 func (e *Engine) probe(ctx context.Context, m *monitor) {
-	pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
-	r := m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
-	cancel()
+	var r ProbeResult
+	if dp, ok := m.prober.(DeadlineProber); ok {
+		r = dp.ProbeBy(ctx, time.Now().Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
+	} else {
+		pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
+		r = m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
+		cancel()
+	}
 	select {
 	case e.verdicts <- verdict{m, r}:
 	case <-ctx.Done():

@@ -10,8 +10,8 @@ import (
 )
 
 // scheduler runs the probes of many monitors: a heap ordered by each
-// monitor's next due time, and at most `limit` probes in flight, each in its
-// own goroutine. Idle monitors cost a heap entry, not a goroutine. The engine
+// monitor's next due time, and at most `limit` probes in flight, on as many
+// workers. Idle monitors cost a heap entry, not a goroutine. The engine
 // loop queues a monitor again (add) when it has handled its verdict, and
 // takes out monitors that are no longer configured (remove).
 type scheduler struct {
@@ -62,11 +62,28 @@ func (s *scheduler) queued() int {
 	return len(s.h)
 }
 
-// run dispatches due probes until ctx is done, then waits for those in flight.
+// run dispatches due probes until ctx is done, then waits for those in
+// flight. Probes run on workers that live until ctx is done: a due monitor
+// goes to an idle worker, or to a new one while there are fewer than
+// limit, else waits for one to be free. Long-lived workers keep their grown
+// stacks, so that a probe costs no goroutine start and no stack growth.
 func (s *scheduler) run(ctx context.Context) {
-	slots := make(chan struct{}, s.limit)
+	work := make(chan *monitor)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	workers := 0
+	worker := func(m *monitor) {
+		defer wg.Done()
+		defer crash.Guard()
+		for {
+			s.probe(ctx, m)
+			select {
+			case m = <-work:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -83,17 +100,21 @@ func (s *scheduler) run(ctx context.Context) {
 		s.mu.Unlock()
 		if due != nil {
 			select {
-			case slots <- struct{}{}:
+			case work <- due:
+				continue
+			default:
+			}
+			if workers < s.limit {
+				workers++
+				wg.Add(1)
+				go worker(due)
+				continue
+			}
+			select {
+			case work <- due:
 			case <-ctx.Done():
 				return
 			}
-			wg.Add(1)
-			go func(m *monitor) {
-				defer crash.Guard()
-				defer wg.Done()
-				s.probe(ctx, m)
-				<-slots
-			}(due)
 			continue
 		}
 		timer.Reset(wait)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"time"
 	"unsafe"
 
@@ -105,7 +104,8 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 		return 0, os.NewSyscallError("socket", err)
 	}
 	// A reset instead of a FIN at close (see closeRST).
-	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &linger0)
+	_, _, _ = unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER,
+		uintptr(unsafe.Pointer(&linger0)), unsafe.Sizeof(linger0), 0)
 	err = rawConnect(fd, ap)
 	if err == unix.EINPROGRESS {
 		err = rawConnect(fd, ap)
@@ -117,10 +117,8 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 		err = nil
 	}
 	lat := time.Since(start)
-	unix.Close(fd)
-	// The probe never waited: let other goroutines run (in a process that
-	// also serves what it probes, its accept loop).
-	runtime.Gosched()
+	// Not unix.Close: a socket closed with a reset does not block.
+	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 	if err != nil {
 		return 0, msg(os.NewSyscallError("connect", err))
 	}
@@ -130,7 +128,10 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 var linger0 = unix.Linger{Onoff: 1, Linger: 0}
 
 // rawConnect is connect(2) of fd to ap, retried on EINTR, with the socket
-// address on the stack.
+// address on the stack. fd is non-blocking, so that connect does not block:
+// it is a raw system call, which keeps the goroutine's thread and P (a
+// blocking one lets the scheduler hand the P to another thread, and each
+// probe would cost thread switches).
 func rawConnect(fd int, ap netip.AddrPort) error {
 	var sa4 unix.RawSockaddrInet4
 	var sa6 unix.RawSockaddrInet6
@@ -149,7 +150,7 @@ func rawConnect(fd int, ap netip.AddrPort) error {
 		p, n = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
 	}
 	for {
-		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
+		_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), n)
 		if e != unix.EINTR {
 			if e == 0 {
 				return nil

@@ -85,6 +85,11 @@ type Checker interface {
 	// cancellation only. It spares checkers that enforce the deadline
 	// themselves (tcp) a context and a timer per probe.
 	ProbeBy(ctx context.Context, deadline time.Time, t Target) Result
+	// TryProbeBy is ProbeBy that does not block: it returns the result
+	// when the probe finished without waiting (rest nil), else rest, which
+	// finishes the probe (and may wait). Only tcp probes can finish here;
+	// for the others rest is the whole probe.
+	TryProbeBy(ctx context.Context, deadline time.Time, t Target) (r Result, rest func() Result)
 }
 
 // New builds the checker for c. It returns an error for unusable settings,
@@ -163,6 +168,35 @@ func (c *checker) ProbeBy(ctx context.Context, deadline time.Time, t Target) Res
 		r.Latency = time.Since(start)
 	}
 	return r
+}
+
+// TryProbeBy implements Checker.
+func (c *checker) TryProbeBy(ctx context.Context, deadline time.Time, t Target) (Result, func() Result) {
+	tp, ok := c.p.(tryProber)
+	if !ok || !t.Addr.IsValid() {
+		return Result{}, func() Result { return c.ProbeBy(ctx, deadline, t) }
+	}
+	start := time.Now()
+	r, rest := tp.tryProbeBy(ctx, deadline, t, start)
+	if rest != nil {
+		return Result{}, func() Result {
+			r := rest()
+			if r.Latency == 0 {
+				r.Latency = time.Since(start)
+			}
+			return r
+		}
+	}
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	return r, nil
+}
+
+// tryProber is a prober that can start a probe without blocking (see
+// Checker.TryProbeBy).
+type tryProber interface {
+	tryProbeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) (Result, func() Result)
 }
 
 // byProber is a prober that also probes by a deadline, with its context

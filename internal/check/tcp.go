@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -33,6 +34,14 @@ func (tcpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
 
 func (tcpChecker) probeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) Result {
 	return tcpResult(connectBy(ctx, deadline, netip.AddrPortFrom(t.Addr, t.Port)))
+}
+
+func (tcpChecker) tryProbeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) (Result, func() Result) {
+	lat, wait, err := tryConnect(ctx, deadline, netip.AddrPortFrom(t.Addr, t.Port))
+	if wait != nil {
+		return Result{}, func() Result { return tcpResult(wait()) }
+	}
+	return tcpResult(lat, err), nil
 }
 
 func tcpResult(lat time.Duration, err error) Result {
@@ -84,16 +93,32 @@ func connectAddr(ctx context.Context, ap netip.AddrPort) (time.Duration, error) 
 // way to a success. The messages are those of net.Dialer ("connect:
 // connection refused", "timeout after 1s").
 func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time.Duration, error) {
+	lat, wait, err := tryConnect(ctx, deadline, ap)
+	if wait != nil {
+		return wait()
+	}
+	// The probe never waited: let other goroutines run, as a probe that
+	// waits would (in a process that also serves what it probes, its
+	// accept loop). The daemon's scheduler calls tryConnect instead.
+	runtime.Gosched()
+	return lat, err
+}
+
+// tryConnect is connectBy up to the wait: when the connect needs waiting
+// for it returns wait, which does that (and closes the socket).
+func tryConnect(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time.Duration, func() (time.Duration, error), error) {
 	start := time.Now()
 	a := ap.Addr()
 	if a.Zone() != "" {
-		ctx, cancel := context.WithDeadline(ctx, deadline)
-		defer cancel()
-		return dialConnect(ctx, ap.String())
+		return 0, func() (time.Duration, error) {
+			ctx, cancel := context.WithDeadline(ctx, deadline)
+			defer cancel()
+			return dialConnect(ctx, ap.String())
+		}, nil
 	}
 	msg := func(err error) error { return errors.New(errMsg(byDeadline{ctx, deadline}, err, start)) }
 	if ctx.Err() != nil || !start.Before(deadline) {
-		return 0, msg(context.DeadlineExceeded)
+		return 0, nil, msg(context.DeadlineExceeded)
 	}
 	family := unix.AF_INET6
 	if a.Is4() || a.Is4In6() {
@@ -101,7 +126,7 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, os.NewSyscallError("socket", err)
+		return 0, nil, os.NewSyscallError("socket", err)
 	}
 	// A reset instead of a FIN at close (see closeRST).
 	_, _, _ = unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER,
@@ -110,7 +135,7 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 	if err == unix.EINPROGRESS {
 		err = rawConnect(fd, ap)
 		if err == unix.EALREADY || err == unix.EINPROGRESS {
-			return waitConnect(ctx, deadline, fd, start)
+			return 0, func() (time.Duration, error) { return waitConnect(ctx, deadline, fd, start) }, nil
 		}
 	}
 	if err == unix.EISCONN {
@@ -120,9 +145,9 @@ func connectBy(ctx context.Context, deadline time.Time, ap netip.AddrPort) (time
 	// Not unix.Close: a socket closed with a reset does not block.
 	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 	if err != nil {
-		return 0, msg(os.NewSyscallError("connect", err))
+		return 0, nil, msg(os.NewSyscallError("connect", err))
 	}
-	return lat, nil
+	return lat, nil, nil
 }
 
 var linger0 = unix.Linger{Onoff: 1, Linger: 0}

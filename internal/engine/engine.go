@@ -48,6 +48,17 @@ type DeadlineProber interface {
 	ProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) ProbeResult
 }
 
+// A TryProber is a DeadlineProber that can start a probe on the
+// scheduler's own goroutine: TryProbeBy must not block; it returns the
+// result when the probe finished without waiting (rest nil), else rest,
+// which finishes the probe (waits for it) on a worker. A probe that needs no
+// waiting (a TCP connect to a nearby server) then costs no goroutine
+// hand-off.
+type TryProber interface {
+	DeadlineProber
+	TryProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) (r ProbeResult, rest func() ProbeResult)
+}
+
 // ProberFactory builds the prober for a check.
 type ProberFactory func(model.Check) (Prober, error)
 
@@ -130,7 +141,7 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 		monitors: map[monitorKey]*monitor{}, byServer: map[ServerKey][]*monitor{},
 		health: map[ServerKey]Health{}, ov: newOverrides(), quorum: quorumState{},
 	}
-	e.sched = newScheduler(opts.MaxProbes, e.probe)
+	e.sched = newScheduler(opts.MaxProbes, e.tryProbe, e.probe)
 	e.recon = newReconciler(e, opts.Owned)
 	if _, err := e.planMonitors(cfg); err != nil {
 		return nil, err

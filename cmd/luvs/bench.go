@@ -72,7 +72,7 @@ root, ip, ipvsadm and IPVS; on a machine without IPVS run scripts/bench.`,
 }
 
 func newBenchChecksCmd() *cobra.Command {
-	o := bench.ChecksOptions{Keepalived: "keepalived", Services: 100, Dests: 10, Warmup: 3 * time.Second, Measure: 10 * time.Second}
+	o := bench.ChecksOptions{Keepalived: "keepalived", Services: 100, Dests: 10, Warmup: 3 * time.Second, Measure: 10 * time.Second, Rounds: 2}
 	workloads := "distinct,same"
 	cmd := &cobra.Command{
 		Use:   "checks",
@@ -86,7 +86,8 @@ x --dests NAT real servers, each with a TCP connect check every second
 installed the whole table (checked with ipvsadm -Sn, again at the end: every
 real server present, none drained) and --warmup has passed, measure over
 --measure the CPU time (utime+stime of all of the daemon's processes) and
-the connects made (TCP ActiveOpens of the director namespace).
+the connects made (TCP ActiveOpens of the director namespace), in
+--rounds alternating rounds, summed (the same workload: one round).
 
 Workloads: "distinct" (services x dests different real servers: one probe
 per configured check in both daemons) and "same" (every service on the same
@@ -97,8 +98,8 @@ ipvsadm, IPVS and keepalived (--keepalived - to run luvs alone); on a
 machine without IPVS run scripts/bench.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Services < 1 || o.Services > 250 || o.Dests < 1 || o.Dests > 250 || o.Measure <= 0 || o.Warmup < 0 {
-				return badInput("--services must be 1..250, --dests 1..250, --measure above 0")
+			if o.Services < 1 || o.Services > 250 || o.Dests < 1 || o.Dests > 250 || o.Measure <= 0 || o.Warmup < 0 || o.Rounds < 1 {
+				return badInput("--services must be 1..250, --dests 1..250, --measure above 0, --rounds at least 1")
 			}
 			o.Workloads = nil
 			for _, w := range strings.Split(workloads, ",") {
@@ -126,7 +127,8 @@ machine without IPVS run scripts/bench.`,
 	f.IntVar(&o.Services, "services", o.Services, "virtual services")
 	f.IntVar(&o.Dests, "dests", o.Dests, "real servers per service")
 	f.DurationVar(&o.Warmup, "warmup", o.Warmup, "time between a daemon's table being complete and the measurement")
-	f.DurationVar(&o.Measure, "measure", o.Measure, "how long each daemon is measured")
+	f.DurationVar(&o.Measure, "measure", o.Measure, "how long each daemon is measured in each round")
+	f.IntVar(&o.Rounds, "rounds", o.Rounds, "rounds of the distinct workload, alternating the daemons; the table sums them")
 	f.StringVar(&workloads, "workloads", workloads, "workloads to run: distinct, same or both")
 	f.StringVar(&o.Profile, "luvs-profile", "", "write a CPU profile of each luvs run to FILE.WORKLOAD")
 	return cmd

@@ -28,6 +28,11 @@ type ChecksOptions struct {
 	Dests      int    // real servers per service
 	Warmup     time.Duration
 	Measure    time.Duration
+	// Rounds is how often each daemon runs the distinct workload (the
+	// close one), alternating with the other; a row sums its rounds, so
+	// that a change in the machine's load during one run weighs on both
+	// daemons. The same workload runs once.
+	Rounds int
 	// Workloads to run: "distinct" (every real server its own address) and
 	// "same" (every service on the same Dests servers).
 	Workloads []string
@@ -155,14 +160,31 @@ func Checks(o ChecksOptions, progress io.Writer) ([]CheckRow, error) {
 		}
 		largv = append(largv, "run", "--socket", "", lconf)
 		daemons = append(daemons, daemon{"luvs", largv})
-		for _, d := range daemons {
-			step("%s, %s: %d services x %d real servers, a TCP check each per second", d.name, w, o.Services, o.Dests)
-			row, err := measureDaemon(o, d.name, w, d.argv, filepath.Join(dir, d.name+"-"+w+".log"))
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, row)
+		sums := make([]CheckRow, len(daemons))
+		rounds := 1
+		if w == "distinct" {
+			rounds = max(o.Rounds, 1)
 		}
+		for round := 1; round <= rounds; round++ {
+			for i, d := range daemons {
+				step("round %d/%d: %s, %s: %d services x %d real servers, a TCP check each per second", round, rounds, d.name, w, o.Services, o.Dests)
+				row, err := measureDaemon(o, d.name, w, d.argv, filepath.Join(dir, d.name+"-"+w+".log"))
+				if err != nil {
+					return nil, err
+				}
+				sum := &sums[i]
+				if round == 1 {
+					*sum = row
+					continue
+				}
+				sum.Connects += row.Connects
+				sum.CPU += row.CPU
+				sum.Idle = (sum.Idle*sum.Elapsed.Seconds() + row.Idle*row.Elapsed.Seconds()) / (sum.Elapsed + row.Elapsed).Seconds()
+				sum.Elapsed += row.Elapsed
+				sum.Failed = max(sum.Failed, row.Failed)
+			}
+		}
+		rows = append(rows, sums...)
 	}
 	return rows, nil
 }

@@ -81,6 +81,15 @@ type Result struct {
 // A Checker is safe for concurrent use.
 type Checker interface {
 	Probe(ctx context.Context, t Target) Result
+	// ProbeBy is Probe with deadline as the time limit and ctx for
+	// cancellation only. It spares checkers that enforce the deadline
+	// themselves (tcp) a context and a timer per probe.
+	ProbeBy(ctx context.Context, deadline time.Time, t Target) Result
+	// TryProbeBy is ProbeBy that does not block: it returns the result
+	// when the probe finished without waiting (rest nil), else rest, which
+	// finishes the probe (and may wait). Only tcp probes can finish here;
+	// for the others rest is the whole probe.
+	TryProbeBy(ctx context.Context, deadline time.Time, t Target) (r Result, rest func() Result)
 }
 
 // New builds the checker for c. It returns an error for unusable settings,
@@ -140,6 +149,80 @@ func (c *checker) Probe(ctx context.Context, t Target) Result {
 		r.Latency = time.Since(start)
 	}
 	return r
+}
+
+// ProbeBy implements Checker.
+func (c *checker) ProbeBy(ctx context.Context, deadline time.Time, t Target) Result {
+	bp, ok := c.p.(byProber)
+	if !ok {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		return c.Probe(ctx, t)
+	}
+	start := time.Now()
+	if !t.Addr.IsValid() {
+		return down("no target address")
+	}
+	r := bp.probeBy(ctx, deadline, t, start)
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	return r
+}
+
+// TryProbeBy implements Checker.
+func (c *checker) TryProbeBy(ctx context.Context, deadline time.Time, t Target) (Result, func() Result) {
+	tp, ok := c.p.(tryProber)
+	if !ok || !t.Addr.IsValid() {
+		return Result{}, func() Result { return c.ProbeBy(ctx, deadline, t) }
+	}
+	start := time.Now()
+	r, rest := tp.tryProbeBy(ctx, deadline, t, start)
+	if rest != nil {
+		return Result{}, func() Result {
+			r := rest()
+			if r.Latency == 0 {
+				r.Latency = time.Since(start)
+			}
+			return r
+		}
+	}
+	if r.Latency == 0 {
+		r.Latency = time.Since(start)
+	}
+	return r, nil
+}
+
+// tryProber is a prober that can start a probe without blocking (see
+// Checker.TryProbeBy).
+type tryProber interface {
+	tryProbeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) (Result, func() Result)
+}
+
+// byProber is a prober that also probes by a deadline, with its context
+// only for cancellation (see Checker.ProbeBy).
+type byProber interface {
+	probeBy(ctx context.Context, deadline time.Time, t Target, start time.Time) Result
+}
+
+// byDeadline is ctx with deadline d, for the messages of probers that
+// enforce it themselves (byProber): it reports the deadline (Deadline, Err)
+// but its Done is ctx's, not closed at d.
+type byDeadline struct {
+	context.Context
+	d time.Time
+}
+
+func (c byDeadline) Deadline() (time.Time, bool) { return c.d, true }
+
+func (c byDeadline) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // maxMsg caps Result.Msg.

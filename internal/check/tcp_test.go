@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -107,5 +108,39 @@ func TestTCPConcurrent(t *testing.T) {
 		if e := <-errs; e != "" {
 			t.Error(e)
 		}
+	}
+}
+
+// ProbeBy (the daemon's way, without a context per probe) gives the same
+// results as Probe: up, refused, a timeout at the deadline, and canceled
+// when its context is.
+func TestTCPProbeBy(t *testing.T) {
+	needNet(t)
+	ln := listen(t, addr1)
+	acceptAndClose(ln)
+	c := mustNew(t, model.Check{Kind: model.CheckTCP})
+	by := func(tg Target, d time.Duration) Result {
+		return c.ProbeBy(context.Background(), time.Now().Add(d), tg)
+	}
+	wantUp(t, by(targetOf(ln.Addr()), time.Second), "connected")
+	wantDown(t, by(Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second), "connect: connection refused")
+	start := time.Now()
+	wantDown(t, by(Target{blackhole, 80}, 300*time.Millisecond), "timeout after 300ms")
+	if took := time.Since(start); took < 290*time.Millisecond || took > 2*time.Second {
+		t.Errorf("timed out after %v, want 300ms", took)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start = time.Now()
+	wantDown(t, c.ProbeBy(ctx, time.Now().Add(5*time.Second), Target{blackhole, 80}), "canceled")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("canceled after %v", took)
+	}
+	// A checker that needs its context done at the deadline gets one.
+	h := mustNew(t, model.Check{Kind: model.CheckHTTP})
+	start = time.Now()
+	wantDown(t, h.ProbeBy(context.Background(), time.Now().Add(300*time.Millisecond), Target{blackhole, 80}), "timeout after 300ms")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("http timed out after %v", took)
 	}
 }

@@ -404,6 +404,24 @@ func (p prober) Probe(ctx context.Context, addr netip.Addr, port uint16) engine.
 	return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}
 }
 
+// ProbeBy implements engine.DeadlineProber.
+func (p prober) ProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) engine.ProbeResult {
+	r := p.c.ProbeBy(ctx, deadline, check.Target{Addr: addr, Port: port})
+	return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}
+}
+
+// TryProbeBy implements engine.TryProber.
+func (p prober) TryProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) (engine.ProbeResult, func() engine.ProbeResult) {
+	r, rest := p.c.TryProbeBy(ctx, deadline, check.Target{Addr: addr, Port: port})
+	if rest != nil {
+		return engine.ProbeResult{}, func() engine.ProbeResult {
+			r := rest()
+			return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}
+		}
+	}
+	return engine.ProbeResult{OK: r.OK, Weight: r.Weight, Msg: r.Msg}, nil
+}
+
 // NewProber builds the built-in checker for c.
 func NewProber(c model.Check) (engine.Prober, error) {
 	ch, err := check.New(c)

@@ -39,6 +39,26 @@ type Prober interface {
 	Probe(ctx context.Context, addr netip.Addr, port uint16) ProbeResult
 }
 
+// A DeadlineProber is a Prober that also probes by a deadline, with the
+// context it is given only for cancellation: the engine then spares it a
+// context and a timer per probe. ProbeBy must behave as Probe with a
+// context whose deadline is deadline.
+type DeadlineProber interface {
+	Prober
+	ProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) ProbeResult
+}
+
+// A TryProber is a DeadlineProber that can start a probe on the
+// scheduler's own goroutine: TryProbeBy must not block; it returns the
+// result when the probe finished without waiting (rest nil), else rest,
+// which finishes the probe (waits for it) on a worker. A probe that needs no
+// waiting (a TCP connect to a nearby server) then costs no goroutine
+// hand-off.
+type TryProber interface {
+	DeadlineProber
+	TryProbeBy(ctx context.Context, deadline time.Time, addr netip.Addr, port uint16) (r ProbeResult, rest func() ProbeResult)
+}
+
 // ProberFactory builds the prober for a check.
 type ProberFactory func(model.Check) (Prober, error)
 
@@ -126,7 +146,7 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 		monitors: map[monitorKey]*monitor{}, byServer: map[ServerKey][]*monitor{},
 		health: map[ServerKey]Health{}, ov: newOverrides(), quorum: quorumState{},
 	}
-	e.sched = newScheduler(opts.MaxProbes, e.probe)
+	e.sched = newScheduler(opts.MaxProbes, e.tryProbe, e.probe)
 	e.recon = newReconciler(e, opts.Owned)
 	if _, err := e.planMonitors(cfg); err != nil {
 		return nil, err

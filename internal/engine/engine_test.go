@@ -213,3 +213,42 @@ func (s *syncWriter) String() string {
 	}
 	return s.b.String()
 }
+
+// tryProbes is fakeProbes as a TryProber: 198.18.1.1 is answered on the
+// scheduler's goroutine, 198.18.1.2 by the rest of the probe on a worker.
+type tryProbes struct{ *fakeProbes }
+
+func (f tryProbes) factory(model.Check) (Prober, error) { return f, nil }
+
+func (f tryProbes) ProbeBy(ctx context.Context, _ time.Time, addr netip.Addr, port uint16) ProbeResult {
+	return f.Probe(ctx, addr, port)
+}
+
+func (f tryProbes) TryProbeBy(ctx context.Context, d time.Time, addr netip.Addr, port uint16) (ProbeResult, func() ProbeResult) {
+	if addr.String() == "198.18.1.2" {
+		return ProbeResult{}, func() ProbeResult { return f.ProbeBy(ctx, d, addr, port) }
+	}
+	return f.Probe(ctx, addr, port), nil
+}
+
+func TestTryProber(t *testing.T) {
+	cfg := testConfig(model.Drain, 0, false)
+	svc := cfg.Services[0].ServiceKey
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
+	e, err := New(cfg, Options{DataPlane: k, Probers: tryProbes{p}.factory, RepairInterval: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 && k.weight(svc, "198.18.1.2") == 3 })
+	for _, a := range []string{"198.18.1.1", "198.18.1.2"} {
+		p.set(a, true)
+		eventually(t, a+" drained", func() bool { return k.weight(svc, a) == 0 })
+		p.set(a, false)
+		eventually(t, a+" restored", func() bool { return k.weight(svc, a) == 3 })
+	}
+}

@@ -164,12 +164,43 @@ func (e *Engine) setMonitors(p *monitorPlan, startState func(ServerKey) checkSta
 	e.updateStats(func(s *Stats) { s.Probes = len(e.monitors) })
 }
 
-// probe runs one probe (on a scheduler worker) and hands the result to the
-// engine loop.
-func (e *Engine) probe(ctx context.Context, m *monitor) {
-	pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
-	r := m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
-	cancel()
+// tryProbe starts m's probe on the scheduler's goroutine when its prober
+// can (TryProber). A probe that finished without waiting has its verdict
+// handed to the loop here (done); otherwise rest finishes it on a worker.
+// Other probers run whole on a worker (rest nil, done false).
+func (e *Engine) tryProbe(ctx context.Context, m *monitor) (rest func() ProbeResult, done bool) {
+	tp, ok := m.prober.(TryProber)
+	if !ok {
+		return nil, false
+	}
+	r, rest := tp.TryProbeBy(ctx, time.Now().Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
+	if rest != nil {
+		return rest, false
+	}
+	e.deliver(ctx, m, r)
+	return nil, true
+}
+
+// probe runs one probe on a scheduler worker (or, with rest, finishes one
+// that tryProbe started) and hands the result to the engine loop.
+func (e *Engine) probe(ctx context.Context, m *monitor, rest func() ProbeResult) {
+	var r ProbeResult
+	dp, ok := m.prober.(DeadlineProber)
+	switch {
+	case rest != nil:
+		r = rest()
+	case ok:
+		r = dp.ProbeBy(ctx, time.Now().Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
+	default:
+		pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
+		r = m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
+		cancel()
+	}
+	e.deliver(ctx, m, r)
+}
+
+// deliver hands a probe's result to the engine loop.
+func (e *Engine) deliver(ctx context.Context, m *monitor, r ProbeResult) {
 	select {
 	case e.verdicts <- verdict{m, r}:
 	case <-ctx.Done():

@@ -10,24 +10,34 @@ import (
 )
 
 // scheduler runs the probes of many monitors: a heap ordered by each
-// monitor's next due time, and at most `limit` probes in flight, each in its
-// own goroutine. Idle monitors cost a heap entry, not a goroutine. The engine
+// monitor's next due time, and at most `limit` probes in flight, on as many
+// workers. Idle monitors cost a heap entry, not a goroutine. The engine
 // loop queues a monitor again (add) when it has handled its verdict, and
 // takes out monitors that are no longer configured (remove).
 type scheduler struct {
 	limit int
-	probe func(context.Context, *monitor)
+	// try starts a probe on the scheduler's goroutine (see
+	// Engine.tryProbe); probe runs it, or its rest, on a worker.
+	try   func(context.Context, *monitor) (rest func() ProbeResult, done bool)
+	probe func(context.Context, *monitor, func() ProbeResult)
 
 	mu   sync.Mutex
 	h    monitorHeap
 	wake chan struct{}
 }
 
-func newScheduler(limit int, probe func(context.Context, *monitor)) *scheduler {
+func newScheduler(limit int, try func(context.Context, *monitor) (func() ProbeResult, bool),
+	probe func(context.Context, *monitor, func() ProbeResult)) *scheduler {
 	if limit <= 0 {
 		limit = 1024
 	}
-	return &scheduler{limit: limit, probe: probe, wake: make(chan struct{}, 1)}
+	return &scheduler{limit: limit, try: try, probe: probe, wake: make(chan struct{}, 1)}
+}
+
+// job is a probe for a worker: a whole one, or the rest of one.
+type job struct {
+	m    *monitor
+	rest func() ProbeResult
 }
 
 // add queues m to be probed at `at`.
@@ -62,11 +72,30 @@ func (s *scheduler) queued() int {
 	return len(s.h)
 }
 
-// run dispatches due probes until ctx is done, then waits for those in flight.
+// run dispatches due probes until ctx is done, then waits for those in
+// flight. A probe that can finish without waiting (see Engine.tryProbe)
+// runs here; the others run on workers that live until ctx is done: a due
+// probe goes to an idle worker, or to a new one while there are fewer than
+// limit, else waits for one to be free. Long-lived workers keep their grown
+// stacks, so that a probe costs no goroutine start and no stack growth.
 func (s *scheduler) run(ctx context.Context) {
-	slots := make(chan struct{}, s.limit)
+	defer crash.Guard()
+	work := make(chan job)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	workers := 0
+	worker := func(j job) {
+		defer wg.Done()
+		defer crash.Guard()
+		for {
+			s.probe(ctx, j.m, j.rest)
+			select {
+			case j = <-work:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -82,18 +111,27 @@ func (s *scheduler) run(ctx context.Context) {
 		}
 		s.mu.Unlock()
 		if due != nil {
+			rest, done := s.try(ctx, due)
+			if done {
+				continue
+			}
+			j := job{due, rest}
 			select {
-			case slots <- struct{}{}:
+			case work <- j:
+				continue
+			default:
+			}
+			if workers < s.limit {
+				workers++
+				wg.Add(1)
+				go worker(j)
+				continue
+			}
+			select {
+			case work <- j:
 			case <-ctx.Done():
 				return
 			}
-			wg.Add(1)
-			go func(m *monitor) {
-				defer crash.Guard()
-				defer wg.Done()
-				s.probe(ctx, m)
-				<-slots
-			}(due)
 			continue
 		}
 		timer.Reset(wait)

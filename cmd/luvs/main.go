@@ -118,7 +118,7 @@ in luvs; the message and stack trace are worth reporting).`,
 		"how long a Lua configuration may run while it loads (check, apply, run and its reloads)")
 	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
 		newListCmd(), newSaveCmd(), guarded(newRestoreCmd()), guarded(newZeroCmd()), guarded(newFlushCmd()),
-		newTimeoutsCmd(), newSyncCmd(), newBenchCmd())
+		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd())
 	return root
 }
 

@@ -142,7 +142,8 @@ same rules restored twice change nothing.
 
 Like ipvsadm -R, restore never deletes kernel services the rules do not
 mention; --prune deletes them, making the kernel table exactly the rules'
-(as 'luvs apply --prune' does for a configuration).
+(as 'luvs apply --prune' does for a configuration). --no-delete, which
+used to ask for what is now the default, is still accepted and does nothing.
 
 Every problem in the rules, including what validation finds in the table
 they describe, is reported as FILE:LINE: message ('<stdin>' for standard
@@ -186,8 +187,7 @@ input), and nothing is applied.`,
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")
 	f.BoolVar(&prune, "prune", false, "also delete kernel services the rules do not mention")
-	f.BoolVar(&noDelete, "no-delete", false, "deprecated, the default now: services the rules do not mention are kept unless --prune")
-	_ = f.MarkDeprecated("no-delete", "it is the default now (use --prune to delete services the rules do not mention)")
+	f.BoolVar(&noDelete, "no-delete", false, "deprecated, does nothing: keeping services the rules do not mention is the default now")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the summary line")
 	f.IntVar(&batch, "batch", 0, "at most this many changes per netlink round trip (0: automatic; 1: one at a time)")
 	return cmd

@@ -2,6 +2,7 @@ package ipvsadm
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
 
@@ -152,5 +153,23 @@ r:6: no such service TCP 198.18.0.12:80
 r:7: no real server 198.18.1.1:80 in TCP 198.18.0.13:80`
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("got:\n%v\nwant:\n%s", err, wantErr)
+	}
+}
+
+// ipvsadm -S without -n prints ports as service names.
+func TestParsePortNames(t *testing.T) {
+	if p, err := net.LookupPort("tcp", "http"); err != nil || p != 80 {
+		t.Skip("no /etc/services entry for http here")
+	}
+	st, err := Parse("r", strings.NewReader("-A -t 198.18.0.10:http -s rr\n-a -t 198.18.0.10:http -r 198.18.1.1:http -m\n-A -t [2001:db8::1]:https -s rr\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Services[0]; s.Port != 80 || s.Dests[0].Port != 80 || st.Services[1].Port != 443 {
+		t.Errorf("ports: %+v", st.Services)
+	}
+	got := problems(t, "r", "-A -t 198.18.0.10:nosuchservice -s rr\n")
+	if len(got) != 1 || !strings.Contains(got[0], `unknown service name "nosuchservice"`) {
+		t.Errorf("%v", got)
 	}
 }

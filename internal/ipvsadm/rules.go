@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -842,7 +843,7 @@ func intValue(opt string, value func() (string, error), lo, hi int) (int, error)
 }
 
 func (r *rule) setServiceAddr(proto model.Protocol, v string) error {
-	ap, err := parseHostPort(v)
+	ap, err := parseHostPort(v, proto)
 	if err != nil {
 		return fmt.Errorf("invalid service address %q: %v", v, err)
 	}
@@ -853,7 +854,7 @@ func (r *rule) setServiceAddr(proto model.Protocol, v string) error {
 }
 
 func (r *rule) setDestAddr(v string) error {
-	ap, err := parseHostPort(v)
+	ap, err := parseHostPort(v, r.svc.Protocol)
 	if err != nil {
 		return fmt.Errorf("invalid real server address %q: %v", v, err)
 	}
@@ -863,9 +864,39 @@ func (r *rule) setDestAddr(v string) error {
 }
 
 // parseHostPort accepts "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80" and a
-// bare IPv6 address; a missing port is 0. Host names are not resolved.
-func parseHostPort(v string) (netip.AddrPort, error) {
+// bare IPv6 address; a missing port is 0. A port may be a service name
+// ("198.18.0.10:http", as ipvsadm -S without -n prints them), looked up in
+// /etc/services for the protocol (TCP's entry for SCTP). Host names are
+// not resolved.
+func parseHostPort(v string, proto model.Protocol) (netip.AddrPort, error) {
+	if i := strings.LastIndexByte(v, ':'); i >= 0 && i+1 < len(v) && isPortName(v[i+1:]) &&
+		(strings.HasPrefix(v, "[") && v[i-1] == ']' || strings.Count(v, ":") == 1) {
+		network := "tcp"
+		if proto == model.UDP {
+			network = "udp"
+		}
+		port, err := net.LookupPort(network, v[i+1:])
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("unknown service name %q (no %s entry in /etc/services)", v[i+1:], network)
+		}
+		v = v[:i+1] + strconv.Itoa(port)
+	}
 	return model.ParseAddrPort(v, 0)
+}
+
+// isPortName reports whether s looks like a service name: letters, digits,
+// '-' and '_', with a letter first.
+func isPortName(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseNetmask accepts a dotted IPv4 mask or, for IPv6, a prefix length.

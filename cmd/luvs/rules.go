@@ -126,7 +126,8 @@ func newRestoreCmd() *cobra.Command {
 		Use:   "restore [FILE]",
 		Short: "Apply ipvsadm rules to the kernel table (like ipvsadm -R), changing only the difference",
 		Long: `Read ipvsadm rules (ipvsadm -S output, or any -A/-E/-D/-a/-e/-d/-C commands,
-with short or long options, as 'ipvsadm -R' reads them) from FILE or standard
+with short or long options, as 'ipvsadm -R' reads them; ports may be service
+names from /etc/services, host names are not resolved) from FILE or standard
 input, check all of them, then apply them to the kernel table. Unlike
 'ipvsadm -R', it reads the kernel table once, sends only the changes
 (services and real servers that already match are left alone, so traffic is

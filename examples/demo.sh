@@ -129,7 +129,7 @@ sleep 1
 
 say "luvs restore demo.rules: ipvsadm's rule format works too (the IPv6 service)"
 grep -v "198.18.0.10" demo.rules >/tmp/v6.rules
-luvs restore --no-delete /tmp/v6.rules
+luvs restore /tmp/v6.rules
 say "$REQUESTS requests to http://[2001:db8::10]/"
 requests "http://[2001:db8::10]/"
 

@@ -20,13 +20,13 @@ import (
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Convert another load balancer's configuration to a luvs configuration",
+		Short: "Convert a keepalived.conf or ipvsadm rules to a luvs configuration",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return badInput("%s needs a subcommand (see --help)", cmd.CommandPath())
 		},
 	}
-	cmd.AddCommand(newImportKeepalivedCmd())
+	cmd.AddCommand(newImportKeepalivedCmd(), newImportIPVSadmCmd())
 	return cmd
 }
 

@@ -51,8 +51,10 @@ once; 'luvs run' is the daemon that also runs the health checks, repairs
 drift and reloads on SIGHUP or 'luvs reload' (docs/daemon.md). 'luvs exec'
 runs imperative Lua scripts with the low-level ipvs module.
 
-luvs also speaks ipvsadm: 'list' prints the table like ipvsadm -Ln, 'save' and
-'restore' use the ipvsadm -S/-R rule format. Every change is made by reading
+luvs also speaks ipvsadm: 'list' prints the table, one service or the
+connections like ipvsadm -Ln, -Ln -t ... and -Lnc; 'save' and 'restore' use
+the ipvsadm -S/-R rule format; 'import ipvsadm' turns rules into a Lua
+configuration. Every change is made by reading
 the kernel table once, computing the difference, and sending only the changes
 in a few netlink round trips.
 

@@ -146,3 +146,35 @@ func TestRestoreProblemsNameTheLine(t *testing.T) {
 		}
 	}
 }
+
+func TestListedService(t *testing.T) {
+	for _, c := range []struct {
+		args                   []string
+		tcp, udp, sctp, fwmark string
+		ipv6                   bool
+		want                   string // "" for none, "!" for an error
+	}{
+		{nil, "", "", "", "", false, ""},
+		{[]string{"198.18.0.10:80"}, "", "", "", "", false, "TCP 198.18.0.10:80"},
+		{nil, "198.18.0.10:80", "", "", "", false, "TCP 198.18.0.10:80"},
+		{nil, "", "[2001:db8::1]:53", "", "", false, "UDP [2001:db8::1]:53"},
+		{nil, "", "", "198.18.0.10:3868", "", false, "SCTP 198.18.0.10:3868"},
+		{nil, "", "", "", "7", true, "FWM 7 IPv6"},
+		{nil, "", "", "", "7", false, "FWM 7"},
+		{[]string{"198.18.0.10:80"}, "198.18.0.10:80", "", "", "", false, "!"},
+		{nil, "198.18.0.10:80", "", "", "", true, "!"},
+		{nil, "198.18.0.300:80", "", "", "", false, "!"},
+	} {
+		k, one, err := listedService(c.args, c.tcp, c.udp, c.sctp, c.fwmark, c.ipv6)
+		got := ""
+		switch {
+		case err != nil:
+			got = "!"
+		case one:
+			got = k.String()
+		}
+		if got != c.want {
+			t.Errorf("%+v: got %q (%v), want %q", c, got, err, c.want)
+		}
+	}
+}

@@ -29,9 +29,24 @@ type syncOptions struct {
 // syncKernel makes the kernel table equal to desired in one read, one diff
 // and a few batched round trips, printing each change and a summary.
 func syncKernel(desired *model.State, o syncOptions) error {
+	return syncKernelWith(o, func(*model.State) (*model.State, func(model.ServiceKey) bool, error) {
+		return desired, nil, nil
+	})
+}
+
+// syncKernelWith is syncKernel with the desired table computed from the
+// kernel's by build, which may also name kernel services to delete (owned;
+// nil: those of deleteOthers). When the kernel cannot be reached, build is
+// called with nil so that its input errors are reported first.
+func syncKernelWith(o syncOptions, build func(actual *model.State) (*model.State, func(model.ServiceKey) bool, error)) error {
 	defer timingEnd()
 	c, err := openIPVS()
 	if err != nil {
+		// Without a kernel table, input errors are still worth reporting
+		// (as from an empty table): they come first.
+		if _, _, berr := build(nil); berr != nil {
+			return berr
+		}
 		return err
 	}
 	defer c.Close()
@@ -42,8 +57,16 @@ func syncKernel(desired *model.State, o syncOptions) error {
 		return err
 	}
 	phase("read")
+	desired, owned, err := build(actual)
+	if err != nil {
+		return err
+	}
 	var opts diff.Options
-	if !o.deleteOthers {
+	switch {
+	case o.deleteOthers:
+	case owned != nil:
+		opts.Owned = owned
+	default:
 		opts.Owned = func(model.ServiceKey) bool { return false }
 	}
 	ops := diff.Plan(desired, actual, opts)
@@ -120,28 +143,43 @@ ipvsadm -S drops, are kept as -x/-y.`,
 }
 
 func newRestoreCmd() *cobra.Command {
-	var dryRun, noDelete, quiet bool
+	var dryRun, prune, noDelete, quiet bool
 	var batch int
 	cmd := &cobra.Command{
 		Use:   "restore [FILE]",
-		Short: "Make the kernel table equal to ipvsadm rules, changing only the difference",
-		Long: `Read ipvsadm rules (ipvsadm -S output, or -A/-a/-E/-e/-D/-d/-C commands) from
-FILE or standard input, check all of them, then make the kernel table equal
-to the result. Unlike 'ipvsadm -R', it reads the kernel table once, sends only
-the changes (services and real servers that already match are left alone, so
-traffic is not disturbed), and sends them in a few batched netlink round trips.
+		Short: "Apply ipvsadm rules to the kernel table (like ipvsadm -R), changing only the difference",
+		Long: `Read ipvsadm rules (ipvsadm -S output, or any -A/-E/-D/-a/-e/-d/-C commands,
+with short or long options, as 'ipvsadm -R' reads them; ports may be service
+names from /etc/services, host names are not resolved) from FILE or standard
+input, check all of them, then apply them to the kernel table. Unlike
+'ipvsadm -R', it reads the kernel table once, sends only the changes
+(services and real servers that already match are left alone, so traffic is
+not disturbed), and sends them in a few batched netlink round trips.
+
+The rules are replayed on the kernel's table as ipvsadm -R replays them:
+-E, -e, -a, -d and -D may name services that are only in the kernel, -D
+deletes one, -C deletes everything. Where ipvsadm would fail because an
+object already exists in the kernel, the rules are taken as its definition
+instead: an -A of a kernel service replaces it (its real servers are those
+the rules add after it), an -a of a kernel real server replaces it. So the
+same rules restored twice change nothing.
+
+Like ipvsadm -R, restore never deletes kernel services the rules do not
+mention; --prune deletes them, making the kernel table exactly the rules'
+(as 'luvs apply --prune' does for a configuration). --no-delete, which
+used to ask for what is now the default, is still accepted and does nothing.
 
 Every problem in the rules, including what validation finds in the table
 they describe, is reported as FILE:LINE: message ('<stdin>' for standard
-input), and nothing is applied.
-Services in the kernel that the rules do not mention are deleted unless
---no-delete is given.`,
+input), and nothing is applied.`,
 		Example: `  ipvsadm -Sn > rules && luvs restore rules
-  luvs restore --dry-run < rules`,
+  ipvsadm -Sn | luvs restore
+  luvs restore --dry-run --prune < rules`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			timingStart()
 			phase("cli")
+			_ = noDelete // the default now
 			name, r := "<stdin>", io.Reader(os.Stdin)
 			if len(args) == 1 && args[0] != "-" {
 				f, err := os.Open(args[0])
@@ -151,21 +189,29 @@ Services in the kernel that the rules do not mention are deleted unless
 				defer f.Close()
 				name, r = args[0], f
 			}
-			desired, err := ipvsadm.Parse(name, r)
-			phase("parse")
-			if err != nil {
-				var es ipvsadm.Errors
-				if errors.As(err, &es) {
-					return inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", name, len(es), err)}
-				}
-				return inputError{err}
-			}
-			return syncKernel(desired, syncOptions{dryRun: dryRun, deleteOthers: !noDelete, quiet: quiet, batch: batch})
+			return syncKernelWith(syncOptions{dryRun: dryRun, deleteOthers: prune, quiet: quiet, batch: batch},
+				func(actual *model.State) (*model.State, func(model.ServiceKey) bool, error) {
+					base := actual
+					if prune {
+						base = nil // the rules alone are the table
+					}
+					res, err := ipvsadm.Replay(name, r, base)
+					phase("parse")
+					if err != nil {
+						var es ipvsadm.Errors
+						if errors.As(err, &es) {
+							return nil, nil, inputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", name, len(es), err)}
+						}
+						return nil, nil, inputError{err}
+					}
+					return res.State, res.Owned, nil
+				})
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "print the changes without applying them")
-	f.BoolVar(&noDelete, "no-delete", false, "never delete services the rules do not mention")
+	f.BoolVar(&prune, "prune", false, "also delete kernel services the rules do not mention")
+	f.BoolVar(&noDelete, "no-delete", false, "deprecated, does nothing: keeping services the rules do not mention is the default now")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the summary line")
 	f.IntVar(&batch, "batch", 0, "at most this many changes per netlink round trip (0: automatic; 1: one at a time)")
 	return cmd

@@ -36,12 +36,17 @@ type ListOptions struct {
 	Exact bool
 	// NoSort keeps kernel order (--nosort); the default sorts as ipvsadm does.
 	NoSort bool
+	// OneService leaves out the version line, as `ipvsadm -Ln -t ADDR`
+	// does when it lists one service (the table then holds just that one).
+	OneService bool
 }
 
 // List writes the table the way `ipvsadm -Ln` does, byte for byte.
 func List(w io.Writer, info ipvs.Info, table []ipvs.Service, opt ListOptions) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
+	if !opt.OneService {
+		fmt.Fprintf(bw, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), info.ConnTabSize)
+	}
 	writeTitle(bw, opt.Format)
 	var order destOrder
 	if opt.NoSort {

@@ -86,3 +86,28 @@ func TestDestOrderShortcuts(t *testing.T) {
 		}
 	}
 }
+
+// ipvsadm -Ln -t ADDR (one service) prints no version line; the rest is
+// the same layout (captured in the VM).
+func TestListOneService(t *testing.T) {
+	table := []ipvs.Service{{
+		Service: model.Service{ServiceKey: model.ServiceKey{Family: model.IPv4, Protocol: model.TCP,
+			Addr: netip.MustParseAddr("198.18.0.10"), Port: 80}, Scheduler: "rr"},
+		Dests: []ipvs.Dest{
+			{Dest: model.Dest{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.12.2"), Port: 80}, Weight: 1, Forward: model.Masquerade}, InactConns: 2},
+			{Dest: model.Dest{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.11.2"), Port: 80}, Weight: 1, Forward: model.Masquerade}, InactConns: 1},
+		},
+	}}
+	var b bytes.Buffer
+	if err := List(&b, ipvs.Info{}, table, ListOptions{OneService: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Prot LocalAddress:Port Scheduler Flags\n" +
+		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n" +
+		"TCP  198.18.0.10:80 rr\n" +
+		"  -> 198.18.11.2:80               Masq    1      0          1         \n" +
+		"  -> 198.18.12.2:80               Masq    1      0          2         \n"
+	if b.String() != want {
+		t.Errorf("got:\n%q\nwant:\n%q", b.String(), want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -17,8 +18,10 @@ import (
 
 // Defaults ipvsadm applies when a rule leaves a field out.
 const (
-	DefaultScheduler   = "wlc"
-	DefaultPersistence = 300
+	DefaultScheduler = "wlc"
+	// DefaultPersistence is the timeout of -p without a value: 360 s in
+	// ipvsadm's code (its manual says 300).
+	DefaultPersistence = 360
 )
 
 // Save writes the table as `ipvsadm -Sn` does: one -A line per service
@@ -152,7 +155,45 @@ const MaxLineLength = 1 << 20
 // validation problem, the last -A/-E of the service or -a/-e of the real
 // server).
 func Parse(name string, r io.Reader) (*model.State, error) {
+	res, err := Replay(name, r, nil)
+	if err != nil {
+		return nil, err
+	}
+	return res.State, nil
+}
+
+// Restore is the outcome of replaying rules on a table.
+type Restore struct {
+	// State holds the services the rules mention (add, edit, or add or
+	// edit a real server of), as they are after the last line, in the order
+	// they were first mentioned. Services of the base table the rules never
+	// mention are not in it: ipvsadm -R leaves them alone.
+	State *model.State
+	// Deleted are services of the base table that a -D removed (and the
+	// rules did not add again).
+	Deleted map[model.ServiceKey]bool
+	// Cleared is set when a -C removed the whole base table: then every
+	// service of the base table not in State is gone.
+	Cleared bool
+}
+
+// Owned reports whether a service of the base table absent from State is
+// to be deleted.
+func (r *Restore) Owned(k model.ServiceKey) bool { return r.Cleared || r.Deleted[k] }
+
+// Replay reads ipvsadm rules like Parse, but replays them on base (the
+// kernel's table; nil for an empty one) the way `ipvsadm -R` replays them on
+// the kernel: -E, -D, -a, -e and -d may name services of base. Where ipvsadm
+// would fail because an object of base already exists, Replay takes the
+// rules as the definition instead, so that restoring the same rules twice
+// changes nothing: an -A of a service of base (not yet mentioned) replaces
+// it with no real servers, and an -a of a real server of base (not yet
+// mentioned) replaces it. Validation covers what the rules mention.
+func Replay(name string, r io.Reader, base *model.State) (*Restore, error) {
 	p := &parser{name: name, index: map[model.ServiceKey]int{}, lastIdx: -1}
+	if base != nil {
+		p.load(base)
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	var fields []string
@@ -171,7 +212,9 @@ func Parse(name string, r io.Reader) (*model.State, error) {
 			if fields[0] == "ipvsadm" {
 				fields = fields[1:]
 			}
-			if err := p.apply(&ru, fields, line); err != nil {
+			if len(fields) == 0 {
+				p.problem(line, "no command (-A, -E, -D, -a, -e, -d or -C)")
+			} else if err := p.apply(&ru, fields, line); err != nil {
 				p.problem(line, "%v", err)
 			}
 		}
@@ -188,7 +231,27 @@ func Parse(name string, r io.Reader) (*model.State, error) {
 		slices.SortStableFunc(p.errs, func(a, b *ParseError) int { return cmp.Compare(a.Line, b.Line) })
 		return nil, p.errs
 	}
-	return st, nil
+	res := &Restore{State: st, Cleared: p.cleared, Deleted: p.deleted}
+	for i := range st.Services {
+		delete(res.Deleted, st.Services[i].ServiceKey)
+	}
+	return res, nil
+}
+
+// load puts the services of base in the table, unmentioned.
+func (p *parser) load(base *model.State) {
+	for i := range base.Services {
+		b := &base.Services[i]
+		if _, dup := p.index[b.ServiceKey]; dup {
+			continue
+		}
+		v := service{VirtualServer: model.VirtualServer{Service: b.Service}, line: -1, base: true}
+		for _, d := range b.Dests {
+			v.addDest(d, -1)
+		}
+		p.index[b.ServiceKey] = len(p.services)
+		p.services = append(p.services, v)
+	}
 }
 
 // readLine appends the next line of br to buf, without its "\n" or "\r\n",
@@ -225,13 +288,23 @@ type parser struct {
 	// one key is cheaper than hashing it.
 	last    model.ServiceKey
 	lastIdx int // -1: none
+	// deleted are services of the base table removed by -D; cleared is
+	// set by a -C.
+	deleted map[model.ServiceKey]bool
+	cleared bool
 }
 
 type service struct {
 	model.VirtualServer
-	line      int   // of the last -A or -E; 0 once deleted
-	destLines []int // of each real server's last -a or -e; 0 once deleted
-	deleted   int   // real servers deleted
+	// line is that of the last -A or -E (or of the first mention of a
+	// service of the base table); 0 once deleted; -1 for a service of the
+	// base table the rules have not mentioned.
+	line int
+	// destLines are the lines of each real server's last -a or -e; 0 once
+	// deleted; -1 for one of the base table not mentioned.
+	destLines []int
+	base      bool // from the base table, not (yet) added by the rules
+	deleted   int  // real servers deleted
 	// byKey indexes the live real servers once there are more than
 	// smallService entries in Dests; until then they are searched.
 	byKey map[model.DestKey]int
@@ -293,6 +366,12 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 		return err
 	}
 	if r.cmd == "C" {
+		for i := range p.services {
+			if p.services[i].base {
+				p.cleared = true
+				break
+			}
+		}
 		p.services = p.services[:0]
 		clear(p.index)
 		p.lastIdx = -1
@@ -311,8 +390,14 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	}
 	switch r.cmd {
 	case "A":
-		if exists {
+		if exists && p.services[i].line >= 0 {
 			return fmt.Errorf("service %s already exists", k)
+		}
+		if exists {
+			// A service of the base table: the rules define it from here.
+			p.services[i] = service{VirtualServer: model.VirtualServer{Service: r.svc}, line: line, base: true}
+			p.last, p.lastIdx = k, i
+			return nil
 		}
 		p.index[k] = len(p.services)
 		p.last, p.lastIdx = k, len(p.services)
@@ -324,11 +409,20 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	}
 	p.last, p.lastIdx = k, i
 	v := &p.services[i]
+	if v.line < 0 {
+		v.line = line // mentioned from here
+	}
 	switch r.cmd {
 	case "E":
 		v.Service, v.line = r.svc, line
 		return nil
 	case "D":
+		if v.base {
+			if p.deleted == nil {
+				p.deleted = map[model.ServiceKey]bool{}
+			}
+			p.deleted[k] = true
+		}
 		*v = service{}
 		delete(p.index, k)
 		p.lastIdx = -1
@@ -342,6 +436,8 @@ func (p *parser) apply(r *rule, args []string, line int) error {
 	}
 	j := v.dest(r.dest.DestKey)
 	switch {
+	case r.cmd == "a" && j >= 0 && v.destLines[j] < 0:
+		v.Dests[j], v.destLines[j] = r.dest, line // one of the base table: the rules define it
 	case r.cmd == "a" && j >= 0:
 		return fmt.Errorf("real server %s already exists in %s", r.dest.DestKey, k)
 	case r.cmd != "a" && j < 0:
@@ -362,8 +458,8 @@ func (p *parser) state() *model.State {
 	st := &model.State{Services: make([]model.VirtualServer, 0, len(p.index))}
 	for i := range p.services {
 		v := &p.services[i]
-		if v.line == 0 {
-			continue
+		if v.line <= 0 {
+			continue // deleted, or of the base table and never mentioned
 		}
 		for _, pr := range model.ValidateService(&v.Service) {
 			p.problem(v.line, "%v", pr)
@@ -376,8 +472,10 @@ func (p *parser) state() *model.State {
 			if v.destLines[j] == 0 {
 				continue
 			}
-			for _, pr := range model.ValidateDest(&v.Service, &v.Dests[j]) {
-				p.problem(v.destLines[j], "%v", pr)
+			if v.destLines[j] > 0 {
+				for _, pr := range model.ValidateDest(&v.Service, &v.Dests[j]) {
+					p.problem(v.destLines[j], "%v", pr)
+				}
 			}
 			live = append(live, v.Dests[j])
 		}
@@ -438,14 +536,136 @@ func command(a string) string {
 	return ""
 }
 
+// commandName is ipvsadm's name of a command, for its messages.
+var commandName = map[string]string{
+	"A": "add-service", "E": "edit-service", "D": "delete-service", "C": "flush",
+	"a": "add-server", "e": "edit-server", "d": "delete-server",
+}
+
+// An option, as ipvsadm counts them: each may be given once, and each
+// command takes some of them.
+type option uint32
+
+const (
+	optService option = 1 << iota
+	optScheduler
+	optPersistent
+	optNetmask
+	optRealServer
+	optForward
+	optWeight
+	optUThreshold
+	optLThreshold
+	optIPv6
+	optOps
+	optPE
+	optSchedFlags
+	optTunType
+	optTunPort
+	optTunNoCsum
+	optTunCsum
+	optTunRemCsum
+)
+
+var optionNames = [...]string{"service-address", "scheduler", "persistent", "netmask", "real-server",
+	"forwarding-method", "weight", "u-threshold", "l-threshold", "ipv6", "ops", "pe", "sched-flags",
+	"tun-type", "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum"}
+
+func (o option) String() string {
+	for i := range optionNames {
+		if o == 1<<i {
+			return optionNames[i]
+		}
+	}
+	return "?"
+}
+
+// allowed are the options each command takes, as in ipvsadm.
+var allowed = map[string]option{
+	"A": optService | optScheduler | optPersistent | optNetmask | optIPv6 | optOps | optPE | optSchedFlags,
+	"D": optService | optIPv6,
+	"C": 0,
+	"a": optService | optRealServer | optForward | optWeight | optUThreshold | optLThreshold | optIPv6 |
+		optTunType | optTunPort | optTunNoCsum | optTunCsum | optTunRemCsum,
+	"d": optService | optRealServer | optIPv6,
+}
+
+func init() {
+	allowed["E"], allowed["e"] = allowed["A"], allowed["a"]
+}
+
+// shortWithValue are the one-letter options that take a value (-p takes
+// an optional one).
+const shortWithValue = "tufsMbrwxyp"
+
+// shortFlags are the one-letter commands and options that take none.
+const shortFlags = "AEDaedCgimo6"
+
+// expandArgs rewrites ipvsadm's other spellings to one option per field,
+// as popt reads them: "--scheduler=wrr" is "--scheduler wrr", "-At" is
+// "-A -t" and "-t198.18.0.10:80" is "-t 198.18.0.10:80". args is returned
+// as it is when it has none (the usual case, without allocating).
+func expandArgs(args []string) []string {
+	plain := true
+	for _, a := range args {
+		if (len(a) > 2 && a[0] == '-' && a[1] != '-') || (strings.HasPrefix(a, "--") && strings.Contains(a, "=")) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return args
+	}
+	out := make([]string, 0, 2*len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "--"):
+			if k, v, ok := strings.Cut(a, "="); ok {
+				out = append(out, k, v)
+			} else {
+				out = append(out, a)
+			}
+		case len(a) > 2 && a[0] == '-' && !isNumber(a[1:]):
+			// A cluster of flags, the last of which may take the rest as
+			// its value: -At, -Ln, -t198.18.0.10:80, -p60.
+			for j := 1; j < len(a); j++ {
+				c := a[j]
+				if strings.IndexByte(shortWithValue, c) >= 0 {
+					out = append(out, "-"+string(c))
+					if j+1 < len(a) {
+						out = append(out, a[j+1:])
+					}
+					break
+				}
+				if strings.IndexByte(shortFlags, c) < 0 {
+					out = append(out, a) // unknown: reported as it was written
+					break
+				}
+				out = append(out, "-"+string(c))
+			}
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
 // parse fills r from one command line, with ipvsadm's defaults.
 func (r *rule) parse(args []string) error {
 	*r = rule{}
 	r.svc.Scheduler = DefaultScheduler
 	r.dest.Weight = 1
 	r.dest.Forward = model.DirectRoute
+	args = expandArgs(args)
 	ipv6Mark := false
 	var mask, schedFlags string
+	var seen option
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		value := func() (string, error) {
@@ -464,8 +684,10 @@ func (r *rule) parse(args []string) error {
 		}
 		var err error
 		var v string
+		var opt option
 		switch a {
 		case "-t", "--tcp-service", "-u", "--udp-service", "--sctp-service":
+			opt = optService
 			if v, err = value(); err == nil {
 				proto := model.TCP
 				switch a {
@@ -477,16 +699,20 @@ func (r *rule) parse(args []string) error {
 				err = r.setServiceAddr(proto, v)
 			}
 		case "-f", "--fwmark-service":
+			opt = optService
 			if v, err = value(); err == nil {
 				var m uint32
 				m, err = model.ParseFWMark(v)
 				r.svc.FWMark, r.svc.Family, r.hasSvc = m, model.IPv4, true
 			}
 		case "-6", "--ipv6":
+			opt = optIPv6
 			ipv6Mark = true
 		case "-s", "--scheduler":
+			opt = optScheduler
 			r.svc.Scheduler, err = value()
 		case "-p", "--persistent":
+			opt = optPersistent
 			r.svc.Persistent, r.svc.Timeout = true, DefaultPersistence
 			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 				v, _ = value()
@@ -497,46 +723,62 @@ func (r *rule) parse(args []string) error {
 				r.svc.Timeout = uint32(t)
 			}
 		case "-M", "--netmask":
+			opt = optNetmask
 			mask, err = value()
 		case "-b", "--sched-flags":
+			opt = optSchedFlags
 			schedFlags, err = value()
 		case "-o", "--ops":
+			opt = optOps
 			r.svc.OnePacket = true
 		case "--pe":
+			opt = optPE
 			r.svc.PEName, err = value()
 		case "-r", "--real-server":
+			opt = optRealServer
 			if v, err = value(); err == nil {
 				err = r.setDestAddr(v)
 			}
 		case "-g", "--gatewaying":
+			opt = optForward
 			r.dest.Forward = model.DirectRoute
 		case "-i", "--ipip":
+			opt = optForward
 			r.dest.Forward = model.Tunnel
 		case "-m", "--masquerading":
+			opt = optForward
 			r.dest.Forward = model.Masquerade
 		case "-w", "--weight":
+			opt = optWeight
 			r.dest.Weight, err = intValue(a, value, 0, model.MaxWeight)
 		case "-x", "--u-threshold":
+			opt = optUThreshold
 			var n int
 			n, err = intValue(a, value, 0, 1<<31-1)
 			r.dest.UpperThreshold = uint32(n)
 		case "-y", "--l-threshold":
+			opt = optLThreshold
 			var n int
 			n, err = intValue(a, value, 0, 1<<31-1)
 			r.dest.LowerThreshold = uint32(n)
 		case "--tun-type":
+			opt = optTunType
 			if v, err = value(); err == nil {
 				r.dest.TunnelType, err = model.ParseTunnelType(v)
 			}
 		case "--tun-port":
+			opt = optTunPort
 			var n int
 			n, err = intValue(a, value, 1, 65535)
 			r.dest.TunnelPort = uint16(n)
 		case "--tun-nocsum":
+			opt = optTunNoCsum
 			r.dest.TunnelFlags = 0
 		case "--tun-csum":
+			opt = optTunCsum
 			r.dest.TunnelFlags = model.TunnelCsum
 		case "--tun-remcsum":
+			opt = optTunRemCsum
 			r.dest.TunnelFlags = model.TunnelRemCsum
 		default:
 			return fmt.Errorf("unknown option %q", a)
@@ -544,9 +786,20 @@ func (r *rule) parse(args []string) error {
 		if err != nil {
 			return err
 		}
+		if seen&opt != 0 {
+			return fmt.Errorf("multiple '%s' options specified", opt)
+		}
+		seen |= opt
 	}
 	if r.cmd == "" {
 		return fmt.Errorf("no command (-A, -E, -D, -a, -e, -d or -C)")
+	}
+	if bad := seen &^ allowed[r.cmd]; bad != 0 {
+		for o := option(1); o != 0; o <<= 1 {
+			if bad&o != 0 {
+				return fmt.Errorf("illegal '%s' option with the '%s' command", o, commandName[r.cmd])
+			}
+		}
 	}
 	if ipv6Mark && r.svc.IsFWMark() {
 		r.svc.Family = model.IPv6
@@ -565,7 +818,11 @@ func (r *rule) parse(args []string) error {
 		if err != nil {
 			return err
 		}
-		r.svc.NetmaskBits = bits
+		// ipvsadm accepts a netmask without -p; it means nothing then and
+		// -S does not show it.
+		if r.svc.Persistent {
+			r.svc.NetmaskBits = bits
+		}
 	}
 	if r.svc.Persistent && r.svc.NetmaskBits == 0 {
 		r.svc.NetmaskBits = r.svc.Netmask()
@@ -586,7 +843,7 @@ func intValue(opt string, value func() (string, error), lo, hi int) (int, error)
 }
 
 func (r *rule) setServiceAddr(proto model.Protocol, v string) error {
-	ap, err := parseHostPort(v)
+	ap, err := parseHostPort(v, proto)
 	if err != nil {
 		return fmt.Errorf("invalid service address %q: %v", v, err)
 	}
@@ -597,7 +854,7 @@ func (r *rule) setServiceAddr(proto model.Protocol, v string) error {
 }
 
 func (r *rule) setDestAddr(v string) error {
-	ap, err := parseHostPort(v)
+	ap, err := parseHostPort(v, r.svc.Protocol)
 	if err != nil {
 		return fmt.Errorf("invalid real server address %q: %v", v, err)
 	}
@@ -607,9 +864,39 @@ func (r *rule) setDestAddr(v string) error {
 }
 
 // parseHostPort accepts "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:80" and a
-// bare IPv6 address; a missing port is 0. Host names are not resolved.
-func parseHostPort(v string) (netip.AddrPort, error) {
+// bare IPv6 address; a missing port is 0. A port may be a service name
+// ("198.18.0.10:http", as ipvsadm -S without -n prints them), looked up in
+// /etc/services for the protocol (TCP's entry for SCTP). Host names are
+// not resolved.
+func parseHostPort(v string, proto model.Protocol) (netip.AddrPort, error) {
+	if i := strings.LastIndexByte(v, ':'); i >= 0 && i+1 < len(v) && isPortName(v[i+1:]) &&
+		(strings.HasPrefix(v, "[") && v[i-1] == ']' || strings.Count(v, ":") == 1) {
+		network := "tcp"
+		if proto == model.UDP {
+			network = "udp"
+		}
+		port, err := net.LookupPort(network, v[i+1:])
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("unknown service name %q (no %s entry in /etc/services)", v[i+1:], network)
+		}
+		v = v[:i+1] + strconv.Itoa(port)
+	}
 	return model.ParseAddrPort(v, 0)
+}
+
+// isPortName reports whether s looks like a service name: letters, digits,
+// '-' and '_', with a letter first.
+func isPortName(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseNetmask accepts a dotted IPv4 mask or, for IPv6, a prefix length.

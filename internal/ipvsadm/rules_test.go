@@ -92,7 +92,7 @@ func TestParseDefaultsAndEdits(t *testing.T) {
 		t.Errorf("-C left %d services", len(st.Services))
 	}
 	st, _ = Parse("rules", strings.NewReader("-A -t 198.18.0.10:80 -p\n-a -t 198.18.0.10:80 -r 198.18.1.1\n"))
-	if s := st.Services[0]; s.Scheduler != "wlc" || !s.Persistent || s.Timeout != 300 || s.Dests[0].Forward != model.DirectRoute || s.Dests[0].Weight != 1 {
+	if s := st.Services[0]; s.Scheduler != "wlc" || !s.Persistent || s.Timeout != 360 || s.Dests[0].Forward != model.DirectRoute || s.Dests[0].Weight != 1 {
 		t.Errorf("defaults: %+v", s)
 	}
 }

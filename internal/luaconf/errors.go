@@ -82,6 +82,9 @@ func (ps Problems) sorted() Problems {
 // Names longer than maxSuggestLen get no suggestion: the edit distance
 // costs the product of the lengths.
 func suggest(w string, known []string) string {
+	if k, ok := keepalivedNames[w]; ok && slices.Contains(known, k.name) {
+		return fmt.Sprintf(" (did you mean %s? keepalived's %s%s)", k.name, w, k.note)
+	}
 	limit := 2
 	if len(w) <= 4 {
 		limit = 1
@@ -105,6 +108,38 @@ func suggest(w string, known []string) string {
 }
 
 const maxSuggestLen = 64
+
+// keepalivedNames are keepalived's names for luvs's keys and check
+// constructors: a configuration written from keepalived habits gets the
+// luvs name (when it is a key or name of the place where it is written).
+var keepalivedNames = map[string]struct{ name, note string }{
+	"delay_loop":              {"interval", ""},
+	"lb_algo":                 {"scheduler", ""},
+	"lvs_sched":               {"scheduler", ""},
+	"lb_kind":                 {"forward", `; NAT, DR, TUN are "nat", "dr", "tunnel"`},
+	"lvs_method":              {"forward", `; NAT, DR, TUN are "nat", "dr", "tunnel"`},
+	"persistence_timeout":     {"persistence", `, e.g. persistence = "300s"`},
+	"persistence_granularity": {"netmask", ""},
+	"persistence_engine":      {"pe", ""},
+	"ops":                     {"one_packet", ""},
+	"connect_timeout":         {"timeout", ""},
+	"connect_port":            {"port", ""},
+	"nb_get_retry":            {"fall", "; fall counts failures in a row, keepalived's retries plus one"},
+	"retry":                   {"fall", "; fall counts failures in a row, keepalived's retries plus one"},
+	"delay_before_retry":      {"retry_delay", ""},
+	"inhibit_on_failure":      {"on_fail", `; write on_fail = "drain"`},
+	"uthreshold":              {"upper_threshold", ""},
+	"lthreshold":              {"lower_threshold", ""},
+	"virtualhost":             {"host", ""},
+	"status_code":             {"status", ""},
+	"HTTP_GET":                {"http", ", as in check = http { ... }"},
+	"SSL_GET":                 {"https", ", as in check = https { ... }"},
+	"TCP_CHECK":               {"tcp", ", as in check = tcp { ... }"},
+	"UDP_CHECK":               {"udp", ", as in check = udp { ... }"},
+	"DNS_CHECK":               {"dns", ", as in check = dns { ... }"},
+	"MISC_CHECK":              {"exec", ", as in check = exec { ... }"},
+	"PING_CHECK":              {"ping", ", as in check = ping { ... }"},
+}
 
 // editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {

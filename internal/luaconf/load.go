@@ -308,6 +308,48 @@ var (
 // position for an unclosed bracket or block at end of file, so brackets and
 // blocks are matched here first.
 func (l *loader) syntaxError(f *fileInfo, src []byte, perr error) error {
+	err := l.syntaxProblem(f, src, perr)
+	if line, what := keepalivedLine(f.lines); line > 0 {
+		l.problem(Pos{File: f.name, Line: line, Col: 1},
+			"this looks like a keepalived configuration (%s), and luvs configurations are Lua: translate it with 'luvs import keepalived %s'",
+			what, f.name)
+	}
+	return err
+}
+
+// keepalivedLine returns the first line (1-based) and its text that only a
+// keepalived configuration has at its top level (global_defs {,
+// vrrp_instance NAME {, virtual_server 198.18.0.10 80 {, ...), or 0. It
+// looks at the first 1,000 lines.
+func keepalivedLine(lines []string) (int, string) {
+	for i, raw := range lines[:min(len(lines), 1000)] {
+		t := strings.TrimSpace(raw)
+		word, rest, _ := strings.Cut(t, " ")
+		rest = strings.TrimSpace(rest)
+		switch word {
+		case "global_defs", "vrrp_instance", "vrrp_sync_group", "vrrp_script", "virtual_server_group",
+			"static_ipaddress", "static_routes", "linkbeat_interfaces":
+		case "virtual_server", "real_server":
+			// keepalived: virtual_server 198.18.0.10 80 {, virtual_server fwmark 7 {
+			// Lua: virtual_server "198.18.0.10:80" {, virtual_server("...")
+			if rest == "" || strings.ContainsAny(rest[:1], "\"'([{") || !strings.HasSuffix(rest, "{") {
+				continue
+			}
+		default:
+			continue
+		}
+		if !strings.Contains(t, "{") && word != "global_defs" {
+			continue
+		}
+		if len(t) > 60 {
+			t = t[:60] + "..."
+		}
+		return i + 1, t
+	}
+	return 0, ""
+}
+
+func (l *loader) syntaxProblem(f *fileInfo, src []byte, perr error) error {
 	if err := luasrc.CheckBalance(f.name, src); err != nil {
 		var le *luasrc.Error
 		if errors.As(err, &le) {

@@ -52,11 +52,29 @@ import (
 type Target struct {
 	Addr netip.Addr
 	Port uint16
+	// Source is the local address to connect from (zero: any); the
+	// checker sets it from the check's source.
+	Source netip.Addr
 }
 
 // String returns the target as host:port, with IPv6 addresses bracketed.
 func (t Target) String() string {
 	return netip.AddrPortFrom(t.Addr, t.Port).String()
+}
+
+// dialerFor is the dialer of a probe of t over network ("tcp" or "udp"):
+// the shared one, or one bound to t.Source.
+func dialerFor(t Target, network string) *net.Dialer {
+	if !t.Source.IsValid() {
+		return &dialer
+	}
+	d := &net.Dialer{KeepAlive: -1}
+	if network == "udp" {
+		d.LocalAddr = &net.UDPAddr{IP: t.Source.AsSlice()}
+	} else {
+		d.LocalAddr = &net.TCPAddr{IP: t.Source.AsSlice()}
+	}
+	return d
 }
 
 // Result is the outcome of one probe.
@@ -104,7 +122,7 @@ func New(c model.Check) (Checker, error) {
 	if len(ps) > 0 {
 		return nil, fmt.Errorf("check %s: %w", c.Kind, ps)
 	}
-	return &checker{p: p, timeout: cmp.Or(c.Timeout, model.DefaultTimeout)}, nil
+	return &checker{p: p, timeout: cmp.Or(c.Timeout, model.DefaultTimeout), source: c.Source}, nil
 }
 
 // TargetFor applies c's Addr/Port overrides to a real server's address and
@@ -128,6 +146,7 @@ type prober interface {
 type checker struct {
 	p       prober
 	timeout time.Duration
+	source  netip.Addr // where probes connect from (zero: any)
 }
 
 // Probe implements Checker.
@@ -141,6 +160,7 @@ func (c *checker) Probe(ctx context.Context, t Target) Result {
 	if !t.Addr.IsValid() {
 		return down("no target address")
 	}
+	t.Source = c.source
 	if err := ctx.Err(); err != nil {
 		return down(ctxMsg(ctx, err, start))
 	}
@@ -154,7 +174,7 @@ func (c *checker) Probe(ctx context.Context, t Target) Result {
 // ProbeBy implements Checker.
 func (c *checker) ProbeBy(ctx context.Context, deadline time.Time, t Target) Result {
 	bp, ok := c.p.(byProber)
-	if !ok {
+	if !ok || c.source.IsValid() { // (a bound source takes the dialer's way)
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		return c.Probe(ctx, t)
@@ -173,7 +193,7 @@ func (c *checker) ProbeBy(ctx context.Context, deadline time.Time, t Target) Res
 // TryProbeBy implements Checker.
 func (c *checker) TryProbeBy(ctx context.Context, deadline time.Time, t Target) (Result, func() Result) {
 	tp, ok := c.p.(tryProber)
-	if !ok || !t.Addr.IsValid() {
+	if !ok || !t.Addr.IsValid() || c.source.IsValid() {
 		return Result{}, func() Result { return c.ProbeBy(ctx, deadline, t) }
 	}
 	start := time.Now()

@@ -18,11 +18,11 @@ func TestTargetFor(t *testing.T) {
 		addr netip.Addr
 		want Target
 	}{
-		{"none", model.Check{}, rs, Target{rs, 80}},
-		{"port", model.Check{Port: 8080}, rs, Target{rs, 8080}},
-		{"addr", model.Check{Addr: netip.MustParseAddr("2001:db8::5")}, rs, Target{netip.MustParseAddr("2001:db8::5"), 80}},
-		{"both", model.Check{Addr: netip.MustParseAddr("198.18.0.20"), Port: 53}, rs, Target{netip.MustParseAddr("198.18.0.20"), 53}},
-		{"unmap", model.Check{}, netip.MustParseAddr("::ffff:198.18.0.10"), Target{rs, 80}},
+		{"none", model.Check{}, rs, Target{Addr: rs, Port: 80}},
+		{"port", model.Check{Port: 8080}, rs, Target{Addr: rs, Port: 8080}},
+		{"addr", model.Check{Addr: netip.MustParseAddr("2001:db8::5")}, rs, Target{Addr: netip.MustParseAddr("2001:db8::5"), Port: 80}},
+		{"both", model.Check{Addr: netip.MustParseAddr("198.18.0.20"), Port: 53}, rs, Target{Addr: netip.MustParseAddr("198.18.0.20"), Port: 53}},
+		{"unmap", model.Check{}, netip.MustParseAddr("::ffff:198.18.0.10"), Target{Addr: rs, Port: 80}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := TargetFor(tc.c, tc.addr, 80); got != tc.want {
@@ -30,7 +30,7 @@ func TestTargetFor(t *testing.T) {
 			}
 		})
 	}
-	if s := (Target{netip.MustParseAddr("2001:db8::1"), 443}).String(); s != "[2001:db8::1]:443" {
+	if s := (Target{Addr: netip.MustParseAddr("2001:db8::1"), Port: 443}).String(); s != "[2001:db8::1]:443" {
 		t.Errorf("IPv6 target string %q", s)
 	}
 }
@@ -92,7 +92,7 @@ func TestDefaultDeadline(t *testing.T) {
 	needNet(t)
 	c := mustNew(t, model.Check{Kind: model.CheckTCP, Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	r := c.Probe(context.Background(), Target{blackhole, 80})
+	r := c.Probe(context.Background(), Target{Addr: blackhole, Port: 80})
 	if took := time.Since(start); took < 200*time.Millisecond || took > 200*time.Millisecond+slack {
 		t.Errorf("probe without a deadline took %v, want the check's 200ms timeout", took)
 	}
@@ -106,13 +106,13 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	r := c.Probe(ctx, Target{blackhole, 80})
+	r := c.Probe(ctx, Target{Addr: blackhole, Port: 80})
 	if took := time.Since(start); took > 100*time.Millisecond+slack {
 		t.Errorf("cancelled probe took %v", took)
 	}
 	wantDown(t, r, "canceled")
 
-	r = c.Probe(ctx, Target{addr1, 80})
+	r = c.Probe(ctx, Target{Addr: addr1, Port: 80})
 	wantDown(t, r, "canceled")
 	r = c.Probe(context.Background(), Target{})
 	wantDown(t, r, "no target address")

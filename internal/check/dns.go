@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func newDNS(c *model.DNSCheck) (*dnsChecker, Problems) {
 }
 
 func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	r, err := query(ctx, t.String(), d.name, d.qtype)
+	r, err := query(ctx, t.String(), t, d.name, d.qtype)
 	if err != nil {
 		return down(errMsg(ctx, err, start))
 	}
@@ -117,12 +118,12 @@ func (d *dnsChecker) probe(ctx context.Context, t Target, start time.Time) Resul
 // query asks server ("host:port") for name and qtype over UDP, again over
 // TCP when the answer is truncated. An ICMP port unreachable is the error
 // "port unreachable".
-func query(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
+func query(ctx context.Context, server string, from Target, name string, qtype uint16) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
-	r, err := exchange(ctx, "udp", m, server)
+	r, err := exchange(ctx, "udp", m, server, dialerFor(from, "udp"))
 	if r != nil && r.Truncated {
-		r, err = exchange(ctx, "tcp", m, server)
+		r, err = exchange(ctx, "tcp", m, server, dialerFor(from, "tcp"))
 	}
 	if isRefused(err) {
 		return nil, errors.New("port unreachable")
@@ -133,8 +134,8 @@ func query(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, er
 // exchange sends m over network ("udp" or "tcp") to server and reads the
 // reply before ctx's deadline. A truncated reply is returned even with an
 // error.
-func exchange(ctx context.Context, network string, m *dns.Msg, server string) (*dns.Msg, error) {
-	c := &dns.Client{Net: network}
+func exchange(ctx context.Context, network string, m *dns.Msg, server string, d *net.Dialer) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, Dialer: d}
 	if deadline, ok := ctx.Deadline(); ok {
 		if c.Timeout = time.Until(deadline); c.Timeout <= 0 {
 			return nil, context.DeadlineExceeded
@@ -170,7 +171,7 @@ func DNSType(s string) (uint16, bool) {
 // dns check does, before ctx is done.
 func Query(ctx context.Context, server, name string, qtype uint16) (DNSReply, error) {
 	start := time.Now()
-	r, err := query(ctx, server, name, qtype)
+	r, err := query(ctx, server, Target{}, name, qtype)
 	if err != nil {
 		return DNSReply{}, errors.New(errMsg(ctx, err, start))
 	}

@@ -133,14 +133,14 @@ func TestDNS(t *testing.T) {
 		wantUp(t, probe(t, mustNew(t, dnsCheck("www.example.test", "A", "", dnsAddr)), srv6.target, time.Second), dnsAddr)
 	})
 	t.Run("port-unreachable", func(t *testing.T) {
-		r := probe(t, mustNew(t, dnsCheck(dnsWWW, "", "", "")), Target{addr1, unusedPort(t, "udp", addr1)}, time.Second)
+		r := probe(t, mustNew(t, dnsCheck(dnsWWW, "", "", "")), Target{Addr: addr1, Port: unusedPort(t, "udp", addr1)}, time.Second)
 		wantDown(t, r, "port unreachable")
 	})
 	t.Run("timeout", func(t *testing.T) {
 		silent := udpServer(t, addr1, true)
 		r := probe(t, mustNew(t, dnsCheck(dnsWWW, "", "", "")), silent, 300*time.Millisecond)
 		wantDown(t, r, "timeout after 300ms")
-		r = probe(t, mustNew(t, dnsCheck(dnsWWW, "", "", "")), Target{blackhole, 53}, 300*time.Millisecond)
+		r = probe(t, mustNew(t, dnsCheck(dnsWWW, "", "", "")), Target{Addr: blackhole, Port: 53}, 300*time.Millisecond)
 		wantDown(t, r, "timeout after 300ms")
 	})
 	t.Run("port-override", func(t *testing.T) {

@@ -31,7 +31,7 @@ func execCheck(dynamic bool, argv ...string) model.Check {
 
 // The exec checker needs no network: these tests run anywhere.
 func TestExec(t *testing.T) {
-	tgt := Target{addr1, 8080}
+	tgt := Target{Addr: addr1, Port: 8080}
 	exitWith := script(t, `echo "exiting $1" >&2; echo "second line" >&2; echo "to stdout"; exit $1`)
 
 	t.Run("exit-0", func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestExec(t *testing.T) {
 			want string
 		}{
 			{tgt, "198.18.0.1|8080|198.18.0.1:8080|" + arg + "|2|yes"},
-			{Target{addr6, 53}, "2001:db8::1|53|[2001:db8::1]:53|" + arg + "|2|yes"},
+			{Target{Addr: addr6, Port: 53}, "2001:db8::1|53|[2001:db8::1]:53|" + arg + "|2|yes"},
 		} {
 			wantUp(t, probe(t, c, tc.tgt, 2*time.Second), "exit status 0")
 			got, err := os.ReadFile(out)
@@ -184,7 +184,7 @@ func TestExecAsUser(t *testing.T) {
 		return mustNew(t, model.Check{Kind: model.CheckExec, Exec: &model.ExecCheck{
 			Argv: []string{"/bin/sh", "-c", "WANT=" + want + "; " + ids}, User: user, Group: group}})
 	}
-	tgt := Target{addr1, 80}
+	tgt := Target{Addr: addr1, Port: 80}
 	wantUp(t, probe(t, as("nobody", "", "65534:65534:65534"), tgt, 5*time.Second), "exit status 0")
 	wantUp(t, probe(t, as("65534", "0", "65534:0:0"), tgt, 5*time.Second), "exit status 0")
 	wantDown(t, probe(t, as("nobody", "", "0:0:0"), tgt, 5*time.Second), "exit status 1")

@@ -314,7 +314,7 @@ func dialTarget(ctx context.Context, network, _ string) (net.Conn, error) {
 	if !ok {
 		return nil, errors.New("no target")
 	}
-	conn, err := dialer.DialContext(ctx, network, t.String())
+	conn, err := dialerFor(t, "tcp").DialContext(ctx, network, t.String())
 	if err != nil {
 		return nil, err
 	}

@@ -258,7 +258,7 @@ func TestHTTP(t *testing.T) {
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		r := probe(t, mustNew(t, model.Check{Kind: model.CheckHTTP}), Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second)
+		r := probe(t, mustNew(t, model.Check{Kind: model.CheckHTTP}), Target{Addr: addr1, Port: unusedPort(t, "tcp", addr1)}, time.Second)
 		wantDown(t, r, "connect: connection refused")
 	})
 	t.Run("closed", func(t *testing.T) {
@@ -274,7 +274,7 @@ func TestHTTP(t *testing.T) {
 		wantDown(t, r, "HTTP 200 OK, reading body: timeout after 300ms")
 	})
 	t.Run("timeout-connect", func(t *testing.T) {
-		r := probe(t, mustNew(t, model.Check{Kind: model.CheckHTTP}), Target{blackhole, 80}, 300*time.Millisecond)
+		r := probe(t, mustNew(t, model.Check{Kind: model.CheckHTTP}), Target{Addr: blackhole, Port: 80}, 300*time.Millisecond)
 		wantDown(t, r, "timeout after 300ms")
 	})
 	t.Run("port-override", func(t *testing.T) {

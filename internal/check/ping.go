@@ -33,6 +33,9 @@ func (pingChecker) probe(ctx context.Context, t Target, start time.Time) Result 
 	if err := p.Resolve(); err != nil {
 		return down(err.Error())
 	}
+	if t.Source.IsValid() {
+		p.Source = t.Source.String()
+	}
 	p.Count = 1
 	p.Interval = time.Hour // no second request
 	p.Timeout = time.Until(deadlineFrom(ctx))

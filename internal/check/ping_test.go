@@ -12,22 +12,22 @@ func TestPing(t *testing.T) {
 	c := mustNew(t, model.Check{Kind: model.CheckPing})
 
 	t.Run("up", func(t *testing.T) {
-		r := probe(t, c, Target{addr1, 80}, time.Second)
+		r := probe(t, c, Target{Addr: addr1, Port: 80}, time.Second)
 		wantUp(t, r, "echo reply in ")
 		if r.Latency <= 0 || r.Latency > time.Second {
 			t.Errorf("latency %v", r.Latency)
 		}
 	})
 	t.Run("up-ipv6", func(t *testing.T) {
-		wantUp(t, probe(t, c, Target{addr6, 0}, time.Second), "echo reply in ")
+		wantUp(t, probe(t, c, Target{Addr: addr6, Port: 0}, time.Second), "echo reply in ")
 	})
 	t.Run("unassigned", func(t *testing.T) {
 		// 198.18.0.99 is assigned nowhere and not routed.
-		wantDown(t, probe(t, c, Target{unrouted, 0}, time.Second), "network is unreachable")
+		wantDown(t, probe(t, c, Target{Addr: unrouted, Port: 0}, time.Second), "network is unreachable")
 	})
 	t.Run("no-reply", func(t *testing.T) {
 		start := time.Now()
-		r := probe(t, c, Target{blackhole, 0}, 300*time.Millisecond)
+		r := probe(t, c, Target{Addr: blackhole, Port: 0}, 300*time.Millisecond)
 		wantDown(t, r, "no echo reply after 300ms")
 		if took := time.Since(start); took < 290*time.Millisecond {
 			t.Errorf("gave up after %v, before the deadline", took)
@@ -41,9 +41,9 @@ func TestPing(t *testing.T) {
 		res := make(chan Result, 20)
 		for i := range cap(res) {
 			go func() {
-				tg := Target{addr1, 0}
+				tg := Target{Addr: addr1, Port: 0}
 				if i%2 == 1 {
-					tg = Target{addr6, 0}
+					tg = Target{Addr: addr6, Port: 0}
 				}
 				res <- probe(t, c, tg, 2*time.Second)
 			}()

@@ -38,7 +38,7 @@ var smtpSpec = &Spec{
 }
 
 func (s *smtpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	conn, err := dialer.DialContext(ctx, "tcp", t.String())
+	conn, err := dialerFor(t, "tcp").DialContext(ctx, "tcp", t.String())
 	if err != nil {
 		return down(errMsg(ctx, err, start))
 	}

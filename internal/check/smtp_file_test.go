@@ -55,7 +55,7 @@ func TestSMTP(t *testing.T) {
 	if h := <-helos; h != "HELO localhost" {
 		t.Errorf("default HELO %q", h)
 	}
-	wantDown(t, probe(t, c, Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second), "connection refused")
+	wantDown(t, probe(t, c, Target{Addr: addr1, Port: unusedPort(t, "tcp", addr1)}, time.Second), "connection refused")
 }
 
 func TestFile(t *testing.T) {
@@ -63,7 +63,7 @@ func TestFile(t *testing.T) {
 	path := filepath.Join(dir, "web1")
 	c := mustNew(t, model.Check{Kind: model.CheckFile, File: &model.FileCheck{Path: path}})
 	dyn := mustNew(t, model.Check{Kind: model.CheckFile, File: &model.FileCheck{Path: path, DynamicWeight: true}})
-	tgt := Target{addr1, 80}
+	tgt := Target{Addr: addr1, Port: 80}
 	wantDown(t, probe(t, c, tgt, time.Second), "no such file or directory")
 	for _, tc := range []struct {
 		content string

@@ -106,6 +106,27 @@ var Common = []Setting{
 	durationSetting("warmup", "The first check waits a random time up to this (keepalived's `warmup`); 0: up to the interval (at most 1 s), which spreads checks out.", 0, true,
 		func(c *model.Check) *time.Duration { return &c.Warmup }).documented("0"),
 	{
+		Key: "source", Type: "IP address string", Doc: "Local address network checks connect from (keepalived's `bindto`); it must be on this machine.", dflt: "the kernel's choice", Inherits: true,
+		decode: func(v any, c *model.Check) error {
+			s, err := value.String("source", v)
+			if err != nil {
+				return err
+			}
+			a, err := netip.ParseAddr(s)
+			if err != nil || a.Zone() != "" {
+				return fmt.Errorf("source: invalid address %q", s)
+			}
+			c.Source = a.Unmap()
+			return nil
+		},
+		show: func(c *model.Check) any {
+			if !c.Source.IsValid() {
+				return ""
+			}
+			return c.Source.String()
+		},
+	},
+	{
 		Key: "addr", Type: "IP address string", Doc: "Address to check instead (no port here).", dflt: "the real server's",
 		decode: func(v any, c *model.Check) error {
 			s, err := value.String("addr", v)

@@ -29,6 +29,9 @@ var tcpSpec = &Spec{
 var dialer = net.Dialer{KeepAlive: -1}
 
 func (tcpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
+	if t.Source.IsValid() {
+		return tcpResult(dialConnect(ctx, dialerFor(t, "tcp"), t.String()))
+	}
 	return tcpResult(connectAddr(ctx, netip.AddrPortFrom(t.Addr, t.Port)))
 }
 
@@ -59,13 +62,13 @@ func Connect(ctx context.Context, addr string) (time.Duration, error) {
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return connectAddr(ctx, ap)
 	}
-	return dialConnect(ctx, addr)
+	return dialConnect(ctx, &dialer, addr)
 }
 
-// dialConnect is Connect through net.Dialer (names, zones).
-func dialConnect(ctx context.Context, addr string) (time.Duration, error) {
+// dialConnect is Connect through a net.Dialer (names, zones, a source).
+func dialConnect(ctx context.Context, d *net.Dialer, addr string) (time.Duration, error) {
 	start := time.Now()
-	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return 0, errors.New(errMsg(ctx, err, start))
 	}
@@ -113,7 +116,7 @@ func tryConnect(ctx context.Context, deadline time.Time, ap netip.AddrPort) (tim
 		return 0, func() (time.Duration, error) {
 			ctx, cancel := context.WithDeadline(ctx, deadline)
 			defer cancel()
-			return dialConnect(ctx, ap.String())
+			return dialConnect(ctx, &dialer, ap.String())
 		}, nil
 	}
 	msg := func(err error) error { return errors.New(errMsg(byDeadline{ctx, deadline}, err, start)) }

@@ -45,19 +45,19 @@ func TestTCP(t *testing.T) {
 		wantUp(t, probe(t, c, targetOf(ln6.Addr()), time.Second), "connected")
 	})
 	t.Run("refused", func(t *testing.T) {
-		r := probe(t, c, Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second)
+		r := probe(t, c, Target{Addr: addr1, Port: unusedPort(t, "tcp", addr1)}, time.Second)
 		wantDown(t, r, "connect: connection refused")
 	})
 	t.Run("refused-ipv6", func(t *testing.T) {
-		r := probe(t, c, Target{addr6, unusedPort(t, "tcp", addr6)}, time.Second)
+		r := probe(t, c, Target{Addr: addr6, Port: unusedPort(t, "tcp", addr6)}, time.Second)
 		wantDown(t, r, "connect: connection refused")
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		wantDown(t, probe(t, c, Target{unrouted, 80}, time.Second), "connect: network is unreachable")
+		wantDown(t, probe(t, c, Target{Addr: unrouted, Port: 80}, time.Second), "connect: network is unreachable")
 	})
 	t.Run("timeout", func(t *testing.T) {
 		start := time.Now()
-		r := probe(t, c, Target{blackhole, 80}, 300*time.Millisecond)
+		r := probe(t, c, Target{Addr: blackhole, Port: 80}, 300*time.Millisecond)
 		wantDown(t, r, "timeout after 300ms")
 		if took := time.Since(start); took < 290*time.Millisecond {
 			t.Errorf("timed out after only %v", took)
@@ -88,7 +88,7 @@ func TestTCPConcurrent(t *testing.T) {
 	ln := listen(t, addr1)
 	acceptAndClose(ln)
 	c := mustNew(t, model.Check{Kind: model.CheckTCP})
-	refused := Target{addr1, unusedPort(t, "tcp", addr1)}
+	refused := Target{Addr: addr1, Port: unusedPort(t, "tcp", addr1)}
 	errs := make(chan string, 200)
 	for i := range 200 {
 		go func() {
@@ -123,24 +123,55 @@ func TestTCPProbeBy(t *testing.T) {
 		return c.ProbeBy(context.Background(), time.Now().Add(d), tg)
 	}
 	wantUp(t, by(targetOf(ln.Addr()), time.Second), "connected")
-	wantDown(t, by(Target{addr1, unusedPort(t, "tcp", addr1)}, time.Second), "connect: connection refused")
+	wantDown(t, by(Target{Addr: addr1, Port: unusedPort(t, "tcp", addr1)}, time.Second), "connect: connection refused")
 	start := time.Now()
-	wantDown(t, by(Target{blackhole, 80}, 300*time.Millisecond), "timeout after 300ms")
+	wantDown(t, by(Target{Addr: blackhole, Port: 80}, 300*time.Millisecond), "timeout after 300ms")
 	if took := time.Since(start); took < 290*time.Millisecond || took > 2*time.Second {
 		t.Errorf("timed out after %v, want 300ms", took)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start = time.Now()
-	wantDown(t, c.ProbeBy(ctx, time.Now().Add(5*time.Second), Target{blackhole, 80}), "canceled")
+	wantDown(t, c.ProbeBy(ctx, time.Now().Add(5*time.Second), Target{Addr: blackhole, Port: 80}), "canceled")
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("canceled after %v", took)
 	}
 	// A checker that needs its context done at the deadline gets one.
 	h := mustNew(t, model.Check{Kind: model.CheckHTTP})
 	start = time.Now()
-	wantDown(t, h.ProbeBy(context.Background(), time.Now().Add(300*time.Millisecond), Target{blackhole, 80}), "timeout after 300ms")
+	wantDown(t, h.ProbeBy(context.Background(), time.Now().Add(300*time.Millisecond), Target{Addr: blackhole, Port: 80}), "timeout after 300ms")
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("http timed out after %v", took)
 	}
+}
+
+// TestSource: a check with source connects from that address (the server
+// sees it), and a source not on this machine is a down with the reason.
+func TestSource(t *testing.T) {
+	needNet(t)
+	ln := listen(t, addr1)
+	peers := make(chan netip.Addr, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			peers <- c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+			c.Close()
+		}
+	}()
+	from := mustNew(t, model.Check{Kind: model.CheckTCP, Source: addr2})
+	wantUp(t, probe(t, from, targetOf(ln.Addr()), time.Second), "connected")
+	if got := <-peers; got != addr2 {
+		t.Errorf("the server saw %s, want the source %s", got, addr2)
+	}
+	// The daemon's path (ProbeBy, TryProbeBy) takes the source too.
+	if r := from.ProbeBy(t.Context(), time.Now().Add(time.Second), targetOf(ln.Addr())); !r.OK {
+		t.Errorf("ProbeBy: %s", fmtResult(r))
+	} else if got := <-peers; got != addr2 {
+		t.Errorf("ProbeBy: the server saw %s, want %s", got, addr2)
+	}
+	notHere := mustNew(t, model.Check{Kind: model.CheckTCP, Source: netip.MustParseAddr("198.18.99.99")})
+	wantDown(t, probe(t, notHere, targetOf(ln.Addr()), time.Second), "cannot assign requested address")
 }

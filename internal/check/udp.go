@@ -40,7 +40,7 @@ var udpSpec = &Spec{
 const maxDatagram = 64 << 10
 
 func (u *udpChecker) probe(ctx context.Context, t Target, start time.Time) Result {
-	reply, err := Exchange(ctx, t.String(), u.payload)
+	reply, err := exchangeUDP(ctx, dialerFor(t, "udp"), t.String(), u.payload)
 	if err != nil {
 		return down(err.Error())
 	}
@@ -59,8 +59,12 @@ func (u *udpChecker) probe(ctx context.Context, t Target, start time.Time) Resul
 // and returns the first reply, before ctx is done. An ICMP port
 // unreachable is the error "port unreachable".
 func Exchange(ctx context.Context, addr string, payload []byte) ([]byte, error) {
+	return exchangeUDP(ctx, &net.Dialer{}, addr, payload)
+}
+
+// exchangeUDP is Exchange through d (which may bind a source).
+func exchangeUDP(ctx context.Context, d *net.Dialer, addr string, payload []byte) ([]byte, error) {
 	start := time.Now()
-	var d net.Dialer
 	conn, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
 		return nil, errors.New(errMsg(ctx, err, start))

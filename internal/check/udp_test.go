@@ -66,14 +66,14 @@ func TestUDP(t *testing.T) {
 		wantUp(t, probe(t, mustNew(t, udpCheck("ping", "echo:ping")), echo6, time.Second), "reply")
 	})
 	t.Run("port-unreachable", func(t *testing.T) {
-		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{addr1, unusedPort(t, "udp", addr1)}, time.Second)
+		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{Addr: addr1, Port: unusedPort(t, "udp", addr1)}, time.Second)
 		wantDown(t, r, "port unreachable")
 		if r.Latency > 500*time.Millisecond {
 			t.Errorf("port unreachable took %v: not noticed before the deadline", r.Latency)
 		}
 	})
 	t.Run("port-unreachable-ipv6", func(t *testing.T) {
-		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{addr6, unusedPort(t, "udp", addr6)}, time.Second)
+		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{Addr: addr6, Port: unusedPort(t, "udp", addr6)}, time.Second)
 		wantDown(t, r, "port unreachable")
 	})
 	t.Run("no-reply", func(t *testing.T) {
@@ -81,11 +81,11 @@ func TestUDP(t *testing.T) {
 		wantDown(t, r, "no reply after 300ms")
 	})
 	t.Run("no-reply-blackhole", func(t *testing.T) {
-		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{blackhole, 53}, 300*time.Millisecond)
+		r := probe(t, mustNew(t, udpCheck("ping", "")), Target{Addr: blackhole, Port: 53}, 300*time.Millisecond)
 		wantDown(t, r, "no reply after 300ms")
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		wantDown(t, probe(t, mustNew(t, udpCheck("ping", "")), Target{unrouted, 53}, time.Second), "network is unreachable")
+		wantDown(t, probe(t, mustNew(t, udpCheck("ping", "")), Target{Addr: unrouted, Port: 53}, time.Second), "network is unreachable")
 	})
 	t.Run("port-override", func(t *testing.T) {
 		oc := udpCheck("x", "echo:x")

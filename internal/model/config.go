@@ -104,6 +104,9 @@ type Check struct {
 	// Addr and Port override where the check connects (zero: the real server's).
 	Addr netip.Addr
 	Port uint16
+	// Source is the local address network checks connect from (keepalived's
+	// bindto); zero: the kernel's choice.
+	Source netip.Addr
 
 	HTTP *HTTPCheck // http and https
 	UDP  *UDPCheck

@@ -42,25 +42,6 @@ func luaComment(s string) string {
 	return string(b)
 }
 
-// luaServiceAddr is the DSL's name of a service: "198.18.0.10:80",
-// "udp:[2001:db8::1]:53", "fwmark6:7".
-func luaServiceAddr(s *model.Service) string {
-	if s.IsFWMark() {
-		if s.Family == model.IPv6 {
-			return "fwmark6:" + strconv.FormatUint(uint64(s.FWMark), 10)
-		}
-		return "fwmark:" + strconv.FormatUint(uint64(s.FWMark), 10)
-	}
-	a := netip.AddrPortFrom(s.Addr, s.Port).String()
-	switch s.Protocol {
-	case model.UDP:
-		return "udp:" + a
-	case model.SCTP:
-		return "sctp:" + a
-	}
-	return a
-}
-
 func luaForward(m model.ForwardMethod) string {
 	switch m {
 	case model.Masquerade:
@@ -75,7 +56,7 @@ func luaForward(m model.ForwardMethod) string {
 
 func writeLuaService(w *bufio.Writer, v *model.VirtualServer) {
 	s := &v.Service
-	fmt.Fprintf(w, "virtual_server %s {\n", strconv.Quote(luaServiceAddr(s)))
+	fmt.Fprintf(w, "virtual_server %s {\n", strconv.Quote(s.ServiceKey.Spec()))
 	fmt.Fprintf(w, "  scheduler = %s,", strconv.Quote(s.Scheduler))
 	if s.SchedFlags != 0 {
 		fmt.Fprintf(w, " sched_flags = %s,", strconv.Quote(model.SchedFlagNames(s.Scheduler, s.SchedFlags)))

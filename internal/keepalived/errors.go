@@ -3,6 +3,7 @@ package keepalived
 import (
 	"cmp"
 	"fmt"
+	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,46 +91,4 @@ func (l *errorList) result(rank map[string]int) error {
 
 // suggest returns ` (did you mean "x"?)` for the known word closest to w,
 // or "" when none is close.
-func suggest(w string, known []string) string {
-	limit := 2
-	if len(w) <= 4 {
-		limit = 1
-	}
-	if len(w) > 64 {
-		return ""
-	}
-	best, bestD := "", limit+1
-	for _, k := range known {
-		if max(len(k)-len(w), len(w)-len(k)) > limit {
-			continue
-		}
-		if d := editDistance(w, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func suggest(w string, known []string) string { return suggestpkg.Hint(w, known) }

@@ -491,16 +491,6 @@ func (c *conv) topComments() []string {
 
 // ---- virtual servers ----
 
-func protoPrefix(p model.Protocol) string {
-	switch p {
-	case model.UDP:
-		return "udp:"
-	case model.SCTP:
-		return "sctp:"
-	}
-	return ""
-}
-
 func (c *conv) service(vs *keepalived.VirtualServer) *serviceOut {
 	s := &serviceOut{pos: vs.Pos, comments: c.comments(vs.Comments), n: newNode()}
 	proto := model.TCP
@@ -530,7 +520,7 @@ func (c *conv) service(vs *keepalived.VirtualServer) *serviceOut {
 			return nil
 		}
 	default:
-		s.addrs = []addrSpec{{lit: protoPrefix(proto) + hostPort(vs.Addr.Addr(), vs.Addr.Port(), true)}}
+		s.addrs = []addrSpec{{lit: model.ProtocolPrefix(proto) + hostPort(vs.Addr.Addr(), vs.Addr.Port(), true)}}
 	}
 
 	own := func(format string, args ...any) { s.own = append(s.own, fmt.Sprintf(format, args...)) }
@@ -645,7 +635,7 @@ func (c *conv) groupEntry(e keepalived.GroupEntry, proto model.Protocol, protoSe
 	if e.FWMark != 0 {
 		return []addrSpec{{lit: fwmarkAddr(e.FWMark, e.Family == model.IPv6)}}
 	}
-	lit := func(a netip.Addr) string { return protoPrefix(proto) + hostPort(a, e.Port, true) }
+	lit := func(a netip.Addr) string { return model.ProtocolPrefix(proto) + hostPort(a, e.Port, true) }
 	if e.First == e.Last {
 		return []addrSpec{{lit: lit(e.First)}}
 	}
@@ -659,12 +649,12 @@ func (c *conv) groupEntry(e keepalived.GroupEntry, proto model.Protocol, protoSe
 			lo, hi = int(f[15]), int(l[15])
 			b := e.First.As4()
 			format = fmt.Sprintf("%d.%d.%d.%%d", b[0], b[1], b[2])
-			format = protoPrefix(proto) + format + fmt.Sprintf(":%d", e.Port)
+			format = model.ProtocolPrefix(proto) + format + fmt.Sprintf(":%d", e.Port)
 		} else {
 			lo, hi = int(f[14])<<8|int(f[15]), int(l[14])<<8|int(l[15])
 			str := e.First.String()
 			prefix := str[:strings.LastIndexByte(str, ':')+1]
-			format = protoPrefix(proto) + "[" + prefix + "%x]" + fmt.Sprintf(":%d", e.Port)
+			format = model.ProtocolPrefix(proto) + "[" + prefix + "%x]" + fmt.Sprintf(":%d", e.Port)
 			hex = true
 		}
 		if hi-lo+1 >= loopFrom {

@@ -8,6 +8,7 @@ package luaconf
 import (
 	"cmp"
 	"fmt"
+	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,29 +86,13 @@ func suggest(w string, known []string) string {
 	if k, ok := keepalivedNames[w]; ok && slices.Contains(known, k.name) {
 		return fmt.Sprintf(" (did you mean %s? keepalived's %s%s)", k.name, w, k.note)
 	}
-	limit := 2
-	if len(w) <= 4 {
-		limit = 1
-	}
 	if len(w) > maxSuggestLen {
 		return ""
 	}
-	best, bestD := "", len(w)+1
-	for _, k := range known {
-		if len(k) > maxSuggestLen || max(len(k)-len(w), len(w)-len(k)) > limit {
-			continue // (the distance is at least the difference in length)
-		}
-		if d := editDistance(w, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" || bestD > limit {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return suggestpkg.Hint(w, known)
 }
 
-const maxSuggestLen = 64
+const maxSuggestLen = suggestpkg.MaxLen
 
 // keepalivedNames are keepalived's names for luvs's keys and check
 // constructors: a configuration written from keepalived habits gets the
@@ -139,25 +124,4 @@ var keepalivedNames = map[string]struct{ name, note string }{
 	"DNS_CHECK":               {"dns", ", as in check = dns { ... }"},
 	"MISC_CHECK":              {"exec", ", as in check = exec { ... }"},
 	"PING_CHECK":              {"ping", ", as in check = ping { ... }"},
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -359,6 +359,30 @@ func (s *State) DestCount() int {
 	return n
 }
 
+// ProtocolPrefix is what ParseServiceKey reads before an address for
+// protocol p: "" for TCP, "udp:", "sctp:".
+func ProtocolPrefix(p Protocol) string {
+	switch p {
+	case UDP:
+		return "udp:"
+	case SCTP:
+		return "sctp:"
+	}
+	return ""
+}
+
+// Spec is the service address in the form ParseServiceKey reads:
+// "198.18.0.10:80", "udp:[2001:db8::1]:53", "fwmark6:7".
+func (k ServiceKey) Spec() string {
+	if k.IsFWMark() {
+		if k.Family == IPv6 {
+			return "fwmark6:" + strconv.FormatUint(uint64(k.FWMark), 10)
+		}
+		return "fwmark:" + strconv.FormatUint(uint64(k.FWMark), 10)
+	}
+	return ProtocolPrefix(k.Protocol) + netip.AddrPortFrom(k.Addr, k.Port).String()
+}
+
 // ParseServiceKey reads a service address: "ADDR:PORT" (TCP),
 // "udp:ADDR:PORT", "sctp:[2001:db8::1]:80", "fwmark:7" or "fwmark6:7" (an
 // IPv6 fwmark service).

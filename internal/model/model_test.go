@@ -1,3 +1,6 @@
+package model
+
+import "testing"
 
 // TestServiceKeySpecRoundTrip: Spec writes what ParseServiceKey reads.
 func TestServiceKeySpecRoundTrip(t *testing.T) {

@@ -139,6 +139,13 @@ func printConfig(w io.Writer, cfg *model.Config) {
 	for _, d := range cfg.SyncDaemons {
 		fmt.Fprintln(w, d)
 	}
+	if su := cfg.Scripts; su != nil {
+		fmt.Fprintf(w, "programs run as user %s", su.User)
+		if su.Group != "" {
+			fmt.Fprintf(w, ", group %s", su.Group)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // describeCheck is the check's kind and its settings that differ from the

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -19,6 +20,9 @@ type Event struct {
 	Name    string        // the server's (or service's) name label
 	Reason  string        // why a server went down
 	Argv    []string
+	// User and Group run the program (empty: luvs's user); from the
+	// configuration's scripts { }.
+	User, Group string
 }
 
 // HookTimeout bounds one run of a notify program.
@@ -26,6 +30,9 @@ const HookTimeout = 30 * time.Second
 
 // hook hands ev to the hook runner; it never blocks the loop.
 func (e *Engine) hook(ev Event) {
+	if su := e.cfg.Scripts; su != nil {
+		ev.User, ev.Group = su.User, su.Group
+	}
 	if e.opts.Hooks != nil {
 		e.opts.Hooks(ev)
 		return
@@ -43,10 +50,19 @@ func RunHook(ev Event, log *slog.Logger) {
 	if ev.Server.Addr.IsValid() {
 		server = ev.Server.String()
 	}
+	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Argv[0]}
+	var cred *syscall.Credential
+	if ev.User != "" {
+		var err error
+		if cred, err = proc.Credential(ev.User, ev.Group); err != nil {
+			log.Warn("notify program not run", append(attrs, "error", err)...)
+			return
+		}
+	}
 	start := time.Now()
-	r := proc.Run(ctx, ev.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
+	r := proc.RunAs(ctx, cred, ev.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
 		"LUVS_SERVER="+server, "LUVS_NAME="+ev.Name, "LUVS_REASON="+ev.Reason)
-	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Argv[0], "took", time.Since(start).Round(time.Millisecond)}
+	attrs = append(attrs, "took", time.Since(start).Round(time.Millisecond))
 	if server != "" {
 		attrs = append(attrs, "server", server)
 	}

@@ -114,6 +114,7 @@ func (l *loader) install() {
 	L.SetGlobal("defaults", L.NewFunction(l.defaultsFn))
 	L.SetGlobal("timeouts", L.NewFunction(l.globalFn("timeouts")))
 	L.SetGlobal("sync_daemon", L.NewFunction(l.globalFn("sync_daemon")))
+	L.SetGlobal("scripts", L.NewFunction(l.globalFn("scripts")))
 	L.SetGlobal("include", L.NewFunction(l.includeFn))
 	for _, kind := range checkKinds {
 		// A check constructor is a table so that health-check helpers

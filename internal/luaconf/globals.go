@@ -7,12 +7,14 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/proc"
 	"github.com/luvs-lb/luvs/internal/value"
 )
 
 // Keys of the global declarations.
 var (
 	timeoutsKeys   = []string{"tcp", "tcp_fin", "udp"}
+	scriptsKeys    = []string{"user", "group"}
 	syncDaemonKeys = []string{"state", "interface", "id", "maxlen", "group", "port", "ttl"}
 )
 
@@ -28,6 +30,14 @@ func (l *loader) globalFn(kind string) lua.LGFunction {
 			L.RaiseError("%s can only be declared while the configuration loads, not in a health check", kind)
 		}
 		d := l.newDecl(kind, kind, "", opts)
+		if kind == "scripts" {
+			if l.scripts != nil {
+				l.problem(d.pos, "scripts already set at %s; set it in one place", l.scripts.pos)
+				return 0
+			}
+			l.scripts = d
+			return 0
+		}
 		if kind == "timeouts" {
 			if l.timeouts != nil {
 				l.problem(d.pos, "timeouts already set at %s; set all timeouts in one place", l.timeouts.pos)
@@ -65,6 +75,21 @@ func (l *loader) resolveGlobals(cfg *model.Config) {
 			l.problem(d.tablePos(), "timeouts sets nothing: give tcp, tcp_fin or udp")
 		case *t != (model.Timeouts{}):
 			cfg.Timeouts = t
+		}
+	}
+	if d := l.scripts; d != nil {
+		l.checkKeys(d, scriptsKeys, false)
+		u, ud, uok := l.line(chain{d}, "user")
+		g, _, _ := l.line(chain{d}, "group")
+		switch {
+		case ud == nil:
+			l.problem(d.tablePos(), `scripts needs user = "nobody" (who runs exec checks and notify programs)`)
+		case uok:
+			if _, err := proc.Credential(u, g); err != nil {
+				l.problem(d.valPos("user"), "scripts: %v", err)
+			} else {
+				cfg.Scripts = &model.ScriptUser{User: u, Group: g}
+			}
 		}
 	}
 	first := map[model.SyncState]*decl{}
@@ -120,4 +145,24 @@ func (l *loader) resolveSyncDaemon(d *decl) (model.SyncDaemon, bool) {
 		sd.TTL = uint8(v)
 	}
 	return sd, l.noErrorsSince(n0)
+}
+
+// applyScriptUser gives the exec checks without a user of their own the
+// configuration's script user.
+func applyScriptUser(cfg *model.Config) {
+	if cfg.Scripts == nil {
+		return
+	}
+	for i := range cfg.Services {
+		for j := range cfg.Services[i].Servers {
+			checks := cfg.Services[i].Servers[j].Checks
+			for k := range checks {
+				if e := checks[k].Exec; e != nil && e.User == "" {
+					e2 := *e
+					e2.User, e2.Group = cfg.Scripts.User, cfg.Scripts.Group
+					checks[k].Exec = &e2
+				}
+			}
+		}
+	}
 }

@@ -143,7 +143,7 @@ func describe(d *decl) string {
 	switch d.kind {
 	case "virtual_server", "real_server":
 		return fmt.Sprintf("%s %q", d.kind, d.arg)
-	case "defaults", "timeouts", "sync_daemon":
+	case "defaults", "timeouts", "sync_daemon", "scripts":
 		return d.kind
 	}
 	return d.kind + " check"
@@ -276,6 +276,7 @@ func (l *loader) resolve() *model.Config {
 			cfg.Services = append(cfg.Services, sc)
 		}
 	}
+	applyScriptUser(cfg)
 	return cfg
 }
 

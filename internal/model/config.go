@@ -15,6 +15,16 @@ type Config struct {
 	// SyncDaemons are the connection-sync daemons to run (at most one
 	// master and one backup).
 	SyncDaemons []SyncDaemon
+	// Scripts is who runs the configured programs (exec checks without a
+	// user of their own, notify and quorum programs); nil: luvs's user
+	// (keepalived's script_user).
+	Scripts *ScriptUser
+}
+
+// ScriptUser is a user and group to run programs as (names or numbers;
+// an empty Group is the user's primary group).
+type ScriptUser struct {
+	User, Group string
 }
 
 // OnFail is what happens to a real server whose checks fail.

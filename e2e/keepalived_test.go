@@ -29,6 +29,15 @@ import (
 //	# luvs-e2e: daemon   some checks fail or set weights: `luvs run` must
 //	                     match once its checks have settled
 //
+// and where luvs differs from keepalived on purpose, the fixture says so
+// (and the test asserts that difference):
+//
+//	# luvs-e2e-replace: OLD => NEW   luvs has the ipvsadm -S line NEW where
+//	                                 keepalived has OLD
+//	# luvs-e2e-daemon: LINE          keepalived runs no sync daemon (its VRRP
+//	                                 process would); luvs's ipvsadm -L
+//	                                 --daemon is LINE
+//
 // "@DIR@" in a fixture is replaced with the fixture directory (for include).
 //
 // The lab: backends 1..3 at 198.18.N.2 and 2001:db8:N::2 answer HTTP on
@@ -117,6 +126,24 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 	if t.Failed() || testing.Verbose() {
 		l, _ := os.ReadFile(lua)
 		t.Logf("imported:\n%s", l)
+	}
+	for _, l := range lines(string(src)) {
+		if r, ok := strings.CutPrefix(l, "# luvs-e2e-replace: "); ok {
+			from, to, _ := strings.Cut(r, " => ")
+			if !strings.Contains(want.rules, from+"\n") {
+				t.Errorf("keepalived's table lacks the line %q the fixture says luvs replaces", from)
+			}
+			want.rules = strings.Replace(want.rules, from+"\n", to+"\n", 1)
+			rl := lines(want.rules)
+			slices.Sort(rl)
+			want.rules = strings.Join(rl, "\n") + "\n"
+		}
+		if d, ok := strings.CutPrefix(l, "# luvs-e2e-daemon: "); ok {
+			if want.daemon != "" {
+				t.Errorf("keepalived -C ran a sync daemon: %q", want.daemon)
+			}
+			want.daemon = d + "\n"
+		}
 	}
 	var got ipvsState
 	switch mode {

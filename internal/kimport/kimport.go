@@ -733,9 +733,40 @@ func (c *conv) script(s *keepalived.Script, kw string) string {
 
 // ---- real servers ----
 
+// fwmarkEntries reports whether the virtual server is or has fwmarks
+// (marks) and addresses (addrs).
+func (c *conv) fwmarkEntries(vs *keepalived.VirtualServer) (marks, addrs bool) {
+	if vs.FWMark != 0 {
+		return true, false
+	}
+	if vs.Group == "" {
+		return false, true
+	}
+	if g := c.cfg.Group(vs.Group); g != nil {
+		for _, e := range g.Entries {
+			if e.FWMark != 0 {
+				marks = true
+			} else {
+				addrs = true
+			}
+		}
+	}
+	return marks, addrs
+}
+
 func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *serverOut {
 	o := &serverOut{comments: c.comments(rs.Comments), n: newNode()}
 	o.addr = hostPort(rs.Addr.Addr(), rs.Addr.Port(), rs.Addr.Port() != 0)
+	switch marks, addrs := c.fwmarkEntries(vs); {
+	case rs.Addr.Port() == 0 || !marks:
+	case !addrs:
+		// keepalived clears the port of a fwmark service's real server
+		// ("has port specified - clearing"): NAT keeps the packet's port.
+		o.addr = hostPort(rs.Addr.Addr(), 0, false)
+		c.warnf(rs.Pos, "real_server %s: keepalived drops the port of a fwmark service's real server; so does the import (its checks keep port %d)", rs.Addr, rs.Addr.Port())
+	default:
+		c.warnf(rs.Pos, "real_server %s: keepalived drops the port for the group's fwmark entries and keeps it for its addresses; luvs keeps it for both", rs.Addr)
+	}
 	o.ap = rs.Addr
 	own := func(format string, args ...any) { o.own = append(o.own, fmt.Sprintf(format, args...)) }
 	if rs.SNMPName.Set {
@@ -873,6 +904,8 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	}
 	if b.ConnectPort.Set {
 		add("port = %d", b.ConnectPort.Value)
+	} else if marks, addrs := c.fwmarkEntries(vs); marks && !addrs && rs.Addr.Port() != 0 {
+		add("port = %d", rs.Addr.Port()) // see server: the port is dropped
 	}
 	if b.BindTo.Set {
 		c.unsupported(b.BindTo.Pos, "bindto", "checks use the source address the routing table picks")

@@ -506,3 +506,21 @@ virtual_server 192.0.2.25 25 {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestFWMarkServerPort: keepalived clears the port of a fwmark service's
+// real servers; the import does too, keeping it for the checks.
+func TestFWMarkServerPort(t *testing.T) {
+	src := "virtual_server fwmark 7 {\n  lvs_sched rr\n  real_server 198.18.1.2 80 {\n    TCP_CHECK {\n    }\n  }\n}\n"
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Lua, `real_server "198.18.1.2"`) || !strings.Contains(res.Lua, "tcp { port = 80 }") {
+		t.Errorf("port kept or lost for the check:\n%s", res.Lua)
+	}
+	load(t, res.Lua)
+}

@@ -759,12 +759,14 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 	o.addr = hostPort(rs.Addr.Addr(), rs.Addr.Port(), rs.Addr.Port() != 0)
 	switch marks, addrs := c.fwmarkEntries(vs); {
 	case rs.Addr.Port() == 0 || !marks:
-	case !addrs:
+	case vs.FWMark != 0:
 		// keepalived clears the port of a fwmark service's real server
 		// ("has port specified - clearing"): NAT keeps the packet's port.
+		// It keeps it in a group of fwmark entries only (e2e
+		// keepalived fixture 18-fwmark-group-ports).
 		o.addr = hostPort(rs.Addr.Addr(), 0, false)
 		c.warnf(rs.Pos, "real_server %s: keepalived drops the port of a fwmark service's real server; so does the import (its checks keep port %d)", rs.Addr, rs.Addr.Port())
-	default:
+	case addrs:
 		c.warnf(rs.Pos, "real_server %s: keepalived drops the port for the group's fwmark entries and keeps it for its addresses; luvs keeps it for both", rs.Addr)
 	}
 	o.ap = rs.Addr
@@ -904,7 +906,7 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	}
 	if b.ConnectPort.Set {
 		add("port = %d", b.ConnectPort.Value)
-	} else if marks, addrs := c.fwmarkEntries(vs); marks && !addrs && rs.Addr.Port() != 0 {
+	} else if vs.FWMark != 0 && rs.Addr.Port() != 0 {
 		add("port = %d", rs.Addr.Port()) // see server: the port is dropped
 	}
 	if b.BindTo.Set {

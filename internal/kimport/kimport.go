@@ -16,8 +16,10 @@ package kimport
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -721,9 +723,42 @@ func (c *conv) script(s *keepalived.Script, kw string) string {
 
 // ---- real servers ----
 
+// fwmarkEntries reports whether the virtual server is or has fwmarks
+// (marks) and addresses (addrs).
+func (c *conv) fwmarkEntries(vs *keepalived.VirtualServer) (marks, addrs bool) {
+	if vs.FWMark != 0 {
+		return true, false
+	}
+	if vs.Group == "" {
+		return false, true
+	}
+	if g := c.cfg.Group(vs.Group); g != nil {
+		for _, e := range g.Entries {
+			if e.FWMark != 0 {
+				marks = true
+			} else {
+				addrs = true
+			}
+		}
+	}
+	return marks, addrs
+}
+
 func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *serverOut {
 	o := &serverOut{comments: c.comments(rs.Comments), n: newNode()}
 	o.addr = hostPort(rs.Addr.Addr(), rs.Addr.Port(), rs.Addr.Port() != 0)
+	switch marks, addrs := c.fwmarkEntries(vs); {
+	case rs.Addr.Port() == 0 || !marks:
+	case vs.FWMark != 0:
+		// keepalived clears the port of a fwmark service's real server
+		// ("has port specified - clearing"): NAT keeps the packet's port.
+		// It keeps it in a group of fwmark entries only (e2e
+		// keepalived fixture 18-fwmark-group-ports).
+		o.addr = hostPort(rs.Addr.Addr(), 0, false)
+		c.warnf(rs.Pos, "real_server %s: keepalived drops the port of a fwmark service's real server; so does the import (its checks keep port %d)", rs.Addr, rs.Addr.Port())
+	case addrs:
+		c.warnf(rs.Pos, "real_server %s: keepalived drops the port for the group's fwmark entries and keeps it for its addresses; luvs keeps it for both", rs.Addr)
+	}
 	o.ap = rs.Addr
 	own := func(format string, args ...any) { o.own = append(o.own, fmt.Sprintf(format, args...)) }
 	if rs.SNMPName.Set {
@@ -861,6 +896,8 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	}
 	if b.ConnectPort.Set {
 		add("port = %d", b.ConnectPort.Value)
+	} else if vs.FWMark != 0 && rs.Addr.Port() != 0 {
+		add("port = %d", rs.Addr.Port()) // see server: the port is dropped
 	}
 	if b.BindTo.Set {
 		c.unsupported(b.BindTo.Pos, "bindto", "checks use the source address the routing table picks")
@@ -897,9 +934,6 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 			"name = "+luaString(pick(keepalived.DefaultDNSName, ch.Name)),
 			"type = "+luaString(pick(keepalived.DefaultDNSType, ch.QueryType)))}
 	case *keepalived.MiscCheck:
-		if ch.User != nil {
-			c.unsupported(ch.User.Pos, "MISC_CHECK user", "luvs runs exec checks as its own user")
-		}
 		if !ch.Path.Set {
 			c.errorf(b.Pos, "MISC_CHECK has no misc_path")
 			return nil
@@ -912,6 +946,19 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 		extra := []string{"argv = " + luaArgv(argv)}
 		if ch.Dynamic.Set && ch.Dynamic.Value {
 			extra = append(extra, "dynamic_weight = true")
+		}
+		// keepalived runs the script as its user, else as the global
+		// script_user (enable_script_security only adds checks of the
+		// script's path, which luvs does not do; see global).
+		user := ch.User
+		if user == nil {
+			user = c.cfg.Global.ScriptUser
+		}
+		if user != nil {
+			extra = append(extra, "user = "+luaString(user.User))
+			if user.Group != "" {
+				extra = append(extra, "group = "+luaString(user.Group))
+			}
 		}
 		return []*checkOut{mk("exec", extra...)}
 	case *keepalived.UDPCheck:
@@ -937,15 +984,87 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 		}
 		return []*checkOut{mk("udp", extra...)}
 	case *keepalived.SMTPCheck:
-		c.unsupported(b.Pos, "SMTP_CHECK", "")
+		var extra []string
+		if ch.HeloName.Set {
+			extra = append(extra, "helo = "+luaString(ch.HeloName.Value))
+		}
+		return []*checkOut{mk("smtp", extra...)}
 	case *keepalived.FileCheck:
-		c.unsupported(b.Pos, "FILE_CHECK", "")
+		return c.fileCheck(rs, ch, mk)
 	case *keepalived.BFDCheck:
 		c.unsupported(b.Pos, "BFD_CHECK", "")
 	default:
 		c.unsupported(b.Pos, kind, "")
 	}
 	return nil
+}
+
+// fileCheck maps FILE_CHECK, which reads the file of a top-level
+// track_file block. keepalived (keepalived.conf(5), "Track files"): with
+// weight 0 a zero in the file is up and anything else down, luvs's file
+// check; otherwise the number times the weight is added to the server's
+// weight, which luvs's dynamic_weight (the number is the weight) matches
+// only for weight 1 (not reverse) on a server of weight 0.
+func (c *conv) fileCheck(rs *keepalived.RealServer, ch *keepalived.FileCheck, mk func(string, ...string) *checkOut) []*checkOut {
+	var tf *keepalived.Node
+	for _, sk := range c.cfg.Skipped {
+		if (sk.Keyword == "track_file" || sk.Keyword == "vrrp_track_file") && sk.Name == ch.TrackFile.Value && sk.Node != nil {
+			tf = sk.Node
+		}
+	}
+	if tf == nil {
+		c.errorf(ch.TrackFile.Pos, "FILE_CHECK: no track_file %s block", ch.TrackFile.Value)
+		return nil
+	}
+	path, weight, reverse := "", 1, false
+	var pathPos keepalived.Pos
+	for _, k := range tf.Children {
+		switch k.Key {
+		case "file":
+			if len(k.Args) == 1 {
+				path, pathPos = k.Args[0], k.Pos
+			}
+		case "weight":
+			if len(k.Args) >= 1 {
+				w, err := strconv.Atoi(k.Args[0])
+				if err != nil {
+					c.errorf(k.Pos, "track_file weight %q is not a number", k.Args[0])
+					return nil
+				}
+				weight = w
+				reverse = len(k.Args) == 2 && k.Args[1] == "reverse"
+			}
+		case "init_file":
+			c.unsupported(k.Pos, "track_file init_file", "luvs's file check does not write the file")
+		}
+	}
+	if ch.Weight.Set {
+		weight, reverse = ch.Weight.Value, ch.Reverse
+	}
+	if path == "" {
+		c.errorf(tf.Pos, "track_file %s has no file", ch.TrackFile.Value)
+		return nil
+	}
+	if !filepath.IsAbs(path) {
+		c.errorf(pathPos, "track_file file %q is not an absolute path", path)
+		return nil
+	}
+	extra := []string{"path = " + luaString(path)}
+	dynamic := ch.Dynamic.Set && ch.Dynamic.Value
+	switch {
+	case weight == 0 && !dynamic:
+	case weight == 1 && !reverse && dynamic && rs.Weight.Set && rs.Weight.Value == 0:
+		extra = append(extra, "dynamic_weight = true")
+	default:
+		c.unsupported(ch.Pos, "FILE_CHECK with weight "+strconv.Itoa(weight),
+			"keepalived adds the file's number times the weight to the server's weight; luvs's file check is 0 up, other numbers down (weight 0), or the number as the weight (dynamic, weight 1, on a server of weight 0)")
+		return nil
+	}
+	co := mk("file", extra...)
+	// keepalived reads the file as it changes: no retries.
+	co.n.keys["fall"] = "fall = 1"
+	delete(co.n.keys, "retry_delay")
+	return []*checkOut{co}
 }
 
 func (c *conv) httpChecks(ch *keepalived.HTTPCheck, host keepalived.Setting[string], mk func(string, ...string) *checkOut) []*checkOut {
@@ -1048,39 +1167,48 @@ func (c *conv) httpChecks(ch *keepalived.HTTPCheck, host keepalived.Setting[stri
 
 // ---- global_defs and skipped blocks ----
 
-func (c *conv) hasScripts() bool {
+// hasScripts reports whether the LVS part has notify or quorum scripts
+// (notify) and MISC_CHECKs (misc).
+func (c *conv) hasScripts() (notify, misc bool) {
 	for _, vs := range c.cfg.VirtualServers {
 		if vs.QuorumUp != nil || vs.QuorumDown != nil {
-			return true
+			notify = true
 		}
 		for _, rs := range vs.RealServers {
 			if rs.NotifyUp != nil || rs.NotifyDown != nil {
-				return true
+				notify = true
 			}
 			for _, ch := range rs.Checkers {
 				if _, ok := ch.(*keepalived.MiscCheck); ok {
-					return true
+					misc = true
 				}
 			}
 		}
 	}
-	return false
+	return notify, misc
 }
 
 func (c *conv) global() {
 	g := &c.cfg.Global
-	scripts := c.hasScripts()
-	if g.ScriptUser != nil {
-		if scripts {
-			c.unsupported(g.ScriptUser.Pos, "script_user", "luvs runs exec checks and notify programs as its own user")
-		} else {
-			c.dropped(g.ScriptUser.Pos, "script_user", "no LVS scripts; keep it in keepalived.conf for the VRRP scripts")
-		}
+	notify, misc := c.hasScripts()
+	switch {
+	case g.ScriptUser == nil:
+	case notify:
+		c.unsupported(g.ScriptUser.Pos, "script_user", "luvs runs notify and quorum programs as its own user")
+	case !misc:
+		c.dropped(g.ScriptUser.Pos, "script_user", "no LVS scripts; keep it in keepalived.conf for the VRRP scripts")
 	}
+	// script_user is the user of the MISC_CHECKs without their own (see
+	// checker). enable_script_security makes keepalived refuse scripts
+	// writable by others than root and, without script_user, to run them
+	// as root; luvs does not check the paths.
 	if g.EnableScriptSecurity.Set && g.EnableScriptSecurity.Value {
-		if scripts {
+		switch {
+		case notify:
 			c.unsupported(g.EnableScriptSecurity.Pos, "enable_script_security", "")
-		} else {
+		case misc:
+			c.dropped(g.EnableScriptSecurity.Pos, "enable_script_security", "luvs does not check the exec programs' paths; keep them writable only by root")
+		default:
 			c.dropped(g.EnableScriptSecurity.Pos, "enable_script_security", "no LVS scripts; keep it in keepalived.conf for the VRRP scripts")
 		}
 	}

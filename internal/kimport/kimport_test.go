@@ -43,16 +43,12 @@ func load(t *testing.T, lua string) *model.Config {
 // errors they give.
 var refused = map[string][]string{
 	"checkers.conf": {
-		"checkers.conf:3: script_user is not supported by luvs yet",
-		"checkers.conf:4: enable_script_security is not supported by luvs yet",
 		"checkers.conf:13: SSL certificate/key is not supported by luvs yet",
 		"checkers.conf:43: regex_no_match is not supported by luvs yet",
 		"checkers.conf:46: regex_min_offset/regex_max_offset is not supported by luvs yet",
-		"checkers.conf:50: SMTP_CHECK is not supported by luvs yet",
 		"checkers.conf:57: require_reply with X nibbles is not supported by luvs yet",
 		"checkers.conf:58: min_reply_length/max_reply_length is not supported by luvs yet",
-		"checkers.conf:65: MISC_CHECK user is not supported by luvs yet",
-		"checkers.conf:69: FILE_CHECK is not supported by luvs yet",
+		"checkers.conf:69: FILE_CHECK with weight -2 is not supported by luvs yet",
 		"checkers.conf:74: BFD_CHECK is not supported by luvs yet",
 	},
 	"groups_fwmark.conf": {
@@ -61,7 +57,6 @@ var refused = map[string][]string{
 		"groups_fwmark.conf:41: bind_port is not supported by luvs yet",
 		"groups_fwmark.conf:42: TCP_CHECK fwmark is not supported by luvs yet",
 	},
-	"include_glob.conf": {"20-mail.conf:4: SMTP_CHECK is not supported by luvs yet"},
 	"mixed_lvs_vrrp.conf": {
 		"mixed_lvs_vrrp.conf:12: script_user is not supported by luvs yet",
 		"mixed_lvs_vrrp.conf:13: enable_script_security is not supported by luvs yet",
@@ -80,7 +75,7 @@ func TestFixtures(t *testing.T) {
 			res, err := importFile(t, f)
 			want, bad := refused[filepath.Base(f)]
 			if f == "testdata/unsupported.conf" {
-				bad, want = true, []string{"unsupported.conf:3: omega", "unsupported.conf:6: SMTP_CHECK", "unsupported.conf:8: bindto"}
+				bad, want = true, []string{"unsupported.conf:3: omega", "unsupported.conf:6: BFD_CHECK", "unsupported.conf:8: bindto"}
 			}
 			if bad {
 				if err == nil || res != nil {
@@ -413,4 +408,119 @@ func TestMisc(t *testing.T) {
 		t.Errorf("connect_ip check = %+v on %s", c, p.Servers[0].DestKey)
 	}
 	findServer(t, findService(t, cfg, "TCP [2001:db8::1]:80"), "[2001:db8:1::1]:80")
+}
+
+// TestSMTPFileUser maps SMTP_CHECK, FILE_CHECK (weight 0: up/down; dynamic
+// weight 1 on a server of weight 0: the weight) and the MISC_CHECK users,
+// script_user being the default.
+func TestSMTPFileUser(t *testing.T) {
+	src := `global_defs {
+  script_user nobody
+  enable_script_security
+}
+track_file down { 
+  file "/run/luvs-test/down"
+  weight 0
+}
+track_file w {
+  file "/run/luvs-test/w"
+}
+track_file bad {
+  file "/run/luvs-test/bad"
+  weight 2
+}
+virtual_server 192.0.2.25 25 {
+  protocol TCP
+  real_server 198.18.3.1 25 {
+    SMTP_CHECK {
+      helo_name mx.example.test
+      connect_timeout 2
+      delay_loop 10
+    }
+    FILE_CHECK {
+      track_file down
+    }
+    MISC_CHECK {
+      misc_path "/bin/true a"
+    }
+    MISC_CHECK {
+      misc_path /bin/false
+      user nobody nogroup
+    }
+  }
+  real_server 198.18.3.2 25 {
+    weight 0
+    FILE_CHECK {
+      track_file w
+      dynamic
+    }
+  }
+}
+`
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := load(t, res.Lua)
+	s := findService(t, c, "TCP 192.0.2.25:25")
+	r1 := findServer(t, s, "198.18.3.1:25")
+	var kinds []string
+	for _, ch := range r1.Checks {
+		kinds = append(kinds, string(ch.Kind))
+		switch ch.Kind {
+		case model.CheckSMTP:
+			if ch.SMTP.Helo != "mx.example.test" || ch.Timeout != 2*time.Second || ch.Interval != 10*time.Second {
+				t.Errorf("smtp check %+v %+v", ch, ch.SMTP)
+			}
+		case model.CheckFile:
+			if ch.File.Path != "/run/luvs-test/down" || ch.File.DynamicWeight || ch.Fall != 1 {
+				t.Errorf("file check %+v %+v", ch, ch.File)
+			}
+		}
+	}
+	if !slices.Equal(kinds, []string{"smtp", "file", "exec", "exec"}) {
+		t.Errorf("checks %q\n%s", kinds, res.Lua)
+	}
+	if e := r1.Checks[2].Exec; e.User != "nobody" || e.Group != "" {
+		t.Errorf("exec 1 runs as %q:%q, want script_user nobody", e.User, e.Group)
+	}
+	if e := r1.Checks[3].Exec; e.User != "nobody" || e.Group != "nogroup" {
+		t.Errorf("exec 2 runs as %q:%q, want nobody:nogroup", e.User, e.Group)
+	}
+	r2 := findServer(t, s, "198.18.3.2:25")
+	if len(r2.Checks) != 1 || r2.Checks[0].File == nil || !r2.Checks[0].File.DynamicWeight {
+		t.Errorf("server 2 checks %+v", r2.Checks)
+	}
+
+	// weight 2 adds twice the number to the server's weight: refused.
+	bad := strings.Replace(src, "track_file w\n", "track_file bad\n", 1)
+	cfg, err = keepalived.Parse("k.conf", []byte(bad), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(cfg); err == nil || !strings.Contains(err.Error(), "k.conf:37: FILE_CHECK with weight 2 is not supported") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestFWMarkServerPort: keepalived clears the port of a fwmark service's
+// real servers; the import does too, keeping it for the checks.
+func TestFWMarkServerPort(t *testing.T) {
+	src := "virtual_server fwmark 7 {\n  lvs_sched rr\n  real_server 198.18.1.2 80 {\n    TCP_CHECK {\n    }\n  }\n}\n"
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Lua, `real_server "198.18.1.2"`) || !strings.Contains(res.Lua, "tcp { port = 80 }") {
+		t.Errorf("port kept or lost for the check:\n%s", res.Lua)
+	}
+	load(t, res.Lua)
 }

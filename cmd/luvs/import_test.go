@@ -52,7 +52,7 @@ func TestImportKeepalivedRefusesUnsupported(t *testing.T) {
 	want := "luvs: " + name + ": 3 problem(s), nothing written:\n" +
 		name + ":3: omega is not supported by luvs yet (running quorum_down/notify_down when the daemon stops)\n" +
 		name + ":6: BFD_CHECK is not supported by luvs yet\n" +
-		name + ":8: bindto is not supported by luvs yet (checks use the source address the routing table picks)\n"
+		name + ":8: bind_port is not supported by luvs yet\n"
 	if code != exitInput || stderr != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
 	}

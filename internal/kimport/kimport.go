@@ -607,9 +607,6 @@ func (c *conv) service(vs *keepalived.VirtualServer) *serviceOut {
 			c.dropped(vs.Omega.Pos, "omega", "the service has no quorum or notify scripts")
 		}
 	}
-	if vs.Warmup.Set && vs.Warmup.Value > 0 {
-		c.dropped(vs.Warmup.Pos, "warmup", "luvs starts checking at once")
-	}
 
 	for _, rs := range vs.RealServers {
 		s.servers = append(s.servers, c.server(vs, rs))
@@ -806,9 +803,6 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 	// alpha: the real server's, else the virtual server's, or any of its
 	// checkers'; luvs wants it on servers with checks only.
 	alpha := pick(false, rs.Alpha, vs.Alpha)
-	if rs.Warmup.Set && rs.Warmup.Value > 0 {
-		c.dropped(rs.Warmup.Pos, "warmup", "luvs starts checking at once")
-	}
 	host := vs.Virtualhost
 	if rs.Virtualhost.Set {
 		host = rs.Virtualhost
@@ -886,8 +880,8 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	base.n.keys["rise"] = "rise = 1"
 	base.n.keys["fall"] = fmt.Sprintf("fall = %d", fall)
 	base.n.keys["retry_delay"] = "retry_delay = " + luaDuration(delay)
-	if b.Warmup.Set && b.Warmup.Value > 0 {
-		c.dropped(b.Warmup.Pos, "warmup", "luvs starts checking at once")
+	if w := pick(0, b.Warmup, rs.Warmup, vs.Warmup); w > 0 {
+		base.n.keys["warmup"] = "warmup = " + luaDuration(w) // inherits as keepalived's
 	}
 
 	// Connection options.
@@ -900,7 +894,7 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 		add("port = %d", rs.Addr.Port()) // see server: the port is dropped
 	}
 	if b.BindTo.Set {
-		c.unsupported(b.BindTo.Pos, "bindto", "checks use the source address the routing table picks")
+		add("source = %s", luaString(b.BindTo.Value.String()))
 	}
 	if b.BindIf.Set {
 		c.unsupported(b.BindIf.Pos, "bind_if", "")

@@ -52,7 +52,6 @@ var refused = map[string][]string{
 		"checkers.conf:74: BFD_CHECK is not supported by luvs yet",
 	},
 	"groups_fwmark.conf": {
-		"groups_fwmark.conf:39: bindto is not supported by luvs yet",
 		"groups_fwmark.conf:40: bind_if is not supported by luvs yet",
 		"groups_fwmark.conf:41: bind_port is not supported by luvs yet",
 		"groups_fwmark.conf:42: TCP_CHECK fwmark is not supported by luvs yet",
@@ -75,7 +74,7 @@ func TestFixtures(t *testing.T) {
 			res, err := importFile(t, f)
 			want, bad := refused[filepath.Base(f)]
 			if f == "testdata/unsupported.conf" {
-				bad, want = true, []string{"unsupported.conf:3: omega", "unsupported.conf:6: BFD_CHECK", "unsupported.conf:8: bindto"}
+				bad, want = true, []string{"unsupported.conf:3: omega", "unsupported.conf:6: BFD_CHECK", "unsupported.conf:8: bind_port"}
 			}
 			if bad {
 				if err == nil || res != nil {

@@ -1185,11 +1185,7 @@ func (c *conv) hasScripts() (notify, misc bool) {
 func (c *conv) global() {
 	g := &c.cfg.Global
 	notify, misc := c.hasScripts()
-	switch {
-	case g.ScriptUser == nil:
-	case notify:
-		c.unsupported(g.ScriptUser.Pos, "script_user", "luvs runs notify and quorum programs as its own user")
-	case !misc:
+	if g.ScriptUser != nil && !notify && !misc {
 		c.dropped(g.ScriptUser.Pos, "script_user", "no LVS scripts; keep it in keepalived.conf for the VRRP scripts")
 	}
 	// script_user is the user of the MISC_CHECKs without their own (see
@@ -1198,10 +1194,8 @@ func (c *conv) global() {
 	// as root; luvs does not check the paths.
 	if g.EnableScriptSecurity.Set && g.EnableScriptSecurity.Value {
 		switch {
-		case notify:
-			c.unsupported(g.EnableScriptSecurity.Pos, "enable_script_security", "")
-		case misc:
-			c.dropped(g.EnableScriptSecurity.Pos, "enable_script_security", "luvs does not check the exec programs' paths; keep them writable only by root")
+		case notify || misc:
+			c.dropped(g.EnableScriptSecurity.Pos, "enable_script_security", "luvs does not check the programs' paths; keep them writable only by root")
 		default:
 			c.dropped(g.EnableScriptSecurity.Pos, "enable_script_security", "no LVS scripts; keep it in keepalived.conf for the VRRP scripts")
 		}
@@ -1245,6 +1239,16 @@ func (c *conv) global() {
 
 func (c *conv) writeGlobal(w *strings.Builder) {
 	g := &c.cfg.Global
+	if su := g.ScriptUser; su != nil {
+		if notify, misc := c.hasScripts(); notify || misc {
+			w.WriteString("\n-- script_user: who runs the exec checks and the notify programs\n")
+			parts := []string{"user = " + luaString(su.User)}
+			if su.Group != "" {
+				parts = append(parts, "group = "+luaString(su.Group))
+			}
+			w.WriteString("scripts { " + strings.Join(parts, ", ") + " }\n")
+		}
+	}
 	if t := g.Timeouts; t != nil {
 		var parts []string
 		add := func(k string, s keepalived.Setting[uint32]) {

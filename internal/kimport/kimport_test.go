@@ -57,8 +57,6 @@ var refused = map[string][]string{
 		"groups_fwmark.conf:42: TCP_CHECK fwmark is not supported by luvs yet",
 	},
 	"mixed_lvs_vrrp.conf": {
-		"mixed_lvs_vrrp.conf:12: script_user is not supported by luvs yet",
-		"mixed_lvs_vrrp.conf:13: enable_script_security is not supported by luvs yet",
 		"mixed_lvs_vrrp.conf:75: quorum_down with a user is not supported by luvs yet",
 		"mixed_lvs_vrrp.conf:80: omega is not supported by luvs yet",
 	},
@@ -522,4 +520,37 @@ func TestFWMarkServerPort(t *testing.T) {
 		t.Errorf("port kept or lost for the check:\n%s", res.Lua)
 	}
 	load(t, res.Lua)
+}
+
+// TestScriptUserForNotifyPrograms: script_user becomes scripts { }, who
+// runs the notify and quorum programs (and exec checks without a user).
+func TestScriptUserForNotifyPrograms(t *testing.T) {
+	src := `global_defs {
+    script_user nobody nogroup
+}
+virtual_server 198.18.0.10 80 {
+    protocol TCP
+    quorum_up "/usr/local/bin/up.sh now"
+    real_server 198.18.1.1 80 {
+        notify_down /usr/local/bin/down.sh
+        TCP_CHECK {
+        }
+    }
+}
+`
+	kcfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, res.Lua)
+	if cfg.Scripts == nil || *cfg.Scripts != (model.ScriptUser{User: "nobody", Group: "nogroup"}) {
+		t.Fatalf("scripts = %+v\n%s", cfg.Scripts, res.Lua)
+	}
+	if s := cfg.Services[0]; len(s.QuorumUp) != 2 || len(s.Servers[0].NotifyDown) != 1 {
+		t.Errorf("programs: quorum_up %q, notify_down %q", s.QuorumUp, s.Servers[0].NotifyDown)
+	}
 }

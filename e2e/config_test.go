@@ -144,7 +144,7 @@ func TestExecSeedExample(t *testing.T) {
 	}
 	// The sync daemon through the Lua API.
 	daemonScript := filepath.Join(t.TempDir(), "sync.lua")
-	os.WriteFile(daemonScript, []byte(`local d = model.SyncDaemon.new{state = "backup", ifname = "c0", syncid = 3}
+	os.WriteFile(daemonScript, []byte(`local d = ipvs.Daemon.new{state = "backup", ifname = "c0", syncid = 3}
 d:start()
 for _, x in ipairs(ipvs.daemons()) do print("running", x.state) end
 `), 0o644)
@@ -152,7 +152,7 @@ for _, x in ipairs(ipvs.daemons()) do print("running", x.state) end
 	if out := lab.Run("ipvsadm", "-L", "--daemon"); !strings.Contains(out, "backup sync daemon (mcast=c0, syncid=3") {
 		t.Errorf("sync daemon not started by the Lua API:\n%s", out)
 	}
-	os.WriteFile(daemonScript, []byte(`model.SyncDaemon.new{state = "backup", ifname = "c0"}:stop()`), 0o644)
+	os.WriteFile(daemonScript, []byte(`ipvs.Daemon.new{state = "backup", ifname = "c0"}:stop()`), 0o644)
 	lab.Run("luvs", "exec", daemonScript)
 	if out := lab.Run("ipvsadm", "-L", "--daemon"); strings.TrimSpace(out) != "" {
 		t.Errorf("sync daemon still running:\n%s", out)

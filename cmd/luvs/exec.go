@@ -30,7 +30,7 @@ func newExecCmd() *cobra.Command {
   svc:add_dest(web1)
   web1.weight = 3                      -- sent to the kernel at once
   for _, s in ipairs(ipvs.services()) do print(s, #s.dests) end
-  model.SyncDaemon.new{state = "master", ifname = "eth0", syncid = 1}:start()
+  ipvs.Daemon.new{state = "master", ifname = "eth0", syncid = 1}:start()
 
 Changes are made one at a time, as the script runs. A kernel refusal raises a
 Lua error with the script position and the kernel's reason (exit code 1).

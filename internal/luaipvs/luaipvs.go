@@ -45,7 +45,7 @@ type Kernel interface {
 const (
 	mtService = "ipvs.Service"
 	mtDest    = "ipvs.Dest"
-	mtDaemon  = "model.SyncDaemon"
+	mtDaemon  = "ipvs.Daemon"
 )
 
 // service is the Go side of an ipvs.Service object.
@@ -171,7 +171,7 @@ func checkDaemon(L *lua.LState, n int) *model.SyncDaemon {
 	if d, ok := L.CheckUserData(n).Value.(*model.SyncDaemon); ok {
 		return d
 	}
-	L.ArgError(n, "model.SyncDaemon expected")
+	L.ArgError(n, "ipvs.Daemon expected")
 	return nil
 }
 
@@ -591,16 +591,16 @@ func (m *module) daemons(L *lua.LState) int {
 	return 1
 }
 
-// newDaemon is model.SyncDaemon.new{state="master", ifname="eth0", syncid=1}.
+// newDaemon is ipvs.Daemon.new{state="master", ifname="eth0", syncid=1}.
 func newDaemon(L *lua.LState) int {
-	f := newFields(L, 1, "model.SyncDaemon.new")
+	f := newFields(L, 1, "ipvs.Daemon.new")
 	st, err := model.ParseSyncState(f.str("state", "master"))
 	if err != nil {
-		L.RaiseError("model.SyncDaemon.new: %v", err)
+		L.RaiseError("ipvs.Daemon.new: %v", err)
 	}
 	d := &model.SyncDaemon{State: st, Interface: f.str("ifname", ""), SyncID: uint8(f.num("syncid", 0, 0, 255))}
 	if d.Interface == "" {
-		L.RaiseError("model.SyncDaemon.new: ifname is required")
+		L.RaiseError("ipvs.Daemon.new: ifname is required")
 	}
 	f.done("state", "ifname", "syncid")
 	L.Push(wrap(L, d, mtDaemon))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -254,6 +253,7 @@ func (e *Engine) handleVerdict(v verdict) {
 func (e *Engine) recompute(sk ServerKey, held int) bool {
 	h := Health{Up: true, Weight: -1, HeldWeight: -1}
 	unknown := false
+	failed := false // a probe (not alpha's wait for the first one) says down
 	for _, m := range e.byServer[sk] {
 		switch m.state {
 		case stateUnknown:
@@ -264,6 +264,8 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 			h.Reason = m.last.Msg
 			if !m.probed {
 				h.Reason = "alpha: down until a check passes"
+			} else {
+				failed = true
 			}
 		}
 		if m.probed && m.last.Weight >= 0 {
@@ -304,7 +306,7 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 		}
 	case !h.Up && (old.Up || old.Unknown):
 		e.log.Warn("real server down", "service", sk.Service.String(), "server", name, "reason", h.Reason)
-		if rs := e.cfgServer(sk); rs != nil && rs.NotifyDown != nil && !old.Unknown && !strings.HasPrefix(h.Reason, "alpha:") {
+		if rs := e.cfgServer(sk); rs != nil && rs.NotifyDown != nil && !old.Unknown && failed {
 			e.hook(Event{Kind: "down", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Reason: h.Reason, Argv: rs.NotifyDown})
 		}
 	}

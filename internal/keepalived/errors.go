@@ -3,10 +3,11 @@ package keepalived
 import (
 	"cmp"
 	"fmt"
-	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
+
+	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 )
 
 // Pos is a line of a configuration file. Line 0 names the file as a whole.

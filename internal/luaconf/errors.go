@@ -8,10 +8,11 @@ package luaconf
 import (
 	"cmp"
 	"fmt"
-	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
+
+	suggestpkg "github.com/luvs-lb/luvs/internal/suggest"
 )
 
 // Pos is a position in a configuration file.

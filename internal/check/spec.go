@@ -105,48 +105,10 @@ var Common = []Setting{
 		func(c *model.Check) *time.Duration { return &c.RetryDelay }),
 	durationSetting("warmup", "The first check waits a random time up to this (keepalived's `warmup`); 0: up to the interval (at most 1 s), which spreads checks out.", 0, true,
 		func(c *model.Check) *time.Duration { return &c.Warmup }).documented("0"),
-	{
-		Key: "source", Type: "IP address string", Doc: "Local address network checks connect from (keepalived's `bindto`); it must be on this machine.", dflt: "the kernel's choice", Inherits: true,
-		decode: func(v any, c *model.Check) error {
-			s, err := value.String("source", v)
-			if err != nil {
-				return err
-			}
-			a, err := netip.ParseAddr(s)
-			if err != nil || a.Zone() != "" {
-				return fmt.Errorf("source: invalid address %q", s)
-			}
-			c.Source = a.Unmap()
-			return nil
-		},
-		show: func(c *model.Check) any {
-			if !c.Source.IsValid() {
-				return ""
-			}
-			return c.Source.String()
-		},
-	},
-	{
-		Key: "addr", Type: "IP address string", Doc: "Address to check instead (no port here).", dflt: "the real server's",
-		decode: func(v any, c *model.Check) error {
-			s, err := value.String("addr", v)
-			if err != nil {
-				return err
-			}
-			a, err := netip.ParseAddr(s)
-			if err != nil {
-				return fmt.Errorf("addr: invalid address %q", s)
-			}
-			c.Addr = a.Unmap()
-			return nil
-		},
-		show: func(c *model.Check) any {
-			if !c.Addr.IsValid() {
-				return ""
-			}
-			return c.Addr.String()
-		},
-	},
+	addrSetting("source", "Local address network checks connect from (keepalived's `bindto`); it must be on this machine.", "the kernel's choice", true, false,
+		func(c *model.Check) *netip.Addr { return &c.Source }),
+	addrSetting("addr", "Address to check instead (no port here).", "the real server's", false, true,
+		func(c *model.Check) *netip.Addr { return &c.Addr }),
 	{
 		Key: "port", Type: "integer 1..65535", Doc: "Port to check instead.", dflt: "the real server's",
 		decode: func(v any, c *model.Check) error {
@@ -344,6 +306,29 @@ func durationSetting(key, doc string, min time.Duration, inherits bool, ptr func
 	return setting(key, "duration ≥ "+min.String(), doc, inherits, ptr,
 		func(key string, v any) (time.Duration, error) { return value.Duration(key, v, min) },
 		func(d time.Duration) any { return d.String() })
+}
+
+// addrSetting is an IP address (unmapped; with a zone if zones), empty
+// when unset.
+func addrSetting(key, doc, dflt string, inherits, zones bool, ptr func(*model.Check) *netip.Addr) Setting {
+	return setting(key, "IP address string", doc, inherits, ptr,
+		func(key string, v any) (netip.Addr, error) {
+			s, err := value.String(key, v)
+			if err != nil {
+				return netip.Addr{}, err
+			}
+			a, err := netip.ParseAddr(s)
+			if err != nil || (!zones && a.Zone() != "") {
+				return netip.Addr{}, fmt.Errorf("%s: invalid address %q", key, s)
+			}
+			return a.Unmap(), nil
+		},
+		func(a netip.Addr) any {
+			if !a.IsValid() {
+				return ""
+			}
+			return a.String()
+		}).documented(dflt)
 }
 
 func intSetting(key, doc string, lo, hi int, inherits bool, ptr func(*model.Check) *int) Setting {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/override"
 )
 
 // DataPlane is where the table lives (*ipvs.Client in production,
@@ -85,6 +86,14 @@ type Options struct {
 	// Hooks runs the notify and quorum programs of events (nil: RunHook,
 	// each in its own goroutine). It must not block.
 	Hooks func(Event)
+	// Overrides are the operator's overrides in force at start (from the
+	// OverrideStore); OverrideStore records changes to them (nil: kept in
+	// memory only).
+	Overrides     override.Set
+	OverrideStore OverrideStore
+	// DrainPoll is how often the connections of servers being drained
+	// before removal are counted (0: every second).
+	DrainPoll time.Duration
 }
 
 // Engine runs health checks and keeps the kernel in line. Its methods are
@@ -102,16 +111,26 @@ type Engine struct {
 	stats   Stats
 
 	// Owned by the loop (and by New before Run starts).
-	cfg      *model.Config
-	servers  map[ServerKey]*model.ServerConfig
-	monitors map[monitorKey]*monitor
-	byServer map[ServerKey][]*monitor
-	health   map[ServerKey]Health
-	ov       *Overrides
-	quorum   quorumState
-	desired  *model.State // the effective table; nil: to be computed
-	recon    reconciler
-	dirty    bool
+	base        *model.Config // the configuration file's
+	cfg         *model.Config // base with the operator's overrides on top
+	opOverrides override.Set
+	opState     map[ServerKey]override.ServerState
+	leaving     map[ServerKey]*leaving  // servers drained before their removal
+	ramps       map[ServerKey]time.Time // slow start: when each ramp began
+	rampNext    time.Time               // the next ramp step (zero: none)
+	started     bool                    // the start-up reconcile is done
+	servers     map[ServerKey]*model.ServerConfig
+	// prevServers are the servers of the configuration before the last
+	// reload (for the drain timeouts of the servers it dropped).
+	prevServers map[ServerKey]*model.ServerConfig
+	monitors    map[monitorKey]*monitor
+	byServer    map[ServerKey][]*monitor
+	health      map[ServerKey]Health
+	ov          *Overrides
+	quorum      quorumState
+	desired     *model.State // the effective table; nil: to be computed
+	recon       reconciler
+	dirty       bool
 	// syncRoles are the sync daemon roles the configuration declared.
 	syncRoles []model.SyncState
 }
@@ -139,24 +158,37 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 	if opts.Settle == 0 {
 		opts.Settle = 20 * time.Millisecond
 	}
+	if opts.DrainPoll == 0 {
+		opts.DrainPoll = time.Second
+	}
 	e := &Engine{
 		opts: opts, log: opts.Logger,
 		requests: make(chan func()), verdicts: make(chan verdict, 64),
 		running: make(chan struct{}), exited: make(chan struct{}),
 		monitors: map[monitorKey]*monitor{}, byServer: map[ServerKey][]*monitor{},
 		health: map[ServerKey]Health{}, ov: newOverrides(), quorum: quorumState{},
+		opOverrides: opts.Overrides, opState: map[ServerKey]override.ServerState{},
+		leaving: map[ServerKey]*leaving{}, ramps: map[ServerKey]time.Time{},
 	}
 	e.sched = newScheduler(opts.MaxProbes, e.tryProbe, e.probe)
 	e.recon = newReconciler(e, opts.Owned)
-	if _, err := e.planMonitors(cfg); err != nil {
+	e.setConfig(cfg)
+	if _, err := e.planMonitors(e.cfg); err != nil {
 		return nil, err
 	}
-	e.setConfig(cfg)
 	return e, nil
 }
 
+// setConfig switches to the configuration file's cfg, with the operator's
+// overrides on top.
 func (e *Engine) setConfig(cfg *model.Config) {
-	e.cfg = cfg
+	e.base = cfg
+	e.layer()
+}
+
+// indexServers indexes the servers of the configuration in force.
+func (e *Engine) indexServers() {
+	cfg := e.cfg
 	e.servers = make(map[ServerKey]*model.ServerConfig, len(cfg.Services)*4)
 	for i := range cfg.Services {
 		s := &cfg.Services[i]
@@ -185,6 +217,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.adopt(actual)
 	e.setMonitors(want, func(sk ServerKey) checkState { return e.startStateAtBoot(sk, actual) })
 	e.reconcile("start")
+	e.started = true
 	e.applyGlobals(e.cfg, "start")
 
 	sctx, stopSched := context.WithCancel(ctx)
@@ -201,13 +234,35 @@ func (e *Engine) Run(ctx context.Context) error {
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
+	drainTick := time.NewTicker(e.opts.DrainPoll)
+	defer drainTick.Stop()
+	rampTimer := time.NewTimer(time.Hour)
+	rampTimer.Stop()
+	defer rampTimer.Stop()
+	var rampAt time.Time
 	close(e.running)
 	for {
 		if e.dirty {
 			e.dirty = false
 			settle.Reset(e.opts.Settle)
 		}
+		if e.rampNext != rampAt {
+			rampAt = e.rampNext
+			rampTimer.Stop()
+			if !rampAt.IsZero() {
+				rampTimer.Reset(time.Until(rampAt))
+			}
+		}
+		var drainC <-chan time.Time
+		if len(e.leaving) > 0 {
+			drainC = drainTick.C
+		}
 		select {
+		case now := <-drainC:
+			e.checkLeaving(now)
+		case <-rampTimer.C:
+			rampAt, e.rampNext = time.Time{}, time.Time{}
+			e.changed()
 		case <-ctx.Done():
 			if e.opts.CleanupOnExit {
 				e.recon.cleanup()
@@ -278,12 +333,15 @@ func (e *Engine) callCtx(ctx context.Context, fn func()) bool {
 }
 
 func (e *Engine) reload(cfg *model.Config) error {
-	want, err := e.planMonitors(cfg)
+	base, layered, state, known := e.base, e.cfg, e.opState, e.servers
+	e.opState = map[ServerKey]override.ServerState{}
+	e.setConfig(cfg)
+	want, err := e.planMonitors(e.cfg)
 	if err != nil {
+		e.base, e.cfg, e.opState, e.servers = base, layered, state, known
 		return err
 	}
-	known := e.servers
-	e.setConfig(cfg)
+	e.prevServers = known
 	e.ov = newOverrides()
 	e.recon.own(cfg)
 	e.setMonitors(want, func(sk ServerKey) checkState {

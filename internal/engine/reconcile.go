@@ -180,6 +180,9 @@ func (e *Engine) effective() *model.State {
 		before[k] = v
 	}
 	e.desired = Effective(e.cfg, e.health, e.ov, e.quorum)
+	now := time.Now()
+	e.rampWeights(e.desired, now)
+	e.holdLeaving(e.desired, now)
 	for k, held := range e.quorum {
 		was, seen := before[k]
 		if seen && was == held || !seen && held {

@@ -28,6 +28,7 @@ type Kernel struct {
 	daemons       map[model.SyncState]model.SyncDaemon
 	globalChanges int
 	readErr       error
+	conns         map[model.ServiceKey]map[model.DestKey]int
 }
 
 // New returns an empty table.
@@ -188,4 +189,34 @@ func (k *Kernel) CrashAfter(n int) {
 		n--
 		return nil
 	})
+}
+
+// SetConns sets the connection count (active plus inactive) Conns reports
+// for a real server.
+func (k *Kernel) SetConns(svc model.ServiceKey, d model.DestKey, n int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.conns == nil {
+		k.conns = map[model.ServiceKey]map[model.DestKey]int{}
+	}
+	if k.conns[svc] == nil {
+		k.conns[svc] = map[model.DestKey]int{}
+	}
+	k.conns[svc][d] = n
+}
+
+// Conns counts the connections of a service's real servers: as SetConns
+// set them, 0 for the others.
+func (k *Kernel) Conns(svc model.ServiceKey) (map[model.DestKey]int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v := k.services[svc]
+	if v == nil {
+		return nil, fmt.Errorf("list real servers of %s: no such service", svc)
+	}
+	out := make(map[model.DestKey]int, len(v.Dests))
+	for _, d := range v.Dests {
+		out[d.DestKey] = k.conns[svc][d.DestKey]
+	}
+	return out, nil
 }

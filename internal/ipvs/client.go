@@ -155,6 +155,20 @@ func (cl *Client) Dests(k model.ServiceKey) ([]Dest, error) {
 	return out, err
 }
 
+// Conns counts the connections (active plus inactive) of each real server
+// of a service.
+func (cl *Client) Conns(k model.ServiceKey) (map[model.DestKey]int, error) {
+	ds, err := cl.Dests(k)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[model.DestKey]int, len(ds))
+	for _, d := range ds {
+		out[d.DestKey] = int(d.ActiveConns) + int(d.InactConns)
+	}
+	return out, nil
+}
+
 // appendDests appends the real servers of a service to out.
 func (cl *Client) appendDests(out []Dest, k model.ServiceKey) ([]Dest, error) {
 	err := cl.do(cmdGetDest, true, serviceKeyAttrs(k), func(b []byte) error {

@@ -24,7 +24,8 @@ import (
 var (
 	checkCommonKeys = inheritedCheckKeys()
 	serverKeys      = append([]string{"weight", "forward", "tunnel_type", "tunnel_port", "tunnel_csum",
-		"upper_threshold", "lower_threshold", "check", "checks", "on_fail", "alpha", "notify_up", "notify_down"}, checkCommonKeys...)
+		"upper_threshold", "lower_threshold", "check", "checks", "on_fail", "alpha", "notify_up", "notify_down",
+		"drain_timeout", "slow_start"}, checkCommonKeys...)
 	serviceOwnKeys = []string{"protocol", "scheduler", "sched_flags", "persistence", "netmask",
 		"one_packet", "pe", "quorum", "hysteresis", "quorum_up", "quorum_down", "healthcheck_interval", "healthcheck_timeout"}
 	realServerKeys    = append([]string{"name"}, serverKeys...)
@@ -722,6 +723,13 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 		return nil, fmt.Errorf("must be \"drain\" or \"remove\", got %q", s)
 	}); ok {
 		rs.OnFail = v.(model.OnFail)
+	}
+	rs.DrainTimeout = model.DefaultDrainTimeout
+	if v, _, ok := l.duration(c, "drain_timeout", 0); ok {
+		rs.DrainTimeout = v
+	}
+	if v, _, ok := l.duration(c, "slow_start", 0); ok {
+		rs.SlowStart = v
 	}
 	rs.NotifyUp, _ = l.argv(c, "notify_up")
 	rs.NotifyDown, _ = l.argv(c, "notify_down")

@@ -58,6 +58,10 @@ type ServiceConfig struct {
 	Where string
 }
 
+// DefaultDrainTimeout is how long a leaving server's connections may take
+// to finish when the configuration does not say (drain_timeout).
+const DefaultDrainTimeout = 30 * time.Second
+
 // ServerConfig is a real server as configured.
 type ServerConfig struct {
 	Dest
@@ -67,6 +71,13 @@ type ServerConfig struct {
 	// Alpha starts the server down until its checks first pass
 	// (keepalived's alpha), instead of up.
 	Alpha bool
+	// DrainTimeout bounds how long a server leaving the table (dropped by a
+	// reload or an operator, or failed with OnFail Remove) stays at weight 0
+	// while its connections finish before it is deleted (0: deleted at once).
+	DrainTimeout time.Duration
+	// SlowStart is how long a server that comes up or is added takes to
+	// ramp its weight from 1 to its configured weight (0: no ramp).
+	SlowStart time.Duration
 	// NotifyUp and NotifyDown are programs (argv, no shell) run when the
 	// server's checks bring it up or down.
 	NotifyUp, NotifyDown []string

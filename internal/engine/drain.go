@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// ConnCounter is a DataPlane that counts the connections of a service's
+// real servers (active plus inactive, as ipvsadm -Ln shows them): a server
+// leaving the table is deleted once its count reaches 0. Without it a
+// leaving server waits out its drain timeout.
+type ConnCounter interface {
+	Conns(svc model.ServiceKey) (map[model.DestKey]int, error)
+}
+
+// leaving is a real server on its way out of the table: at weight 0 until
+// its connections finish or its drain timeout passes.
+type leaving struct {
+	dest     model.Dest
+	since    time.Time
+	deadline time.Time
+	conns    int  // at the last count (-1: not counted yet)
+	done     bool // drained: the next reconcile deletes it
+}
+
+// drainTimeout is how long server sk may drain when it leaves the table
+// (0: deleted at once; also for a server luvs never configured, such as a
+// stray found at start).
+func (e *Engine) drainTimeout(sk ServerKey) time.Duration {
+	for _, servers := range []map[ServerKey]*model.ServerConfig{e.servers, e.prevServers} {
+		if rs := servers[sk]; rs != nil {
+			return rs.DrainTimeout
+		}
+	}
+	return 0
+}
+
+// holdLeaving keeps in desired, at weight 0, the servers the kernel has
+// that desired drops from a service it keeps, until they are drained.
+// Servers replaced by a sorry server (quorum lost) leave at once, as
+// keepalived's do.
+func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
+	applied := e.recon.applied
+	if applied == nil || !e.started {
+		return
+	}
+	index := make(map[model.ServiceKey]int, len(desired.Services))
+	for i := range desired.Services {
+		index[desired.Services[i].ServiceKey] = i
+	}
+	for sk, l := range e.leaving {
+		if i, ok := index[sk.Service]; ok && desired.Services[i].Dest(sk.Dest) != nil {
+			delete(e.leaving, sk) // back in the table
+			e.log.Info("real server kept: it is back in the table before it drained", "service", sk.Service.String(), "server", e.serverName(sk))
+		} else if !ok || l.done {
+			if v := applied.Find(sk.Service); v == nil || v.Dest(sk.Dest) == nil {
+				delete(e.leaving, sk) // deleted
+			}
+		}
+	}
+	for ai := range applied.Services {
+		av := &applied.Services[ai]
+		i, ok := index[av.ServiceKey]
+		if !ok {
+			continue
+		}
+		dv := &desired.Services[i]
+		if held, seen := e.quorum[av.ServiceKey]; seen && !held {
+			continue
+		}
+		for _, d := range av.Dests {
+			if dv.Dest(d.DestKey) != nil {
+				continue
+			}
+			sk := ServerKey{av.ServiceKey, d.DestKey}
+			l := e.leaving[sk]
+			if l == nil {
+				t := e.drainTimeout(sk)
+				if t <= 0 {
+					continue
+				}
+				l = &leaving{dest: d, since: now, deadline: now.Add(t), conns: -1}
+				e.leaving[sk] = l
+				e.log.Info("draining real server before its removal", "service", sk.Service.String(), "server", e.serverName(sk),
+					"weight", weightChange(d.Weight, 0), "drain_timeout", t)
+			}
+			if l.done {
+				continue
+			}
+			held := l.dest
+			held.Weight = 0
+			dv.Dests = append(dv.Dests, held)
+		}
+	}
+}
+
+// checkLeaving counts the connections of the servers being drained and
+// lets go of those that have none left or whose time is up.
+func (e *Engine) checkLeaving(now time.Time) {
+	counter, _ := e.opts.DataPlane.(ConnCounter)
+	counts := map[model.ServiceKey]map[model.DestKey]int{}
+	released := false
+	for sk, l := range e.leaving {
+		if l.done {
+			continue
+		}
+		if counter != nil {
+			c, seen := counts[sk.Service]
+			if !seen {
+				var err error
+				if c, err = counter.Conns(sk.Service); err != nil {
+					e.log.Warn("cannot count the connections of draining servers; waiting for their drain timeout",
+						"service", sk.Service.String(), "err", err)
+				}
+				counts[sk.Service] = c
+			}
+			if n, ok := c[sk.Dest]; ok {
+				l.conns = n
+			}
+		}
+		name, svc := e.serverName(sk), sk.Service.String()
+		switch {
+		case l.conns == 0:
+			e.log.Info("real server drained: removing it", "service", svc, "server", name, "took", now.Sub(l.since).Round(time.Millisecond))
+		case !now.Before(l.deadline):
+			e.log.Warn("real server's drain timeout passed: removing it with connections left", "service", svc, "server", name,
+				"connections", l.conns, "drain_timeout", l.deadline.Sub(l.since))
+		default:
+			continue
+		}
+		l.done = true
+		released = true
+	}
+	if released {
+		e.changed()
+	}
+}
+
+// Leaving describes a server being drained before its removal.
+type Leaving struct {
+	Since, Deadline time.Time
+	Conns           int // at the last count; -1 before the first
+}
+
+// Draining returns the servers being drained before their removal.
+func (e *Engine) Draining() map[ServerKey]Leaving {
+	out := map[ServerKey]Leaving{}
+	e.call(func() {
+		for sk, l := range e.leaving {
+			if !l.done {
+				out[sk] = Leaving{Since: l.since, Deadline: l.deadline, Conns: l.conns}
+			}
+		}
+	})
+	return out
+}

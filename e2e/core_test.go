@@ -321,7 +321,7 @@ type daemonStatus struct {
 
 func (d *daemon) status(t *testing.T) daemonStatus {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", d.lab.Director, "luvs", "status", "--socket", d.socket).Output()
+	out, err := exec.Command("ip", "netns", "exec", d.lab.Director, "luvs", "status", "--json", "--socket", d.socket).Output()
 	if err != nil {
 		t.Fatalf("luvs status: %v", err)
 	}

@@ -118,7 +118,7 @@ in luvs; the message and stack trace are worth reporting).`,
 		"where 'luvs run' keeps its lock and the services it manages (per network namespace)")
 	root.PersistentFlags().DurationVar(&loadTimeLimit, "load-time-limit", loadTimeLimit,
 		"how long a Lua configuration may run while it loads (check, apply, run and its reloads)")
-	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
+	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newServerCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
 		newListCmd(), newSaveCmd(), guarded(newRestoreCmd()), guarded(newZeroCmd()), guarded(newFlushCmd()),
 		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd())
 	return root

@@ -153,7 +153,3 @@ func newReloadCmd() *cobra.Command {
 The daemon validates it first; on any problem it keeps running the old
 configuration, and this command prints every problem and exits 2.`, "reload", 2*time.Minute)
 }
-
-func newStatusCmd() *cobra.Command {
-	return controlCmd("status", "Show the running daemon's health view and counters (JSON)", "", "status", 10*time.Second)
-}

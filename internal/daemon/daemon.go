@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,10 @@ func Start(o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	overrides, err := d.dir.LoadOverrides()
+	if err != nil {
+		return nil, err
+	}
 	if d.current, err = d.load(); err != nil {
 		return nil, err
 	}
@@ -165,6 +170,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	d.engine, err = engine.New(d.current.Config, engine.Options{
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
+		Overrides: overrides, OverrideStore: d.dir,
 	})
 	if err != nil {
 		return nil, &InputError{err}
@@ -367,7 +373,10 @@ func (d *Daemon) handle(ctx context.Context, cmd string) (string, error) {
 	case "status":
 		return d.StatusJSON()
 	}
-	return "", fmt.Errorf("unknown command %q (reload, status)", cmd)
+	if arg, ok := strings.CutPrefix(cmd, "server "); ok {
+		return d.serverCommand(arg)
+	}
+	return "", fmt.Errorf("unknown command %q (reload, status, server)", cmd)
 }
 
 // scriptRun is a running set of Lua health checks.

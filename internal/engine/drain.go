@@ -83,7 +83,7 @@ func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
 				l = &leaving{dest: d, since: now, deadline: now.Add(t), conns: -1}
 				e.leaving[sk] = l
 				e.log.Info("draining real server before its removal", "service", sk.Service.String(), "server", e.serverName(sk),
-					"weight", weightChange(d.Weight, 0), "drain_timeout", t)
+					"weight", WeightChange(d.Weight, 0), "drain_timeout", t)
 			}
 			if l.done {
 				continue

@@ -38,7 +38,23 @@ func (e *Engine) SetOverride(o override.Override) ([]Touched, error) {
 	}
 	var out []Touched
 	var err error
-	if !e.call(func() { out, err = e.setOverrides(e.opOverrides.With(o), o.Target, o.Kind == override.Add, o.String()) }) {
+	if !e.call(func() {
+		next := e.opOverrides.With(o)
+		inBase := namesServer(e.base, o.Target)
+		switch {
+		case o.Kind == override.Add && inBase:
+			// Adding a configured server undoes its removal.
+			next = e.opOverrides.Without("member", o.Target)
+			if len(next) == len(e.opOverrides) {
+				err = fmt.Errorf("%s is in its service already", o.Target)
+				return
+			}
+		case o.Kind == override.Remove && !inBase:
+			// Removing an added server undoes its addition.
+			next = e.opOverrides.Without("member", o.Target)
+		}
+		out, err = e.setOverrides(next, o.Target, o.Kind == override.Add, o.String())
+	}) {
 		return nil, ErrStopped
 	}
 	return out, err
@@ -148,7 +164,7 @@ func (e *Engine) setOverrides(next override.Set, t override.Target, adding bool,
 	}
 	for _, tc := range out {
 		e.log.Info("operator override", "change", what, "service", tc.Service.String(), "server", tc.Name,
-			"weight", weightChange(tc.Before, tc.After))
+			"weight", WeightChange(tc.Before, tc.After))
 	}
 	return out, nil
 }
@@ -165,8 +181,8 @@ func (e *Engine) touched(before, after *model.State, svc model.ServiceKey, dk mo
 	return Touched{Service: svc, Server: dk, Name: e.serverName(ServerKey{svc, dk}), Before: weightIn(before), After: weightIn(after)}
 }
 
-// weightChange renders "3 → 0", with "absent" for a server not in the table.
-func weightChange(before, after int) string {
+// WeightChange renders "3 → 0", with "absent" for a server not in the table.
+func WeightChange(before, after int) string {
 	w := func(n int) string {
 		if n < 0 {
 			return "absent"
@@ -179,13 +195,16 @@ func weightChange(before, after int) string {
 // namesServer reports whether target t names a server of the configuration
 // (the file's, or one an operator added).
 func (e *Engine) namesServer(t override.Target) bool {
-	for _, c := range []*model.Config{e.base, e.cfg} {
-		for i := range c.Services {
-			sc := &c.Services[i]
-			for _, rs := range sc.Servers {
-				if t.Matches(sc.ServiceKey, rs.DestKey) {
-					return true
-				}
+	return namesServer(e.base, t) || namesServer(e.cfg, t)
+}
+
+// namesServer reports whether target t names a server of cfg.
+func namesServer(cfg *model.Config, t override.Target) bool {
+	for i := range cfg.Services {
+		sc := &cfg.Services[i]
+		for _, rs := range sc.Servers {
+			if t.Matches(sc.ServiceKey, rs.DestKey) {
+				return true
 			}
 		}
 	}

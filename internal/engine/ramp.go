@@ -36,7 +36,7 @@ func (e *Engine) rampWeights(desired *model.State, now time.Time) {
 				start = now
 				e.ramps[sk] = start
 				e.log.Info("slow start", "service", sk.Service.String(), "server", e.serverName(sk),
-					"weight", weightChange(max(e.heldWeight(sk), 0), 1), "to", d.Weight, "over", rs.SlowStart)
+					"weight", WeightChange(max(e.heldWeight(sk), 0), 1), "to", d.Weight, "over", rs.SlowStart)
 			}
 			w, next := rampWeight(d.Weight, rs.SlowStart, now.Sub(start))
 			if next == 0 {
@@ -67,16 +67,4 @@ func rampWeight(w int, span, elapsed time.Duration) (weight int, next time.Durat
 	steps := min(rampSteps, w)
 	k := int(elapsed * time.Duration(steps) / span)
 	return max(1, w*k/steps), span * time.Duration(k+1) / time.Duration(steps)
-}
-
-// Ramping returns the servers in slow start with their current weight
-// fraction's start time.
-func (e *Engine) Ramping() map[ServerKey]time.Time {
-	out := map[ServerKey]time.Time{}
-	e.call(func() {
-		for k, v := range e.ramps {
-			out[k] = v
-		}
-	})
-	return out
 }

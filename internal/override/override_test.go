@@ -55,7 +55,9 @@ func TestLayer(t *testing.T) {
 	s = s.With(Override{Kind: Remove, Target: mustTarget(t, "198.18.1.1:443", "198.18.0.11:443")})
 	s = s.With(Override{Kind: Add, Target: mustTarget(t, "198.18.1.3:443", "198.18.0.11:443"), Weight: 7})
 	states := map[string]Kind{}
-	got := Layer(b, s, func(svc model.ServiceKey, d model.DestKey, st ServerState) { states[svc.String()+" "+d.String()] = st.State })
+	got := Layer(b, s, func(svc model.ServiceKey, d model.DestKey, st ServerState) {
+		states[svc.String()+" "+d.String()] = st.State
+	})
 	want := map[string]int{
 		"TCP 198.18.0.10:80 198.18.1.1:80":   0, // drained everywhere
 		"TCP 198.18.0.10:80 198.18.1.2:80":   0, // maintenance

@@ -1,0 +1,112 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+func serverCmd(t *testing.T, d *Daemon, r ServerRequest) (string, error) {
+	t.Helper()
+	cmd, err := r.Command()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.handle(context.Background(), cmd)
+}
+
+func statusOf(t *testing.T, d *Daemon) Status {
+	t.Helper()
+	out, err := d.handle(context.Background(), "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return st
+}
+
+func serverState(st Status, service, server string) (ServerStatus, bool) {
+	for _, s := range st.Services {
+		if s.Service != service {
+			continue
+		}
+		for _, v := range s.Servers {
+			if v.Server == server {
+				return v, true
+			}
+		}
+	}
+	return ServerStatus{}, false
+}
+
+// `luvs server` commands over the control socket take effect, show in the
+// status, are logged, and survive a restart of the daemon (the state
+// directory) until cleared.
+func TestServerCommands(t *testing.T) {
+	l := newLab(t)
+	l.write(config("198.18.0.1:80", "198.18.0.2:80"))
+	d, stop := l.start(l.options())
+	s1, s2 := svc("198.18.0.1:80"), svc("198.18.0.2:80")
+	d1 := model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}
+	out, err := serverCmd(t, d, ServerRequest{Action: "drain", Server: "198.18.1.1"})
+	if err != nil || strings.Count(out, "weight 3 → 0") != 2 {
+		t.Fatalf("drain: %v\n%s", err, out)
+	}
+	waitFor(t, "drained in both services", func() bool { return l.kernel.Weight(s1, d1) == 0 && l.kernel.Weight(s2, d1) == 0 })
+	if !strings.Contains(l.logs.String(), "operator override") {
+		t.Errorf("not logged:\n%s", l.logs.String())
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "weight", Server: "198.18.1.2:80", Service: "198.18.0.2:80", Weight: "5"}); err != nil {
+		t.Fatal(err)
+	}
+	d2 := model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}
+	waitFor(t, "weight 5", func() bool { return l.kernel.Weight(s2, d2) == 5 })
+	st := statusOf(t, d)
+	if v, ok := serverState(st, "TCP 198.18.0.1:80", "198.18.1.1:80"); !ok || v.State != "drain" || v.Weight != 3 || v.KernelWeight != 0 || len(v.Overrides) != 1 {
+		t.Errorf("status of the drained server: %+v", v)
+	}
+	if v, _ := serverState(st, "TCP 198.18.0.2:80", "198.18.1.2:80"); v.Weight != 3 || v.KernelWeight != 5 {
+		t.Errorf("status of the re-weighted server: %+v", v)
+	}
+	if len(st.Overrides) != 2 {
+		t.Errorf("overrides in status: %v", st.Overrides)
+	}
+
+	// A restart keeps them.
+	stop()
+	d, _ = l.start(l.options())
+	waitFor(t, "still drained after a restart", func() bool { return l.kernel.Weight(s1, d1) == 0 && l.kernel.Weight(s2, d2) == 5 })
+	if st := statusOf(t, d); len(st.Overrides) != 2 {
+		t.Errorf("overrides after a restart: %v", st.Overrides)
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "ready", Server: "198.18.1.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "weight", Server: "198.18.1.2:80", Service: "198.18.0.2:80", Weight: "reset"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "back to normal", func() bool { return l.kernel.Weight(s1, d1) == 3 && l.kernel.Weight(s2, d2) == 3 })
+
+	for _, bad := range []ServerRequest{
+		{Action: "drain", Server: "198.18.9.9"},
+		{Action: "explode", Server: "198.18.1.1"},
+		{Action: "weight", Server: "198.18.1.1", Weight: "70000"},
+		{Action: "add", Server: "198.18.1.9:80"},
+		{Action: "add", Server: "198.18.1.9:80", Service: "198.18.0.9:80"},
+		{Action: "drain", Server: "web1"},
+	} {
+		if out, err := serverCmd(t, d, bad); err == nil {
+			t.Errorf("%+v accepted: %s", bad, out)
+		}
+	}
+	if _, err := d.handle(context.Background(), `server {"action":"drain","server":"198.18.1.1","bogus":1}`); err == nil {
+		t.Error("an unknown field is accepted")
+	}
+}

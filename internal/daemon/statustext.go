@@ -1,0 +1,94 @@
+package daemon
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// Text renders the status for people: the daemon's line, the last reload,
+// the overrides in force, then one block per service with a row per real
+// server (weight in the file → in the kernel, state, why).
+func (s Status) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "luvs pid %d, config %s, state %s\n", s.PID, s.Config, s.StateDir)
+	if r := s.LastReload; r != nil {
+		result := "applied"
+		if r.Error != "" {
+			result = "rejected: " + firstLine(fmt.Errorf("%s", r.Error))
+		}
+		fmt.Fprintf(&b, "last reload %s (%s): %s\n", r.At, r.Trigger, result)
+	}
+	fmt.Fprintf(&b, "%d changes applied, %d failed, %d repairs, %d kernel table reads\n", s.OpsApplied, s.OpsFailed, s.Repairs, s.TableReads)
+	if len(s.Overrides) > 0 {
+		b.WriteString("\noverrides (luvs server ...):\n")
+		for _, o := range s.Overrides {
+			fmt.Fprintf(&b, "  %s\n", o)
+		}
+	}
+	for _, sv := range s.Services {
+		title := sv.Service
+		if sv.Name != "" {
+			title += " (" + sv.Name + ")"
+		}
+		state := sv.State
+		switch state {
+		case "quorum_lost":
+			state = "QUORUM LOST"
+		case "sorry_server":
+			state = "QUORUM LOST, sorry server active"
+		}
+		fmt.Fprintf(&b, "\n%s  %s\n", title, state)
+		tw := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SERVER\tNAME\tWEIGHT\tSTATE\tDETAIL")
+		for _, v := range sv.Servers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Server, dash(v.Name), weights(v.Weight, v.KernelWeight), v.State, detail(v))
+		}
+		tw.Flush()
+	}
+	return b.String()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// weights renders "3" when the kernel has the file's weight, else "3 → 0"
+// ("-" for a side that has none).
+func weights(file, kernel int) string {
+	w := func(n int) string {
+		if n < 0 {
+			return "-"
+		}
+		return fmt.Sprint(n)
+	}
+	if file == kernel {
+		return w(file)
+	}
+	return w(file) + " → " + w(kernel)
+}
+
+func detail(v ServerStatus) string {
+	var parts []string
+	if v.Reason != "" {
+		parts = append(parts, v.Reason)
+	}
+	if v.CheckWeight != nil {
+		parts = append(parts, fmt.Sprintf("check weight %d", *v.CheckWeight))
+	}
+	if v.DrainDeadline != "" {
+		c := "connections not counted yet"
+		if v.Connections != nil {
+			c = fmt.Sprintf("%d connections", *v.Connections)
+		}
+		parts = append(parts, fmt.Sprintf("draining until %s, %s", v.DrainDeadline, c))
+	}
+	if v.SlowStartSince != "" {
+		parts = append(parts, "slow start since "+v.SlowStartSince)
+	}
+	parts = append(parts, v.Overrides...)
+	return strings.Join(parts, "; ")
+}

@@ -122,7 +122,7 @@ defaults {
 }
 virtual_server "198.18.0.10:80" {
   real_server "198.18.1.2:80" { weight = 2 },
-  real_server "198.18.2.2:80" { weight = 2, on_fail = "%s" },
+  real_server "198.18.2.2:80" { weight = 2, on_fail = "%s", drain_timeout = "1s" },
   sorry_server = "198.18.3.2:80",
   quorum = 2,
 }

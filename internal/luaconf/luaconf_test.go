@@ -393,3 +393,39 @@ func TestSuggestLongNames(t *testing.T) {
 		t.Errorf("short name: %q", s)
 	}
 }
+
+// drain_timeout and slow_start inherit like other server keys; drain_timeout
+// defaults to 30 s; bad values are errors at their position.
+func TestDrainTimeoutAndSlowStart(t *testing.T) {
+	cfg, err := load(t, `
+defaults { slow_start = "20s" }
+virtual_server "198.18.0.10:80" {
+  drain_timeout = "5s",
+  real_server "198.18.1.1:80" {},
+  real_server "198.18.1.2:80" { drain_timeout = 0, slow_start = 0 },
+}
+virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func(i, j int) [2]time.Duration {
+		rs := cfg.Services[i].Servers[j]
+		return [2]time.Duration{rs.DrainTimeout, rs.SlowStart}
+	}
+	for _, c := range []struct {
+		i, j int
+		want [2]time.Duration
+	}{
+		{0, 0, [2]time.Duration{5 * time.Second, 20 * time.Second}},
+		{0, 1, [2]time.Duration{0, 0}},
+		{1, 0, [2]time.Duration{30 * time.Second, 20 * time.Second}},
+	} {
+		if g := got(c.i, c.j); g != c.want {
+			t.Errorf("service %d server %d: drain_timeout, slow_start = %v, want %v", c.i, c.j, g, c.want)
+		}
+	}
+	_, err = load(t, `virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" { slow_start = "soon" } }`)
+	if err == nil || !strings.Contains(err.Error(), ":1:") || !strings.Contains(err.Error(), "slow_start") {
+		t.Errorf("a bad slow_start: %v", err)
+	}
+}

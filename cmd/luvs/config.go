@@ -127,6 +127,9 @@ func printConfig(w io.Writer, cfg *model.Config) {
 			if rs.OnFail == model.Remove {
 				checks += " (on_fail remove)"
 			}
+			if rs.SlowStart > 0 {
+				checks += " (slow_start " + rs.SlowStart.String() + ")"
+			}
 			fmt.Fprintf(w, "  -> %-28s %-7s %-6d %s\n", ipvsadm.DestName(&rs.Dest), rs.Forward, rs.Weight, checks)
 		}
 		if s.Script != nil {
@@ -174,14 +177,18 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		Where    string         `json:"where"`
 	}
 	type jserver struct {
-		Address string   `json:"address"`
-		Port    uint16   `json:"port"`
-		Name    string   `json:"name,omitempty"`
-		Weight  int      `json:"weight"`
-		Forward string   `json:"forward"`
-		OnFail  string   `json:"on_fail"`
-		Checks  []jcheck `json:"checks"`
-		Where   string   `json:"where"`
+		Address string `json:"address"`
+		Port    uint16 `json:"port"`
+		Name    string `json:"name,omitempty"`
+		Weight  int    `json:"weight"`
+		Forward string `json:"forward"`
+		OnFail  string `json:"on_fail"`
+		// DrainTimeout and SlowStart are durations ("30s"; slow_start
+		// omitted when off).
+		DrainTimeout string   `json:"drain_timeout"`
+		SlowStart    string   `json:"slow_start,omitempty"`
+		Checks       []jcheck `json:"checks"`
+		Where        string   `json:"where"`
 	}
 	type jservice struct {
 		Key         string    `json:"key"`
@@ -230,7 +237,11 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		}
 		for _, rs := range s.Servers {
 			jr := jserver{Address: rs.Addr.String(), Port: rs.Port, Name: rs.Name, Weight: rs.Weight,
-				Forward: rs.Forward.String(), OnFail: string(rs.OnFail), Where: rs.Where, Checks: []jcheck{}}
+				Forward: rs.Forward.String(), OnFail: string(rs.OnFail), Where: rs.Where, Checks: []jcheck{},
+				DrainTimeout: rs.DrainTimeout.String()}
+			if rs.SlowStart > 0 {
+				jr.SlowStart = rs.SlowStart.String()
+			}
 			for _, c := range rs.Checks {
 				jc := jcheck{Kind: string(c.Kind), Settings: checkSettings(c), Where: c.Where}
 				jr.Checks = append(jr.Checks, jc)

@@ -117,25 +117,26 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 	return cmd
 }
 
-// controlCmd is a command that sends one request to the running daemon and
-// prints its answer; an answer that is an error (a rejected reload) is bad
-// input (exit 2), an unreachable daemon a failure (exit 1).
-func controlCmd(use, short, long, request string, timeout time.Duration) *cobra.Command {
+func newReloadCmd() *cobra.Command {
 	var socket string
+	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Long:  long,
-		Args:  exactArgs(0),
+		Use:   "reload",
+		Short: "Ask the running daemon to reload its configuration",
+		Long: `Ask 'luvs run' (through its control socket) to reload its configuration file.
+The daemon validates it first; on any problem it keeps running the old
+configuration, and this command prints every problem and exits 2.
+
+--dry-run validates the file and prints the changes a reload would make to
+the table now (with the current health and the operator's overrides),
+without making them.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("socket") {
-				socket = statedir.SocketPath(control.DefaultPath)
+			req := "reload"
+			if dryRun {
+				req = "reload --dry-run"
 			}
-			out, err := control.Send(socket, request, timeout)
-			var re *control.RemoteError
-			if errors.As(err, &re) {
-				return inputError{err}
-			}
+			out, err := send(cmd, socket, req, 2*time.Minute)
 			if err != nil {
 				return err
 			}
@@ -143,13 +144,7 @@ func controlCmd(use, short, long, request string, timeout time.Duration) *cobra.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&socket, "socket", control.DefaultPath, "the daemon's control socket (outside the host's network namespace the default is luvs-NAMESPACE.sock)")
+	cmd.Flags().StringVar(&socket, "socket", control.DefaultPath, socketHelp)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what a reload would change, change nothing")
 	return cmd
-}
-
-func newReloadCmd() *cobra.Command {
-	return controlCmd("reload", "Ask the running daemon to reload its configuration",
-		`Ask 'luvs run' (through its control socket) to reload its configuration file.
-The daemon validates it first; on any problem it keeps running the old
-configuration, and this command prints every problem and exits 2.`, "reload", 2*time.Minute)
 }

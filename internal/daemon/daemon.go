@@ -372,11 +372,13 @@ func (d *Daemon) handle(ctx context.Context, cmd string) (string, error) {
 		return "reload applied", nil
 	case "status":
 		return d.StatusJSON()
+	case "reload --dry-run":
+		return d.DryRunReload()
 	}
 	if arg, ok := strings.CutPrefix(cmd, "server "); ok {
 		return d.serverCommand(arg)
 	}
-	return "", fmt.Errorf("unknown command %q (reload, status, server)", cmd)
+	return "", fmt.Errorf("unknown command %q (reload, reload --dry-run, status, server)", cmd)
 }
 
 // scriptRun is a running set of Lua health checks.

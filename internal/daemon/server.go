@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/luvs-lb/luvs/internal/engine"
+	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/override"
 )
 
@@ -83,6 +84,33 @@ func (d *Daemon) serverCommand(arg string) (string, error) {
 	}
 	if r.Action == "remove" {
 		b.WriteString("(a removed server stays at weight 0 until its connections finish or its drain_timeout passes)\n")
+	}
+	return b.String(), nil
+}
+
+// DryRunReload loads and validates the configuration file and describes
+// the changes a reload would make, making none.
+func (d *Daemon) DryRunReload() (string, error) {
+	next, err := d.load()
+	if err != nil {
+		return "", fmt.Errorf("a reload would be rejected: %w", err)
+	}
+	defer next.Close()
+	ops, err := d.engine.PlanReload(next.Config)
+	if err != nil {
+		return "", fmt.Errorf("a reload would be rejected: %w", err)
+	}
+	if len(ops) == 0 {
+		return "a reload would change nothing in the table\n", nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "a reload would make %d change(s):\n", len(ops))
+	for _, op := range ops {
+		note := ""
+		if op.Kind == model.DelDest {
+			note = " (at weight 0 first, until its connections finish or its drain_timeout passes)"
+		}
+		fmt.Fprintf(&b, "  %s%s\n", op, note)
 	}
 	return b.String(), nil
 }

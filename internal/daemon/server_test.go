@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
+	"github.com/luvs-lb/luvs/internal/diff"
 	"net/netip"
 	"strings"
 	"testing"
@@ -108,5 +111,32 @@ func TestServerCommands(t *testing.T) {
 	}
 	if _, err := d.handle(context.Background(), `server {"action":"drain","server":"198.18.1.1","bogus":1}`); err == nil {
 		t.Error("an unknown field is accepted")
+	}
+}
+
+// reload --dry-run describes the changes without making them, and reports
+// a broken file as a reload would.
+func TestReloadDryRun(t *testing.T) {
+	l := newLab(t)
+	l.write(config("198.18.0.1:80"))
+	d, _ := l.start(l.options())
+	before := l.kernel.Snapshot()
+	l.write(strings.Replace(config("198.18.0.1:80", "198.18.0.2:80"), `real_server "198.18.1.2:80" { weight = 3 }`, `real_server "198.18.1.2:80" { weight = 5 }`, 1))
+	out, err := d.handle(context.Background(), "reload --dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"add service TCP 198.18.0.2:80", "edit dest 198.18.1.2:80 of TCP 198.18.0.1:80", "add dest 198.18.1.1:80 to TCP 198.18.0.2:80"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run does not say %q:\n%s", want, out)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if ops := diff.Plan(before, l.kernel.Snapshot(), diff.Options{}); len(ops) != 0 {
+		t.Errorf("the dry run changed the table: %v", ops)
+	}
+	l.write(`virtual_server "198.18.0.1:80" { real_server "198.18.1.1:80" { wieght = 1 } }`)
+	if _, err := d.handle(context.Background(), "reload --dry-run"); err == nil || !strings.Contains(err.Error(), "wieght") {
+		t.Errorf("a broken file: %v", err)
 	}
 }

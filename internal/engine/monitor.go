@@ -261,7 +261,7 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 			continue
 		case stateDown:
 			h.Up = false
-			h.Reason = m.last.Msg
+			h.Reason = string(m.check.Kind) + " check: " + m.last.Msg
 			if !m.probed {
 				h.Reason = "alpha: down until a check passes"
 			} else {

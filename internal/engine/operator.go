@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"maps"
+
 	"errors"
 	"fmt"
+	"github.com/luvs-lb/luvs/internal/diff"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -219,4 +222,43 @@ func (e *Engine) layer() {
 		e.opState[ServerKey{svc, d}] = st
 	})
 	e.indexServers()
+}
+
+// PlanReload returns the changes a reload to cfg would make to the table
+// now, without making them (`luvs reload --dry-run`): cfg under the
+// operator's overrides, with the current health (new servers up, or down
+// with alpha). A server the reload drops shows as a delete; the reload
+// drains it first (see drainTimeout).
+func (e *Engine) PlanReload(cfg *model.Config) ([]model.Op, error) {
+	var ops []model.Op
+	var err error
+	if !e.call(func() {
+		layered := override.Layer(cfg, e.opOverrides, nil)
+		if _, err = e.planMonitors(layered); err != nil {
+			return
+		}
+		health := maps.Clone(e.health)
+		for i := range layered.Services {
+			sc := &layered.Services[i]
+			for _, rs := range sc.Servers {
+				sk := ServerKey{sc.ServiceKey, rs.DestKey}
+				if _, ok := e.servers[sk]; !ok && rs.Alpha {
+					health[sk] = Health{Weight: -1, HeldWeight: -1, Reason: "alpha: down until a check passes"}
+				}
+			}
+		}
+		desired := Effective(layered, health, newOverrides(), maps.Clone(e.quorum))
+		owned := maps.Clone(e.recon.owned)
+		for i := range cfg.Services {
+			owned[cfg.Services[i].ServiceKey] = true
+		}
+		applied := e.recon.applied
+		if applied == nil {
+			applied = &model.State{}
+		}
+		ops = diff.Plan(desired, applied, diff.Options{Owned: func(k model.ServiceKey) bool { return owned[k] }})
+	}) {
+		return nil, ErrStopped
+	}
+	return ops, err
 }

@@ -296,9 +296,9 @@ func (e *Engine) logApply(why string, ops []model.Op, errs []error) {
 		case op.Kind == model.DelService && !inConfig(e.cfg, op.Service.ServiceKey) && why == "start":
 			e.log.Warn("deleted a service an earlier run managed that the configuration no longer has", "service", op.Service.ServiceKey.String())
 		case len(ops) <= logEach:
-			e.log.Info("applied", "op", op.String(), "why", why)
+			e.log.Info("applied", e.opAttrs(op, why)...)
 		default:
-			e.log.Debug("applied", "op", op.String(), "why", why)
+			e.log.Debug("applied", e.opAttrs(op, why)...)
 		}
 		counts[op.Kind]++
 	}
@@ -308,6 +308,25 @@ func (e *Engine) logApply(why string, ops []model.Op, errs []error) {
 			"services_deleted", counts[model.DelService], "servers_added", counts[model.AddDest],
 			"servers_edited", counts[model.EditDest], "servers_deleted", counts[model.DelDest])
 	}
+}
+
+// opAttrs describes an applied op for the log: for a real server its name,
+// its weight before → after and, when it is down, why.
+func (e *Engine) opAttrs(op model.Op, why string) []any {
+	attrs := []any{"op", op.String(), "why", why}
+	if !op.IsDest() {
+		return attrs
+	}
+	sk := ServerKey{op.Service.ServiceKey, op.Dest.DestKey}
+	after := op.Dest.Weight
+	if op.Kind == model.DelDest {
+		after = -1
+	}
+	attrs = append(attrs, "server", e.serverName(sk), "weight", WeightChange(e.heldWeight(sk), after))
+	if h, ok := e.health[sk]; ok && !h.Up && h.Reason != "" {
+		attrs = append(attrs, "reason", h.Reason)
+	}
+	return attrs
 }
 
 func inConfig(cfg *model.Config, k model.ServiceKey) bool {

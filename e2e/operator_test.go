@@ -14,7 +14,7 @@ import (
 const operatorConfig = `
 defaults { scheduler = "wrr", forward = "nat", check = tcp { interval = "300ms", timeout = "200ms", rise = 1, fall = 2 } }
 virtual_server "198.18.0.10:7000" {
-  drain_timeout = "4s",
+  drain_timeout = "20s",
   real_server "198.18.1.2:7000" { weight = 2 },
   real_server "198.18.2.2:7000" { weight = 2 },
 }
@@ -139,7 +139,10 @@ func TestOperatorCommands(t *testing.T) {
 	}
 	conn.Close()
 	took = waitFor(t, "the removed server gone", 10*time.Second, func() bool { return weightOf(lab, "198.18.1.2:7000") == -1 })
-	t.Logf("the removed server left the table %s after its connection closed (drain_timeout 4s; a closed connection stays counted as inactive)", took.Round(time.Millisecond))
+	t.Logf("the removed server left the table %s after its connection closed (drain_timeout 20s)", took.Round(time.Millisecond))
+	if took > 3*time.Second || !strings.Contains(d.logs.String(), "real server drained") {
+		t.Errorf("the removed server left %s after its last connection closed, want within about the 1 s count (and logged as drained)", took)
+	}
 
 	// A server no connection went through (nothing was sent to :80) leaves
 	// at the first count, long before its drain timeout (the default 30 s).
@@ -148,8 +151,5 @@ func TestOperatorCommands(t *testing.T) {
 	t.Logf("a removed server without connections left the table after %s", took.Round(time.Millisecond))
 	if took > 2500*time.Millisecond {
 		t.Errorf("a server without connections took %s to leave, want about the 1 s count", took)
-	}
-	if !strings.Contains(d.logs.String(), "real server drained") {
-		t.Errorf("the drain is not logged:\n%s", d.logs.String())
 	}
 }

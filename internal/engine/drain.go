@@ -7,11 +7,22 @@ import (
 )
 
 // ConnCounter is a DataPlane that counts the connections of a service's
-// real servers (active plus inactive, as ipvsadm -Ln shows them): a server
-// leaving the table is deleted once its count reaches 0. Without it a
-// leaving server waits out its drain timeout.
+// real servers (as ipvsadm -Ln shows them): a server leaving the table is
+// deleted once it has none left (see liveConns). Without it a leaving
+// server waits out its drain timeout.
 type ConnCounter interface {
-	Conns(svc model.ServiceKey) (map[model.DestKey]int, error)
+	Conns(svc model.ServiceKey) (map[model.DestKey]model.ConnCount, error)
+}
+
+// liveConns is what a leaving server must wait for: for TCP its active
+// (established) connections, since an inactive one is closing or closed
+// (IPVS keeps a closed connection's TIME_WAIT entry for 2 minutes, carrying
+// no traffic); for UDP and SCTP, whose entries are all inactive, every one.
+func liveConns(svc model.ServiceKey, c model.ConnCount) int {
+	if svc.Protocol == model.TCP {
+		return c.Active
+	}
+	return c.Active + c.Inactive
 }
 
 // leaving is a real server on its way out of the table: at weight 0 until
@@ -99,7 +110,7 @@ func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
 // lets go of those that have none left or whose time is up.
 func (e *Engine) checkLeaving(now time.Time) {
 	counter, _ := e.opts.DataPlane.(ConnCounter)
-	counts := map[model.ServiceKey]map[model.DestKey]int{}
+	counts := map[model.ServiceKey]map[model.DestKey]model.ConnCount{}
 	released := false
 	for sk, l := range e.leaving {
 		if l.done {
@@ -116,7 +127,7 @@ func (e *Engine) checkLeaving(now time.Time) {
 				counts[sk.Service] = c
 			}
 			if n, ok := c[sk.Dest]; ok {
-				l.conns = n
+				l.conns = liveConns(sk.Service, n)
 			}
 		}
 		name, svc := e.serverName(sk), sk.Service.String()

@@ -176,7 +176,7 @@ func TestOperatorAddRemove(t *testing.T) {
 	}
 
 	// Remove with a connection open: weight 0 until the connection ends.
-	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, 1)
+	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, model.ConnCount{Active: 1})
 	if _, err := e.SetOverride(override.Override{Kind: override.Remove, Target: target(t, "198.18.1.2:80", "198.18.0.10:80")}); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestOperatorAddRemove(t *testing.T) {
 	if k.weight(svc, "198.18.1.2") != 0 {
 		t.Fatalf("a server with a connection open was deleted: weight %d", k.weight(svc, "198.18.1.2"))
 	}
-	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, 0)
+	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, model.ConnCount{Inactive: 2})
 	eventually(t, "deleted once drained", func() bool { return k.weight(svc, "198.18.1.2") == -1 })
 }
 
@@ -205,7 +205,7 @@ func TestGracefulRemovalOnReload(t *testing.T) {
 	var logs syncWriter
 	e, _ := run(t, cfg, Options{DataPlane: k, Probers: p.factory, DrainPoll: 20 * time.Millisecond, Logger: slogTo(&logs)})
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.2") == 3 })
-	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}, 3)
+	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}, model.ConnCount{Active: 3})
 
 	next := testConfig(model.Drain, 0, false)
 	next.Services[0].Servers = nil

@@ -28,7 +28,7 @@ type Kernel struct {
 	daemons       map[model.SyncState]model.SyncDaemon
 	globalChanges int
 	readErr       error
-	conns         map[model.ServiceKey]map[model.DestKey]int
+	conns         map[model.ServiceKey]map[model.DestKey]model.ConnCount
 }
 
 // New returns an empty table.
@@ -191,30 +191,29 @@ func (k *Kernel) CrashAfter(n int) {
 	})
 }
 
-// SetConns sets the connection count (active plus inactive) Conns reports
-// for a real server.
-func (k *Kernel) SetConns(svc model.ServiceKey, d model.DestKey, n int) {
+// SetConns sets the connection counts Conns reports for a real server.
+func (k *Kernel) SetConns(svc model.ServiceKey, d model.DestKey, c model.ConnCount) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.conns == nil {
-		k.conns = map[model.ServiceKey]map[model.DestKey]int{}
+		k.conns = map[model.ServiceKey]map[model.DestKey]model.ConnCount{}
 	}
 	if k.conns[svc] == nil {
-		k.conns[svc] = map[model.DestKey]int{}
+		k.conns[svc] = map[model.DestKey]model.ConnCount{}
 	}
-	k.conns[svc][d] = n
+	k.conns[svc][d] = c
 }
 
 // Conns counts the connections of a service's real servers: as SetConns
-// set them, 0 for the others.
-func (k *Kernel) Conns(svc model.ServiceKey) (map[model.DestKey]int, error) {
+// set them, none for the others.
+func (k *Kernel) Conns(svc model.ServiceKey) (map[model.DestKey]model.ConnCount, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	v := k.services[svc]
 	if v == nil {
 		return nil, fmt.Errorf("list real servers of %s: no such service", svc)
 	}
-	out := make(map[model.DestKey]int, len(v.Dests))
+	out := make(map[model.DestKey]model.ConnCount, len(v.Dests))
 	for _, d := range v.Dests {
 		out[d.DestKey] = k.conns[svc][d.DestKey]
 	}

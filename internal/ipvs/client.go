@@ -155,16 +155,16 @@ func (cl *Client) Dests(k model.ServiceKey) ([]Dest, error) {
 	return out, err
 }
 
-// Conns counts the connections (active plus inactive) of each real server
+// Conns counts the connections (active and inactive) of each real server
 // of a service.
-func (cl *Client) Conns(k model.ServiceKey) (map[model.DestKey]int, error) {
+func (cl *Client) Conns(k model.ServiceKey) (map[model.DestKey]model.ConnCount, error) {
 	ds, err := cl.Dests(k)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[model.DestKey]int, len(ds))
+	out := make(map[model.DestKey]model.ConnCount, len(ds))
 	for _, d := range ds {
-		out[d.DestKey] = int(d.ActiveConns) + int(d.InactConns)
+		out[d.DestKey] = model.ConnCount{Active: int(d.ActiveConns), Inactive: int(d.InactConns)}
 	}
 	return out, nil
 }

@@ -318,6 +318,13 @@ type Dest struct {
 // Family is the address family of the real server.
 func (d *Dest) Family() Family { return FamilyOf(d.Addr) }
 
+// ConnCount is a real server's connections as the kernel counts them:
+// established (active) and the others (inactive: opening, closing, closed
+// but remembered, and every UDP entry).
+type ConnCount struct {
+	Active, Inactive int
+}
+
 // VirtualServer is a service together with its real servers: the unit of
 // desired state.
 type VirtualServer struct {

@@ -120,6 +120,9 @@ func TestReloadDryRun(t *testing.T) {
 	l := newLab(t)
 	l.write(config("198.18.0.1:80"))
 	d, _ := l.start(l.options())
+	waitFor(t, "the service", func() bool {
+		return l.kernel.Weight(svc("198.18.0.1:80"), model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}) == 3
+	})
 	before := l.kernel.Snapshot()
 	l.write(strings.Replace(config("198.18.0.1:80", "198.18.0.2:80"), `real_server "198.18.1.2:80" { weight = 3 }`, `real_server "198.18.1.2:80" { weight = 5 }`, 1))
 	out, err := d.handle(context.Background(), "reload --dry-run")

@@ -773,6 +773,11 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 	}
 	if rs.LThreshold.Set && rs.LThreshold.Value > 0 {
 		own("lower_threshold = %d", rs.LThreshold.Value)
+		// The kernel refuses the real server (ERANGE); keepalived logs it
+		// and runs without the server (the e2e test showed it).
+		if u := pick(0, rs.UThreshold); rs.LThreshold.Value > u {
+			c.errorf(rs.LThreshold.Pos, "lthreshold %d is above uthreshold %d (0: none): the kernel refuses the real server (keepalived runs without it)", rs.LThreshold.Value, u)
+		}
 	}
 	if a := c.script(rs.NotifyUp, "notify_up"); a != "" {
 		own("notify_up = %s", a)

@@ -504,6 +504,38 @@ virtual_server 192.0.2.25 25 {
 	}
 }
 
+// TestLThresholdAlone: the kernel refuses a lower threshold above the
+// upper one, also without an upper one (ERANGE); keepalived runs without
+// such a server (the e2e test showed it), the import says so. Equal ones
+// are fine.
+func TestLThresholdAlone(t *testing.T) {
+	src := `virtual_server 192.0.2.80 80 {
+  protocol TCP
+  real_server 198.18.3.1 80 {
+    uthreshold 20
+    lthreshold 20
+  }
+  real_server 198.18.3.2 80 {
+    lthreshold 8
+  }
+  real_server 198.18.3.3 80 {
+    uthreshold 5
+    lthreshold 6
+  }
+}
+`
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(cfg)
+	want := "k.conf:8: lthreshold 8 is above uthreshold 0 (0: none): the kernel refuses the real server (keepalived runs without it)\n" +
+		"k.conf:12: lthreshold 6 is above uthreshold 5 (0: none): the kernel refuses the real server (keepalived runs without it)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "k.conf:5:") {
+		t.Errorf("err = %v, want\n%s", err, want)
+	}
+}
+
 // TestFWMarkServerPort: keepalived clears the port of a fwmark service's
 // real servers; the import does too, keeping it for the checks.
 func TestFWMarkServerPort(t *testing.T) {

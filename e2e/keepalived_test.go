@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,7 +24,9 @@ import (
 // IPVS table in a lab; then `luvs import keepalived` turns the fixture into
 // Lua and luvs builds its table in the same lab (the IPVS state reset in
 // between); the two `ipvsadm -S -n` dumps (sorted) must be the same, and
-// so must `ipvsadm -L --timeout` and `ipvsadm -L --daemon`.
+// so must the real servers' connection thresholds (`ipvsadm -L -n
+// --thresholds`: -S leaves them out), `ipvsadm -L --timeout` and `ipvsadm
+// -L --daemon`.
 //
 // A fixture's first line says how luvs runs it:
 //
@@ -128,6 +132,9 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 	// keepalived.
 	want := runKeepalived(t, lab, conf, tmp)
 	resetIPVS(lab)
+	if setsThresholds.Match(src) && want.thresholds == "" {
+		t.Errorf("the fixture sets uthreshold/lthreshold but keepalived's table has no thresholds (ipvsadm -L -n --thresholds)")
+	}
 
 	// luvs.
 	lua := filepath.Join(tmp, "x.lua")
@@ -177,11 +184,12 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 		t.Fatalf("unknown mode %q", mode)
 	}
 	sameLines(t, "ipvsadm -S -n (sorted): keepalived (first) vs luvs "+mode, want.rules, got.rules)
+	sameLines(t, "thresholds (ipvsadm -L -n --thresholds): keepalived vs luvs "+mode, want.thresholds, got.thresholds)
 	sameLines(t, "ipvsadm -L --timeout: keepalived vs luvs", want.timeout, got.timeout)
 	sameLines(t, "ipvsadm -L --daemon: keepalived vs luvs", want.daemon, got.daemon)
 }
 
-type ipvsState struct{ rules, timeout, daemon string }
+type ipvsState struct{ rules, thresholds, timeout, daemon string }
 
 func (s ipvsState) equal(o ipvsState) bool { return s == o }
 
@@ -189,10 +197,46 @@ func dumpIPVS(lab *testbed.Lab) ipvsState {
 	rules := lines(lab.Run("ipvsadm", "-S", "-n"))
 	slices.Sort(rules)
 	return ipvsState{
-		rules:   strings.Join(rules, "\n") + "\n",
-		timeout: lab.Run("ipvsadm", "-L", "--timeout"),
-		daemon:  lab.Run("ipvsadm", "-L", "--daemon"),
+		rules:      strings.Join(rules, "\n") + "\n",
+		thresholds: thresholdLines(lab.Run("ipvsadm", "-L", "-n", "--thresholds")),
+		timeout:    lab.Run("ipvsadm", "-L", "--timeout"),
+		daemon:     lab.Run("ipvsadm", "-L", "--daemon"),
 	}
+}
+
+// setsThresholds matches a fixture that sets a real server's threshold.
+var setsThresholds = regexp.MustCompile(`(?m)^\s*[ul]threshold\s`)
+
+// thresholdLines reduces an `ipvsadm -L -n --thresholds` listing to one
+// line per real server that has a threshold, in order: "SERVICE -> SERVER
+// uthreshold U lthreshold L" (SERVICE is the service's line: protocol,
+// address, scheduler, flags). The real servers without one are in the
+// ipvsadm -S comparison already, and the connection counters are not
+// configuration. A line it cannot read is kept as it is, to show up in a
+// comparison.
+func thresholdLines(listing string) string {
+	var svc string
+	var out []string
+	for _, l := range lines(listing) {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 0, strings.HasPrefix(l, "IP Virtual Server "), strings.HasPrefix(l, "Prot LocalAddress:Port "),
+			len(f) == 2 && f[0] == "->" && f[1] == "RemoteAddress:Port":
+		case f[0] == "->" && len(f) == 6:
+			if f[2] != "0" || f[3] != "0" {
+				out = append(out, fmt.Sprintf("%s -> %s uthreshold %s lthreshold %s", svc, f[1], f[2], f[3]))
+			}
+		case f[0] == "->":
+			out = append(out, "unread: "+l)
+		default:
+			svc = strings.Join(f, " ")
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n") + "\n"
 }
 
 // resetIPVS gives the director the IPVS state of a new namespace: no
@@ -263,7 +307,7 @@ func runKeepalived(t *testing.T, lab *testbed.Lab, conf, tmp string) ipvsState {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Logf("keepalived's table (settled after %s):\n%s%s%s", stableSince.Sub(start).Round(time.Second), last.rules, last.timeout, last.daemon)
+	t.Logf("keepalived's table (settled after %s):\n%s%s%s%s", stableSince.Sub(start).Round(time.Second), last.rules, last.thresholds, last.timeout, last.daemon)
 	return last
 }
 

@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"net"
 	"net/netip"
@@ -39,16 +39,27 @@ import (
 //
 //	# luvs-e2e-replace: OLD => NEW   luvs has the ipvsadm -S line NEW where
 //	                                 keepalived has OLD
+//	# luvs-e2e-add: LINE             luvs has the ipvsadm -S line LINE,
+//	                                 keepalived has not
+//	# luvs-e2e-drop: LINE            keepalived has the ipvsadm -S line LINE,
+//	                                 luvs has not
 //	# luvs-e2e-daemon: LINE          keepalived runs no sync daemon (its VRRP
 //	                                 process would); luvs's ipvsadm -L
 //	                                 --daemon is LINE
 //
-// "@DIR@" in a fixture is replaced with the fixture directory (for include).
+// "@DIR@" in a fixture is replaced with the fixture directory (for include),
+// "@TMP@" with a directory of the fixture's own, where
+//
+//	# luvs-e2e-file: NAME CONTENT    writes CONTENT and a newline to
+//	                                 @TMP@/NAME (for track_file)
+//
+// before keepalived starts.
 //
 // The lab: backends 1..3 at 198.18.N.2 and 2001:db8:N::2 answer HTTP on
 // port 80 ("backendN", md5 in the fixtures' digests), backend 1 DNS on
-// 53/udp (www.example.test A) and backends 1..3 a UDP echo on port 7.
-// Nothing listens on port 81: checks on it fail.
+// 53/udp (www.example.test A), backends 1..3 a UDP echo on port 7 and a
+// mail server (see smtpServers) on port 25, with variants that fail a
+// check on 26 and 27. Nothing listens on port 81: checks on it fail.
 
 // keepalivedDir finds the fixtures from the repository (go test) or
 // /opt/luvs/testdata (the VM).
@@ -112,8 +123,17 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 	}
 	tmp := t.TempDir()
 	conf := filepath.Join(tmp, filepath.Base(fixture))
-	if err := os.WriteFile(conf, bytes.ReplaceAll(src, []byte("@DIR@"), []byte(dir)), 0o644); err != nil {
+	text := strings.NewReplacer("@DIR@", dir, "@TMP@", tmp).Replace(string(src))
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for _, l := range lines(string(src)) {
+		if f, ok := strings.CutPrefix(l, "# luvs-e2e-file: "); ok {
+			name, content, _ := strings.Cut(f, " ")
+			if err := os.WriteFile(filepath.Join(tmp, name), []byte(content+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	lab := testbed.NewLab(t)
@@ -122,6 +142,7 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 		b := lab.AddBackend(i)
 		bs = append(bs, b)
 		udpEcho(t, b)
+		smtpServers(t, b)
 	}
 	dns, err := bs[0].StartDNS(map[string]netip.Addr{"www.example.test.": bs[0].Addr4})
 	if err != nil {
@@ -147,16 +168,29 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 		l, _ := os.ReadFile(lua)
 		t.Logf("imported:\n%s", l)
 	}
+	rules := lines(want.rules)
 	for _, l := range lines(string(src)) {
+		from, to := "", ""
 		if r, ok := strings.CutPrefix(l, "# luvs-e2e-replace: "); ok {
-			from, to, _ := strings.Cut(r, " => ")
-			if !strings.Contains(want.rules, from+"\n") {
-				t.Errorf("keepalived's table lacks the line %q the fixture says luvs replaces", from)
+			from, to, _ = strings.Cut(r, " => ")
+		} else if r, ok := strings.CutPrefix(l, "# luvs-e2e-drop: "); ok {
+			from = r
+		} else if r, ok := strings.CutPrefix(l, "# luvs-e2e-add: "); ok {
+			to = r
+		}
+		if from != "" {
+			i := slices.Index(rules, from)
+			if i < 0 {
+				t.Errorf("keepalived's table lacks the line %q the fixture says luvs replaces or drops", from)
+			} else {
+				rules = slices.Delete(rules, i, i+1)
 			}
-			want.rules = strings.Replace(want.rules, from+"\n", to+"\n", 1)
-			rl := lines(want.rules)
-			slices.Sort(rl)
-			want.rules = strings.Join(rl, "\n") + "\n"
+		}
+		if to != "" {
+			if slices.Contains(rules, to) {
+				t.Errorf("keepalived's table has the line %q the fixture says luvs adds", to)
+			}
+			rules = append(rules, to)
 		}
 		if d, ok := strings.CutPrefix(l, "# luvs-e2e-daemon: "); ok {
 			if want.daemon != "" {
@@ -165,6 +199,8 @@ func keepalivedFixture(t *testing.T, dir, fixture string) {
 			want.daemon = d + "\n"
 		}
 	}
+	slices.Sort(rules)
+	want.rules = strings.Join(rules, "\n") + "\n"
 	var got ipvsState
 	switch mode {
 	case "apply":
@@ -334,5 +370,77 @@ func udpEcho(t *testing.T, b *testbed.Backend) {
 				pc.WriteTo(buf[:n], from)
 			}
 		}()
+	}
+}
+
+// smtpHelos are the names the lab's mail servers welcome after HELO: the
+// fixtures' director.example.test and smtpchecker.keepalived.org,
+// keepalived's default helo_name. Any other name is refused (550), which
+// makes a check that says another name fail.
+var smtpHelos = map[string]bool{"director.example.test": true, "smtpchecker.keepalived.org": true}
+
+// smtpServers runs a backend's mail servers, on both families: on port 25
+// one that speaks enough SMTP for a health check (a 220 greeting; HELO
+// answered with 250 for the names in smtpHelos, 550 for others; 221 to
+// QUIT, then it closes); on port 26 one that greets with 421 (busy) and
+// closes; on port 27 one like port 25's that closes the connection on QUIT
+// without answering it.
+func smtpServers(t *testing.T, b *testbed.Backend) {
+	t.Helper()
+	for port, mode := range map[uint16]string{25: "ok", 26: "busy", 27: "noquit"} {
+		for _, a := range []netip.Addr{b.Addr4, b.Addr6} {
+			var ln net.Listener
+			if err := testbed.Do(b.NS, func() error {
+				var err error
+				ln, err = net.Listen("tcp", netip.AddrPortFrom(a, port).String())
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go serveSMTP(c, b.Name, mode)
+				}
+			}()
+		}
+	}
+}
+
+// serveSMTP is one connection to a mail server of smtpServers.
+func serveSMTP(c net.Conn, name, mode string) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if mode == "busy" {
+		fmt.Fprintf(c, "421 %s busy, try later\r\n", name)
+		return
+	}
+	fmt.Fprintf(c, "220 %s ESMTP\r\n", name)
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch strings.ToUpper(verb) {
+		case "HELO":
+			if smtpHelos[arg] {
+				fmt.Fprintf(c, "250 %s\r\n", name)
+			} else {
+				fmt.Fprintf(c, "550 %s: HELO %s not welcome\r\n", name, arg)
+			}
+		case "QUIT":
+			if mode != "noquit" {
+				fmt.Fprintf(c, "221 %s closing\r\n", name)
+			}
+			return
+		default:
+			fmt.Fprintf(c, "500 %s: unknown command\r\n", name)
+		}
 	}
 }

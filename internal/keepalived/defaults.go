@@ -33,6 +33,10 @@ const (
 	MaxWeight                   = 2147483647   // the largest weight keepalived accepts
 )
 
+// DefaultSMTPHelo is SMTP_CHECK's helo_name when it is not set
+// (SMTP_DEFAULT_HELO in keepalived's check_smtp.h).
+const DefaultSMTPHelo = "smtpchecker.keepalived.org"
+
 // DefaultMethod is the forwarding method when lvs_method is not set: NAT.
 // keepalived 2.2.7 also warns that a virtual server without protocol
 // defaults to UDP ("no protocol set - defaulting to UDP"); luvs's mapping

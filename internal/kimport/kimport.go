@@ -773,6 +773,11 @@ func (c *conv) server(vs *keepalived.VirtualServer, rs *keepalived.RealServer) *
 	}
 	if rs.LThreshold.Set && rs.LThreshold.Value > 0 {
 		own("lower_threshold = %d", rs.LThreshold.Value)
+		// The kernel refuses the real server (ERANGE); keepalived logs it
+		// and runs without the server (the e2e test showed it).
+		if u := pick(0, rs.UThreshold); rs.LThreshold.Value > u {
+			c.errorf(rs.LThreshold.Pos, "lthreshold %d is above uthreshold %d (0: none): the kernel refuses the real server (keepalived runs without it)", rs.LThreshold.Value, u)
+		}
 	}
 	if a := c.script(rs.NotifyUp, "notify_up"); a != "" {
 		own("notify_up = %s", a)
@@ -864,6 +869,9 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	}
 	retry := pick(retryDef, b.Retry, rs.Retry, vs.Retry)
 	delay := pick(delayDef, b.DelayBeforeRetry, rs.DelayBeforeRetry, vs.DelayBeforeRetry)
+	if _, file := ch.(*keepalived.FileCheck); file {
+		timeout = min(timeout, interval) // FILE_CHECK has no connect_timeout
+	}
 	if timeout > interval {
 		c.warnf(b.Pos, "%s: timeout %s is longer than delay_loop %s; luvs limits it to the interval", kind, timeout, interval)
 		timeout = interval
@@ -978,11 +986,8 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 		}
 		return []*checkOut{mk("udp", extra...)}
 	case *keepalived.SMTPCheck:
-		var extra []string
-		if ch.HeloName.Set {
-			extra = append(extra, "helo = "+luaString(ch.HeloName.Value))
-		}
-		return []*checkOut{mk("smtp", extra...)}
+		// keepalived's default HELO name is not luvs's: written out.
+		return []*checkOut{mk("smtp", "helo = "+luaString(pick(keepalived.DefaultSMTPHelo, ch.HeloName)))}
 	case *keepalived.FileCheck:
 		return c.fileCheck(rs, ch, mk)
 	case *keepalived.BFDCheck:
@@ -996,9 +1001,13 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 // fileCheck maps FILE_CHECK, which reads the file of a top-level
 // track_file block. keepalived (keepalived.conf(5), "Track files"): with
 // weight 0 a zero in the file is up and anything else down, luvs's file
-// check; otherwise the number times the weight is added to the server's
-// weight, which luvs's dynamic_weight (the number is the weight) matches
-// only for weight 1 (not reverse) on a server of weight 0.
+// check (reverse turns that round); otherwise the number times the weight
+// is added to the server's weight, which luvs's dynamic_weight (the number
+// is the weight) matches only for weight 1 (not reverse) on a server of
+// weight 0. keepalived 2.2.7's manual documents a `dynamic` option, but
+// keepalived does not know the keyword ("Unknown keyword 'dynamic'") and
+// goes on without it: the weight alone decides (the e2e fixture
+// 20-file-check shows it).
 func (c *conv) fileCheck(rs *keepalived.RealServer, ch *keepalived.FileCheck, mk func(string, ...string) *checkOut) []*checkOut {
 	var tf *keepalived.Node
 	for _, sk := range c.cfg.Skipped {
@@ -1044,15 +1053,27 @@ func (c *conv) fileCheck(rs *keepalived.RealServer, ch *keepalived.FileCheck, mk
 		return nil
 	}
 	extra := []string{"path = " + luaString(path)}
-	dynamic := ch.Dynamic.Set && ch.Dynamic.Value
+	if ch.Dynamic.Set {
+		c.dropped(ch.Dynamic.Pos, "FILE_CHECK dynamic", "keepalived 2.2.7 does not know it (\"Unknown keyword 'dynamic'\", though its manual documents it): the weight alone decides")
+	}
 	switch {
-	case weight == 0 && !dynamic:
-	case weight == 1 && !reverse && dynamic && rs.Weight.Set && rs.Weight.Value == 0:
+	case weight == 0 && !reverse:
+	case weight == 1 && !reverse && rs.Weight.Set && rs.Weight.Value == 0:
 		extra = append(extra, "dynamic_weight = true")
 	default:
-		c.unsupported(ch.Pos, "FILE_CHECK with weight "+strconv.Itoa(weight),
-			"keepalived adds the file's number times the weight to the server's weight; luvs's file check is 0 up, other numbers down (weight 0), or the number as the weight (dynamic, weight 1, on a server of weight 0)")
+		kw := "FILE_CHECK with weight " + strconv.Itoa(weight)
+		if reverse {
+			kw += " reverse"
+		}
+		c.unsupported(ch.Pos, kw,
+			"keepalived adds the file's number times the weight to the server's weight; luvs's file check is 0 up, other numbers down (weight 0), or the number as the weight (weight 1, on a server of weight 0)")
 		return nil
+	}
+	// keepalived reads a missing file, or one that does not start with a
+	// number, as 0; luvs's file check says down. Once per track_file.
+	msg := "warning: track_file " + ch.TrackFile.Value + ": keepalived counts a missing file, or one without a number, as 0; luvs's file check counts it as down"
+	if !slices.ContainsFunc(c.warns, func(w *keepalived.Error) bool { return w.Pos == pathPos && w.Msg == msg }) {
+		c.warns = append(c.warns, &keepalived.Error{Pos: pathPos, Msg: msg})
 	}
 	co := mk("file", extra...)
 	// keepalived reads the file as it changes: no retries.

@@ -48,7 +48,7 @@ var refused = map[string][]string{
 		"checkers.conf:46: regex_min_offset/regex_max_offset is not supported by luvs yet",
 		"checkers.conf:57: require_reply with X nibbles is not supported by luvs yet",
 		"checkers.conf:58: min_reply_length/max_reply_length is not supported by luvs yet",
-		"checkers.conf:69: FILE_CHECK with weight -2 is not supported by luvs yet",
+		"checkers.conf:69: FILE_CHECK with weight -2 reverse is not supported by luvs yet",
 		"checkers.conf:74: BFD_CHECK is not supported by luvs yet",
 	},
 	"groups_fwmark.conf": {
@@ -501,6 +501,136 @@ virtual_server 192.0.2.25 25 {
 	}
 	if _, err := Import(cfg); err == nil || !strings.Contains(err.Error(), "k.conf:37: FILE_CHECK with weight 2 is not supported") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSMTPFileAsKeepalived: what keepalived 2.2.7 does, not what its
+// manual says (the e2e fixtures 19-smtp-check and 20-file-check show it in
+// the VM). An SMTP_CHECK without helo_name says keepalived's default name;
+// FILE_CHECK's `dynamic` is an unknown keyword to keepalived, so a weight
+// of 1 on a server of weight 0 is the dynamic weight with or without it,
+// and weight 0 with it is up/down; weight 0 reverse (up on a non-zero
+// number) is refused; a missing file is up in keepalived, down in luvs: a
+// warning, once per track_file. FILE_CHECK has no connect_timeout: no
+// warning about keepalived's default one being above the delay_loop.
+func TestSMTPFileAsKeepalived(t *testing.T) {
+	src := `track_file w {
+  file "/run/luvs-test/w"
+}
+track_file z {
+  file "/run/luvs-test/z"
+  weight 0
+}
+virtual_server 192.0.2.25 25 {
+  protocol TCP
+  delay_loop 1
+  real_server 198.18.3.1 25 {
+    SMTP_CHECK {
+    }
+  }
+  real_server 198.18.3.2 25 {
+    weight 0
+    FILE_CHECK {
+      track_file w
+    }
+  }
+  real_server 198.18.3.3 25 {
+    weight 0
+    FILE_CHECK {
+      track_file w
+      dynamic
+    }
+  }
+  real_server 198.18.3.4 25 {
+    FILE_CHECK {
+      track_file w
+      weight 0
+      dynamic
+    }
+  }
+  real_server 198.18.3.5 25 {
+    FILE_CHECK {
+      track_file z
+    }
+  }
+}
+`
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := load(t, res.Lua)
+	s := findService(t, c, "TCP 192.0.2.25:25")
+	if ch := findServer(t, s, "198.18.3.1:25").Checks; len(ch) != 1 || ch[0].SMTP == nil || ch[0].SMTP.Helo != "smtpchecker.keepalived.org" {
+		t.Errorf("SMTP_CHECK without helo_name: %+v\n%s", ch, res.Lua)
+	}
+	for addr, dyn := range map[string]bool{"198.18.3.2:25": true, "198.18.3.3:25": true, "198.18.3.4:25": false, "198.18.3.5:25": false} {
+		ch := findServer(t, s, addr).Checks
+		if len(ch) != 1 || ch[0].File == nil || ch[0].File.DynamicWeight != dyn {
+			t.Errorf("%s: checks %+v, want one file check with dynamic_weight %v\n%s", addr, ch, dyn, res.Lua)
+		}
+	}
+	warns := res.Warnings.Error()
+	for _, want := range []string{
+		"k.conf:25: warning: FILE_CHECK dynamic dropped: keepalived 2.2.7 does not know it",
+		"k.conf:32: warning: FILE_CHECK dynamic dropped",
+		"k.conf:2: warning: track_file w: keepalived counts a missing file, or one without a number, as 0; luvs's file check counts it as down",
+		"k.conf:5: warning: track_file z: keepalived counts a missing file",
+	} {
+		if !strings.Contains(warns, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warns)
+		}
+	}
+	if strings.Contains(warns, "FILE_CHECK: timeout") {
+		t.Errorf("a timeout warning for FILE_CHECK, which has no connect_timeout:\n%s", warns)
+	}
+	if n := strings.Count(warns, "track_file w: keepalived counts"); n != 1 {
+		t.Errorf("%d warnings for track_file w's missing file, want 1:\n%s", n, warns)
+	}
+
+	rev := strings.Replace(src, "  weight 0\n}", "  weight 0 reverse\n}", 1)
+	cfg, err = keepalived.Parse("k.conf", []byte(rev), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(cfg); err == nil || !strings.Contains(err.Error(), "k.conf:36: FILE_CHECK with weight 0 reverse is not supported") {
+		t.Errorf("weight 0 reverse: err = %v", err)
+	}
+}
+
+// TestLThresholdAlone: the kernel refuses a lower threshold above the
+// upper one, also without an upper one (ERANGE); keepalived runs without
+// such a server (the e2e test showed it), the import says so. Equal ones
+// are fine.
+func TestLThresholdAlone(t *testing.T) {
+	src := `virtual_server 192.0.2.80 80 {
+  protocol TCP
+  real_server 198.18.3.1 80 {
+    uthreshold 20
+    lthreshold 20
+  }
+  real_server 198.18.3.2 80 {
+    lthreshold 8
+  }
+  real_server 198.18.3.3 80 {
+    uthreshold 5
+    lthreshold 6
+  }
+}
+`
+	cfg, err := keepalived.Parse("k.conf", []byte(src), keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(cfg)
+	want := "k.conf:8: lthreshold 8 is above uthreshold 0 (0: none): the kernel refuses the real server (keepalived runs without it)\n" +
+		"k.conf:12: lthreshold 6 is above uthreshold 5 (0: none): the kernel refuses the real server (keepalived runs without it)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "k.conf:5:") {
+		t.Errorf("err = %v, want\n%s", err, want)
 	}
 }
 

@@ -147,7 +147,11 @@ func ValidateDest(s *Service, d *Dest) Problems {
 	if d.Forward == Masquerade && d.Port == 0 && !s.IsFWMark() && s.Port != 0 {
 		add("port", "NAT real servers need a port")
 	}
-	if d.LowerThreshold != 0 && d.UpperThreshold != 0 && d.LowerThreshold > d.UpperThreshold {
+	// The kernel refuses (ERANGE) a lower threshold above the upper one,
+	// also when the upper one is 0 (none).
+	if d.LowerThreshold > d.UpperThreshold && d.UpperThreshold == 0 {
+		add("thresholds", "lower threshold %d without an upper threshold (the kernel refuses it)", d.LowerThreshold)
+	} else if d.LowerThreshold > d.UpperThreshold {
 		add("thresholds", "lower threshold %d is above upper threshold %d", d.LowerThreshold, d.UpperThreshold)
 	}
 	if d.Forward != Tunnel {

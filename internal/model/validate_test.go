@@ -83,6 +83,7 @@ func TestValidateTunnels(t *testing.T) {
 			d.Forward, d.TunnelType, d.TunnelPort, d.TunnelFlags = Tunnel, TunnelGUE, 1, TunnelCsum|TunnelRemCsum
 		}, "choose one of csum or remcsum"},
 		{"thresholds", func(d *Dest) { d.UpperThreshold, d.LowerThreshold = 5, 10 }, "lower threshold 10 is above upper threshold 5"},
+		{"lower threshold alone", func(d *Dest) { d.LowerThreshold = 10 }, "lower threshold 10 without an upper threshold (the kernel refuses it)"},
 	}
 	for _, c := range cases {
 		d := rs("198.18.1.1:80", 1, Masquerade)

@@ -33,6 +33,8 @@ type ProbeResult struct {
 	OK     bool
 	Weight int // >= 0: a dynamic weight; -1: none
 	Msg    string
+
+	started time.Time // set by the engine for a probe finished on a worker
 }
 
 // Prober runs one kind of check against a real server.
@@ -94,6 +96,9 @@ type Options struct {
 	// DrainPoll is how often the connections of servers being drained
 	// before removal are counted (0: every second).
 	DrainPoll time.Duration
+	// OnProbe, when set, is told of every probe's result and duration (for
+	// metrics), on the engine loop: it must be quick and not block.
+	OnProbe func(kind model.CheckKind, took time.Duration, r ProbeResult)
 }
 
 // Engine runs health checks and keeps the kernel in line. Its methods are

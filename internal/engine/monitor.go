@@ -39,16 +39,20 @@ type monitor struct {
 	state          checkState
 	okRun, failRun int
 	last           ProbeResult
+	lastAt         time.Time     // when the last probe finished
+	lastTook       time.Duration // how long it took
 	probed         bool
 
 	next  time.Time
 	index int
 }
 
-// verdict is a probe's result on its way to the engine loop.
+// verdict is a probe's result on its way to the engine loop, with when the
+// probe started.
 type verdict struct {
-	m *monitor
-	r ProbeResult
+	m     *monitor
+	r     ProbeResult
+	start time.Time
 }
 
 // settingsKey encodes a check's settings (its source position aside) so
@@ -172,11 +176,16 @@ func (e *Engine) tryProbe(ctx context.Context, m *monitor) (rest func() ProbeRes
 	if !ok {
 		return nil, false
 	}
-	r, rest := tp.TryProbeBy(ctx, time.Now().Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
-	if rest != nil {
-		return rest, false
+	start := time.Now()
+	r, finish := tp.TryProbeBy(ctx, start.Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
+	if finish != nil {
+		return func() ProbeResult {
+			r := finish()
+			r.started = start
+			return r
+		}, false
 	}
-	e.deliver(ctx, m, r)
+	e.deliver(ctx, m, r, start)
 	return nil, true
 }
 
@@ -184,24 +193,26 @@ func (e *Engine) tryProbe(ctx context.Context, m *monitor) (rest func() ProbeRes
 // that tryProbe started) and hands the result to the engine loop.
 func (e *Engine) probe(ctx context.Context, m *monitor, rest func() ProbeResult) {
 	var r ProbeResult
+	start := time.Now()
 	dp, ok := m.prober.(DeadlineProber)
 	switch {
 	case rest != nil:
 		r = rest()
+		start = r.started
 	case ok:
-		r = dp.ProbeBy(ctx, time.Now().Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
+		r = dp.ProbeBy(ctx, start.Add(m.check.Timeout), m.key.Target.Addr(), m.key.Target.Port())
 	default:
 		pctx, cancel := context.WithTimeout(ctx, m.check.Timeout)
 		r = m.prober.Probe(pctx, m.key.Target.Addr(), m.key.Target.Port())
 		cancel()
 	}
-	e.deliver(ctx, m, r)
+	e.deliver(ctx, m, r, start)
 }
 
 // deliver hands a probe's result to the engine loop.
-func (e *Engine) deliver(ctx context.Context, m *monitor, r ProbeResult) {
+func (e *Engine) deliver(ctx context.Context, m *monitor, r ProbeResult, start time.Time) {
 	select {
-	case e.verdicts <- verdict{m, r}:
+	case e.verdicts <- verdict{m, r, start}:
 	case <-ctx.Done():
 	}
 }
@@ -225,7 +236,11 @@ func (e *Engine) handleVerdict(v verdict) {
 		wait = c.RetryDelay
 	}
 	weightChanged := (m.probed && m.last.Weight != r.Weight) || (!m.probed && r.Weight >= 0)
-	m.last, m.probed = r, true
+	now := time.Now()
+	m.last, m.probed, m.lastAt, m.lastTook = r, true, now, now.Sub(v.start)
+	if e.opts.OnProbe != nil {
+		e.opts.OnProbe(c.Kind, m.lastTook, r)
+	}
 	e.sched.add(m, time.Now().Add(wait))
 	prev := m.state
 	switch {

@@ -50,6 +50,40 @@ type ServerView struct {
 	Conns                         int
 	// RampSince is when its slow start began (zero: none).
 	RampSince time.Time
+	// Checks are its health checks with their last results (none while in
+	// maintenance: its checks are stopped).
+	Checks []CheckView
+}
+
+// CheckView is one health check of a real server and its last probe. A
+// check shared by several services' servers shows the same probe in each.
+type CheckView struct {
+	Kind   model.CheckKind
+	Target string // where the probe connects, HOST:PORT
+	// State is the check's verdict after rise and fall: up, down or
+	// unknown (not probed yet).
+	State string
+	// Probed is false until the first probe finished; then OK, Msg, At and
+	// Took describe the last one.
+	Probed bool
+	OK     bool
+	Msg    string
+	At     time.Time
+	Took   time.Duration
+}
+
+func (m *monitor) view() CheckView {
+	cv := CheckView{Kind: m.check.Kind, Target: m.key.Target.String(), State: StateUp, Probed: m.probed}
+	switch m.state {
+	case stateDown:
+		cv.State = StateDown
+	case stateUnknown:
+		cv.State = StateUnknown
+	}
+	if m.probed {
+		cv.OK, cv.Msg, cv.At, cv.Took = m.last.OK, m.last.Msg, m.lastAt, m.lastTook
+	}
+	return cv
 }
 
 // View returns every service and real server with its weights and state:
@@ -94,6 +128,9 @@ func (e *Engine) view() []ServiceView {
 				v.LeavingSince, v.LeavingDeadline, v.Conns = l.since, l.deadline, l.conns
 			}
 			v.RampSince = e.ramps[sk]
+			for _, m := range e.byServer[sk] {
+				v.Checks = append(v.Checks, m.view())
+			}
 			_, scripted := e.ov.Weight[sk]
 			switch {
 			case st.State == override.Maint:

@@ -65,9 +65,16 @@ otherwise only the difference is applied, and the health of servers whose
 checks did not change is kept. SIGTERM or SIGINT stop the checks and leave
 the kernel table as it is (traffic keeps flowing) unless --cleanup-on-exit.
 
+--listen (or its older name --metrics) ADDR serves, over HTTP on HOST:PORT:
+a status page at / (every service and server with its state, weights,
+connections, rates and last check; a filter box; refreshes itself),
+the same data as JSON at /api/v1/status (what 'luvs status --json' prints)
+and Prometheus metrics at /metrics. It shows no part of the configuration
+file but its path; bind it to a management address.
+
 Logs go to standard error, one line per event (slog text or JSON).`,
 		Example: `  luvs run /etc/luvs/web.lua
-  luvs run --log-format json --repair-interval 30s --metrics 127.0.0.1:9477 /etc/luvs/web.lua`,
+  luvs run --log-format json --repair-interval 30s --listen 127.0.0.1:9477 /etc/luvs/web.lua`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := newLogger(logFormat, logLevel)
@@ -78,7 +85,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 				socket = statedir.SocketPath(control.DefaultPath)
 			}
 			d, err := daemon.Start(daemon.Options{
-				ConfigPath: args[0], StateDir: stateDir, Socket: socket, MetricsAddr: metricsAddr,
+				ConfigPath: args[0], StateDir: stateDir, Socket: socket, MetricsAddr: metricsAddr, Version: version,
 				RepairInterval: repair, CleanupOnExit: cleanup, Logger: log, LuaOutput: os.Stderr, LoadLimits: loadLimits(),
 				OpenKernel: func() (daemon.Kernel, error) { return openIPVS() },
 			})
@@ -113,7 +120,8 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 	f.StringVar(&socket, "socket", control.DefaultPath, "control socket for 'luvs reload' and 'luvs status' (empty: none; outside the host's network namespace the default is luvs-NAMESPACE.sock)")
 	f.DurationVar(&repair, "repair-interval", 10*time.Second, "how often to read the kernel back and repair changes made outside luvs (0: never)")
 	f.BoolVar(&cleanup, "cleanup-on-exit", false, "delete luvs's services when stopping (default: leave them, traffic keeps flowing)")
-	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, e.g. 127.0.0.1:9477; empty: off)")
+	f.StringVar(&metricsAddr, "listen", "", "serve the status page (/), its JSON (/api/v1/status) and Prometheus metrics (/metrics) on HOST:PORT, e.g. 127.0.0.1:9477 (empty: off)")
+	f.StringVar(&metricsAddr, "metrics", "", "the same as --listen (its older name)")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/control"
 	"github.com/luvs-lb/luvs/internal/daemon"
 	"github.com/luvs-lb/luvs/internal/statedir"
+	"github.com/luvs-lb/luvs/internal/status"
 )
 
 // send sends one request to the running daemon: an answer that is an error
@@ -58,7 +59,7 @@ standing in), lua_changed (changed by a Lua health check).
 				fmt.Println(out)
 				return nil
 			}
-			var st daemon.Status
+			var st status.Status
 			if err := json.Unmarshal([]byte(out), &st); err != nil {
 				return fmt.Errorf("the daemon's status: %w", err)
 			}

@@ -52,8 +52,12 @@ type Options struct {
 	StateDir string
 	// Socket is the control socket's path (empty: none).
 	Socket string
-	// MetricsAddr is HOST:PORT for /metrics (empty: none).
+	// MetricsAddr is HOST:PORT for the web listener: the status page (/),
+	// its JSON (/api/v1/status) and /metrics (empty: none).
 	MetricsAddr string
+	// Version and Revision are the build's, shown in the status and the
+	// metrics.
+	Version, Revision string
 	// RepairInterval is how often the kernel is read back (0: never).
 	RepairInterval time.Duration
 	CleanupOnExit  bool
@@ -88,6 +92,7 @@ type Daemon struct {
 	ctl     net.Listener
 	met     net.Listener
 	reloads metrics.Reloads
+	metrics *metrics.Metrics
 	reqs    chan reloadRequest
 
 	mu         sync.Mutex // guards current and scripts
@@ -130,7 +135,7 @@ func Start(o Options) (_ *Daemon, err error) {
 		}
 	}()
 	if o.MetricsAddr != "" {
-		if err := metrics.CheckAddr(o.MetricsAddr); err != nil {
+		if err := CheckWebAddr(o.MetricsAddr); err != nil {
 			return nil, &InputError{fmt.Errorf("--metrics: %w", err)}
 		}
 	}
@@ -157,7 +162,7 @@ func Start(o Options) (_ *Daemon, err error) {
 		}
 	}
 	if o.MetricsAddr != "" {
-		if d.met, err = metrics.Listen(o.MetricsAddr); err != nil {
+		if d.met, err = listenWeb(o.MetricsAddr); err != nil {
 			return nil, err
 		}
 	}
@@ -171,10 +176,15 @@ func Start(o Options) (_ *Daemon, err error) {
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
 		Overrides: overrides, OverrideStore: d.dir,
+		OnProbe: func(kind model.CheckKind, took time.Duration, r engine.ProbeResult) {
+			d.metrics.ObserveProbe(kind, took, r)
+		},
 	})
 	if err != nil {
 		return nil, &InputError{err}
 	}
+	d.metrics = metrics.New(d.engine, d.kernel, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision})
+	d.reloads.Loaded(time.Now())
 	return d, nil
 }
 
@@ -250,8 +260,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() {
 			defer crash.Guard()
 			defer wg.Done()
-			if err := metrics.Serve(ctx, d.met, d.engine, d.kernel, &d.reloads, d.log); err != nil {
-				d.log.Error("metrics failed", "err", err)
+			if err := d.serveWeb(ctx); err != nil {
+				d.log.Error("web listener failed", "err", err)
 			}
 		}()
 	}
@@ -316,7 +326,7 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	next, err := d.load()
 	loaded := time.Now()
 	if err != nil {
-		d.reloads.Rejected.Add(1)
+		d.reloads.Done(time.Now(), err)
 		var ps luaconf.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
@@ -337,14 +347,14 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	if err := d.engine.Reload(ctx, next.Config); err != nil {
 		next.Close()
 		d.scripts = startScripts(ctx, d.current, d.engine, d.log)
-		d.reloads.Rejected.Add(1)
+		d.reloads.Done(time.Now(), err)
 		d.log.Error("reload rejected: the running configuration stays", "trigger", trigger, "err", err)
 		return fmt.Errorf("reload rejected: %w", err)
 	}
 	d.current.Close()
 	d.current = next
 	d.scripts = startScripts(ctx, d.current, d.engine, d.log)
-	d.reloads.Applied.Add(1)
+	d.reloads.Done(time.Now(), nil)
 	st := next.Config.State()
 	d.log.Info("reload applied", "trigger", trigger, "services", len(st.Services), "servers", st.DestCount(),
 		"changes", d.engine.Stats().OpsApplied-before, "load_time", loaded.Sub(start).Round(time.Millisecond),

@@ -1,16 +1,16 @@
 package daemon
 
 import (
-	"time"
-
 	"context"
 	"encoding/json"
-	"github.com/luvs-lb/luvs/internal/diff"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/luvs-lb/luvs/internal/diff"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/status"
 )
 
 func serverCmd(t *testing.T, d *Daemon, r ServerRequest) (string, error) {
@@ -22,20 +22,20 @@ func serverCmd(t *testing.T, d *Daemon, r ServerRequest) (string, error) {
 	return d.handle(context.Background(), cmd)
 }
 
-func statusOf(t *testing.T, d *Daemon) Status {
+func statusOf(t *testing.T, d *Daemon) status.Status {
 	t.Helper()
 	out, err := d.handle(context.Background(), "status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st Status
+	var st status.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	return st
 }
 
-func serverState(st Status, service, server string) (ServerStatus, bool) {
+func serverState(st status.Status, service, server string) (status.ServerStatus, bool) {
 	for _, s := range st.Services {
 		if s.Service != service {
 			continue
@@ -46,7 +46,7 @@ func serverState(st Status, service, server string) (ServerStatus, bool) {
 			}
 		}
 	}
-	return ServerStatus{}, false
+	return status.ServerStatus{}, false
 }
 
 // `luvs server` commands over the control socket take effect, show in the

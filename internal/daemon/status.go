@@ -3,116 +3,94 @@ package daemon
 import (
 	"encoding/json"
 	"os"
-	"time"
 
 	"github.com/luvs-lb/luvs/internal/engine"
+	"github.com/luvs-lb/luvs/internal/ipvs"
+	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/status"
 )
 
-// Status is what `luvs status` shows (and the control socket's "status"
-// answers, as JSON).
-type Status struct {
-	Config      string          `json:"config"`
-	PID         int             `json:"pid"`
-	StateDir    string          `json:"state_dir"`
-	Reconciles  int             `json:"reconciles"`
-	OpsApplied  int             `json:"ops_applied"`
-	OpsFailed   int             `json:"ops_failed"`
-	Repairs     int             `json:"repairs"`
-	TableReads  int             `json:"kernel_table_reads"`
-	LastApplied string          `json:"last_applied,omitempty"`
-	LastReload  *ReloadStatus   `json:"last_reload,omitempty"`
-	Overrides   []string        `json:"overrides"`
-	Services    []ServiceStatus `json:"services"`
-}
-
-// ReloadStatus is the outcome of the last reload.
-type ReloadStatus struct {
-	At      string `json:"at"`
-	Trigger string `json:"trigger"`
-	Error   string `json:"error,omitempty"`
-}
-
-// ServiceStatus is a virtual service: "normal", "quorum_lost" or
-// "sorry_server" (quorum lost, its sorry server standing in).
-type ServiceStatus struct {
-	Service string         `json:"service"`
-	Name    string         `json:"name,omitempty"`
-	State   string         `json:"state"`
-	Servers []ServerStatus `json:"servers"`
-}
-
-// ServerStatus is a real server: its weight in the file and in the kernel,
-// its state (engine.State*), why a check failed, and the overrides on it.
-type ServerStatus struct {
-	Server string `json:"server"`
-	Name   string `json:"name,omitempty"`
-	// Weight is the configuration file's (-1: not in it); KernelWeight the
-	// table's (-1: absent).
-	Weight       int      `json:"weight"`
-	KernelWeight int      `json:"kernel_weight"`
-	State        string   `json:"state"`
-	Up           bool     `json:"up"`
-	Reason       string   `json:"reason,omitempty"`
-	CheckWeight  *int     `json:"check_weight,omitempty"`
-	Overrides    []string `json:"overrides,omitempty"`
-	// DrainDeadline and Connections are set while the server leaves the
-	// table; SlowStartSince while its weight ramps.
-	DrainDeadline  string `json:"drain_deadline,omitempty"`
-	Connections    *int   `json:"connections,omitempty"`
-	SlowStartSince string `json:"slow_start_since,omitempty"`
-}
-
-// Status returns the daemon's view.
-func (d *Daemon) Status() Status {
+// Status returns the daemon's view: the engine's services and servers with
+// the kernel's connection counts and rates (read once).
+func (d *Daemon) Status() status.Status {
 	st := d.engine.Stats()
-	out := Status{Config: d.opts.ConfigPath, PID: os.Getpid(), StateDir: d.dir.Path,
+	out := status.Status{Version: d.opts.Version, Config: d.opts.ConfigPath, PID: os.Getpid(), StateDir: d.dir.Path,
 		Reconciles: st.Reconciles, OpsApplied: st.OpsApplied, OpsFailed: st.OpsFailed, Repairs: st.Repairs,
-		TableReads: st.TableReads, Overrides: []string{}, Services: []ServiceStatus{}}
-	if !st.LastApplied.IsZero() {
-		out.LastApplied = st.LastApplied.Format(time.RFC3339)
-	}
+		TableReads: st.TableReads, LastApplied: status.Stamp(st.LastApplied), Overrides: []string{},
+		Services: []status.ServiceStatus{}}
 	d.mu.Lock()
 	if lr := d.lastReload; !lr.At.IsZero() {
-		out.LastReload = &ReloadStatus{At: lr.At.Format(time.RFC3339), Trigger: lr.Trigger, Error: lr.Err}
+		out.LastReload = &status.ReloadStatus{At: status.Stamp(lr.At), Trigger: lr.Trigger, Error: lr.Err}
 	}
 	d.mu.Unlock()
 	set, _ := d.engine.Overrides()
 	for _, o := range set {
-		out.Overrides = append(out.Overrides, o.String()+" (since "+o.At.Format(time.RFC3339)+")")
+		out.Overrides = append(out.Overrides, o.String()+" (since "+status.Stamp(o.At)+")")
+	}
+	kernel := map[model.ServiceKey]*ipvs.Service{}
+	if table, err := d.kernel.Table(); err != nil {
+		out.KernelError = err.Error()
+	} else {
+		for i := range table {
+			kernel[table[i].ServiceKey] = &table[i]
+		}
 	}
 	for _, sv := range d.engine.View() {
-		ss := ServiceStatus{Service: sv.Key.String(), Name: sv.Name, State: "normal", Servers: make([]ServerStatus, 0, len(sv.Servers))}
-		switch {
-		case sv.SorryActive:
-			ss.State = "sorry_server"
-		case sv.QuorumLost:
-			ss.State = "quorum_lost"
-		}
-		for _, v := range sv.Servers {
-			s := ServerStatus{Server: v.Key.String(), Name: v.Name, Weight: v.Configured, KernelWeight: v.Kernel,
-				State: v.State, Up: v.Health.Up, Reason: v.Health.Reason}
-			if v.Health.Weight >= 0 {
-				w := v.Health.Weight
-				s.CheckWeight = &w
-			}
-			for _, o := range v.Overrides {
-				s.Overrides = append(s.Overrides, o.String())
-			}
-			if !v.LeavingDeadline.IsZero() {
-				s.DrainDeadline = v.LeavingDeadline.Format(time.RFC3339)
-				if v.Conns >= 0 {
-					c := v.Conns
-					s.Connections = &c
-				}
-			}
-			if !v.RampSince.IsZero() {
-				s.SlowStartSince = v.RampSince.Format(time.RFC3339)
-			}
-			ss.Servers = append(ss.Servers, s)
-		}
-		out.Services = append(out.Services, ss)
+		out.Services = append(out.Services, serviceStatus(sv, kernel[sv.Key]))
 	}
 	return out
+}
+
+func serviceStatus(sv engine.ServiceView, k *ipvs.Service) status.ServiceStatus {
+	ss := status.ServiceStatus{Service: sv.Key.String(), Name: sv.Name, State: status.ServiceNormal,
+		Servers: make([]status.ServerStatus, 0, len(sv.Servers))}
+	switch {
+	case sv.SorryActive:
+		ss.State = status.ServiceSorry
+	case sv.QuorumLost:
+		ss.State = status.ServiceQuorumLost
+	}
+	dests := map[model.DestKey]*ipvs.Dest{}
+	if k != nil {
+		ss.Scheduler = k.Scheduler
+		ss.Connections = k.Stats.Conns
+		ss.Rates = rates(k.Stats)
+		for i := range k.Dests {
+			dests[k.Dests[i].DestKey] = &k.Dests[i]
+		}
+	}
+	for _, v := range sv.Servers {
+		s := status.ServerStatus{Server: v.Key.String(), Name: v.Name, Weight: v.Configured, KernelWeight: v.Kernel,
+			State: v.State, Up: v.Health.Up, Reason: v.Health.Reason,
+			DrainDeadline: status.Stamp(v.LeavingDeadline), SlowStartSince: status.Stamp(v.RampSince)}
+		if v.Health.Weight >= 0 {
+			w := v.Health.Weight
+			s.CheckWeight = &w
+		}
+		for _, o := range v.Overrides {
+			s.Overrides = append(s.Overrides, o.String())
+		}
+		if !v.LeavingDeadline.IsZero() && v.Conns >= 0 {
+			c := v.Conns
+			s.Connections = &c
+		}
+		if kd := dests[v.Key]; kd != nil {
+			s.Active, s.Inactive, s.Rates = int(kd.ActiveConns), int(kd.InactConns), rates(kd.Stats)
+			ss.Active += s.Active
+			ss.Inactive += s.Inactive
+		}
+		for _, c := range v.Checks {
+			s.Checks = append(s.Checks, status.CheckStatus{Kind: string(c.Kind), Target: c.Target, State: c.State,
+				LastAt: status.Stamp(c.At), LastOK: c.OK, LastMessage: c.Msg,
+				LastTookMS: float64(c.Took.Microseconds()) / 1000})
+		}
+		ss.Servers = append(ss.Servers, s)
+	}
+	return ss
+}
+
+func rates(s ipvs.Stats) status.Rates {
+	return status.Rates{Connections: s.CPS, InPackets: s.InPPS, OutPackets: s.OutPPS, InBytes: s.InBPS, OutBytes: s.OutBPS}
 }
 
 // StatusJSON is Status as indented JSON.

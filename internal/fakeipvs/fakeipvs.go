@@ -67,7 +67,17 @@ func (k *Kernel) snapshot() *model.State {
 
 // Table returns the table in the client's form (for the metrics collector).
 func (k *Kernel) Table() ([]ipvs.Service, error) {
-	return ipvs.FromState(k.Snapshot()), nil
+	table := ipvs.FromState(k.Snapshot())
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i := range table {
+		for j := range table[i].Dests {
+			d := &table[i].Dests[j]
+			c := k.conns[table[i].ServiceKey][d.DestKey]
+			d.ActiveConns, d.InactConns = uint32(c.Active), uint32(c.Inactive)
+		}
+	}
+	return table, nil
 }
 
 // Reads is the number of full-table reads (State calls) so far.

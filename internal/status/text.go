@@ -1,4 +1,4 @@
-package daemon
+package status
 
 import (
 	"fmt"
@@ -8,14 +8,15 @@ import (
 
 // Text renders the status for people: the daemon's line, the last reload,
 // the overrides in force, then one block per service with a row per real
-// server (weight in the file → in the kernel, state, why).
+// server (weight in the file → in the kernel, state, active/inactive
+// connections, why).
 func (s Status) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "luvs pid %d, config %s, state %s\n", s.PID, s.Config, s.StateDir)
+	fmt.Fprintf(&b, "luvs %s pid %d, config %s, state %s\n", s.Version, s.PID, s.Config, s.StateDir)
 	if r := s.LastReload; r != nil {
 		result := "applied"
 		if r.Error != "" {
-			result = "rejected: " + firstLine(fmt.Errorf("%s", r.Error))
+			result = "rejected: " + firstLine(r.Error)
 		}
 		fmt.Fprintf(&b, "last reload %s (%s): %s\n", r.At, r.Trigger, result)
 	}
@@ -38,11 +39,12 @@ func (s Status) Text() string {
 		case "sorry_server":
 			state = "QUORUM LOST, sorry server active"
 		}
-		fmt.Fprintf(&b, "\n%s  %s\n", title, state)
+		fmt.Fprintf(&b, "\n%s  %s  %d active, %d inactive connections (%d/s)\n", title, state, sv.Active, sv.Inactive, sv.Rates.Connections)
 		tw := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  SERVER\tNAME\tWEIGHT\tSTATE\tDETAIL")
+		fmt.Fprintln(tw, "  SERVER\tNAME\tWEIGHT\tSTATE\tCONNS\tDETAIL")
 		for _, v := range sv.Servers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.Server, dash(v.Name), weights(v.Weight, v.KernelWeight), v.State, detail(v))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d/%d\t%s\n", v.Server, dash(v.Name), weights(v.Weight, v.KernelWeight), v.State,
+				v.Active, v.Inactive, detail(v))
 		}
 		tw.Flush()
 	}
@@ -91,4 +93,11 @@ func detail(v ServerStatus) string {
 	}
 	parts = append(parts, v.Overrides...)
 	return strings.Join(parts, "; ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
 }

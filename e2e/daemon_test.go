@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,21 +222,76 @@ func TestDaemonRepairsAndReload(t *testing.T) {
 	if !strings.Contains(d.logs.String(), "reload applied") {
 		t.Error("reload not logged")
 	}
-	// Prometheus metrics, fetched from the client namespace.
-	body, err := lab.Get(lab.HTTPClient(5*time.Second), "http://198.18.200.1:9477/metrics")
+	// Real requests through the VIP, then the web listener from the client
+	// namespace: metrics (node_exporter's label names, the kernel's
+	// counters), the status page and its JSON.
+	if got := lab.Spread(url(addr("198.18.0.10")), 10); got["backend1"]+got["backend2"] != 10 {
+		t.Errorf("requests through the VIP: %v", got)
+	}
+	var st struct {
+		Services []struct {
+			Service     string `json:"service"`
+			Connections uint64 `json:"connections_total"`
+			Servers     []struct {
+				Server, State string
+				KernelWeight  int `json:"kernel_weight"`
+				Checks        []struct {
+					Kind   string  `json:"kind"`
+					LastOK bool    `json:"last_ok"`
+					Took   float64 `json:"last_took_ms"`
+				} `json:"checks"`
+			} `json:"servers"`
+		} `json:"services"`
+	}
+	// The kernel refreshes the counters it reports every 2 s.
+	client := lab.HTTPClient(5 * time.Second)
+	waitFor(t, "the kernel's counters", 5*time.Second, func() bool {
+		js, err := lab.Get(client, "http://198.18.200.1:9477/api/v1/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(js), &st); err != nil || len(st.Services) != 1 || len(st.Services[0].Servers) != 2 {
+			t.Fatalf("/api/v1/status: %v\n%s", err, js)
+		}
+		return st.Services[0].Connections >= 10
+	})
+	if sv := st.Services[0]; sv.Connections < 10 || sv.Servers[0].KernelWeight != 5 || sv.Servers[0].State != "up" ||
+		len(sv.Servers[0].Checks) != 1 || !sv.Servers[0].Checks[0].LastOK || sv.Servers[0].Checks[0].Took <= 0 {
+		t.Errorf("/api/v1/status: %+v", sv)
+	}
+	body, err := lab.Get(client, "http://198.18.200.1:9477/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
+	const b1 = `local_address="198.18.0.10",local_mark="",local_port="80",name="",proto="TCP",remote_address="198.18.1.2",remote_port="80",service_name=""`
 	for _, want := range []string{
-		`luvs_real_server_up{server="198.18.1.2:80",service="TCP 198.18.0.10:80"} 1`,
-		`luvs_real_server_weight{server="198.18.1.2:80",service="TCP 198.18.0.10:80"} 5`,
+		`luvs_real_server_up{` + b1 + `} 1`,
+		`luvs_real_server_state{` + b1 + `,state="up"} 1`,
+		`luvs_real_server_weight{` + b1 + `} 5`,
+		`luvs_real_server_configured_weight{` + b1 + `} 5`,
 		`luvs_config_reloads_total{result="applied"} 1`,
 		`luvs_config_reloads_total{result="rejected"} 1`,
+		`luvs_config_last_reload_successful 1`,
 		`luvs_repairs_total 1`,
-		`luvs_service_connections_total{service="TCP 198.18.0.99:80"} 0`,
+		`luvs_service_connections_total{local_address="198.18.0.99",local_mark="",local_port="80",proto="TCP",service_name=""} 0`,
+		`luvs_check_duration_seconds_count{kind="http"}`,
+		`luvs_build_info{`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`luvs_service_connections_total\{local_address="198.18.0.10"[^}]*\} (\d+)`).FindStringSubmatch(body); m == nil || m[1] == "0" {
+		t.Errorf("the kernel's connection counter for the VIP: %v", m)
+	}
+	page, err := lab.Get(client, "http://198.18.200.1:9477/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<h2>TCP 198.18.0.10:80</h2>", "<td>198.18.1.2:80</td>", `<span class="st st-up">up</span>`,
+		"http: ok", "1 of 1 services shown"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
 		}
 	}
 }

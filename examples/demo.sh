@@ -88,7 +88,7 @@ luvs check web.lua
 
 say "luvs run web.lua: the daemon applies it and runs the health checks"
 cp web.lua /tmp/web.lua
-luvs run /tmp/web.lua 2>/tmp/luvs.log &
+luvs run --listen 127.0.0.1:9477 /tmp/web.lua 2>/tmp/luvs.log &
 wait_for "198.18.13.2:80 *Masq *1" 10
 luvs list
 
@@ -101,6 +101,16 @@ wait_for "198.18.12.2:80 *Masq *0" 15
 luvs list
 requests http://198.18.0.10/
 grep -q web2 /tmp/answers && fail "drained web2 still got requests"
+
+say "the status page at http://127.0.0.1:9477/ (JSON: /api/v1/status, metrics: /metrics): rows by state"
+timeout 5 wget -q -O /tmp/page.html http://127.0.0.1:9477/ || fail "no status page"
+grep -o '<tr class="s-[a-z_]*">' /tmp/page.html | sort | uniq -c
+[ "$(grep -c '<tr class="s-down">' /tmp/page.html)" = 1 ] || fail "the status page does not show web2 down"
+if [ -n "${STATUS_PAGE:-}" ]; then
+	echo "-----BEGIN STATUS PAGE-----"
+	cat /tmp/page.html
+	echo "-----END STATUS PAGE-----"
+fi
 
 say "web2 comes back: after 2 good checks its weight is restored"
 "$IP" netns exec web2 busybox httpd -f -p 198.18.12.2:80 -h /tmp/web2 &

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,18 +122,10 @@ func sortLabels(s string) string {
 	return labelSet.ReplaceAllStringFunc(s, func(m string) string {
 		parts := strings.Split(m[1:len(m)-1], ",")
 		if strings.HasSuffix(m, `"}`) && len(parts) > 1 {
-			sortStrings(parts)
+			slices.Sort(parts)
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	})
-}
-
-func sortStrings(a []string) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // The status page as headless Chromium renders it (scripts/test requires

@@ -72,6 +72,9 @@ type Options struct {
 	// LoadLimits bound each load of the configuration (zero: the sandbox's
 	// defaults).
 	LoadLimits luasandbox.Limits
+	// HookTimeout bounds one run of a hook written as a Lua function (0:
+	// engine.HookTimeout, as for notify programs).
+	HookTimeout time.Duration
 }
 
 // InputError is a problem with what the operator gave: a flag or the
@@ -94,6 +97,9 @@ type Daemon struct {
 	reloads metrics.Reloads
 	metrics *metrics.Metrics
 	reqs    chan reloadRequest
+	// hooks carries the Lua hooks the engine fires to the Lua runtime of
+	// the configuration in force (scripts).
+	hooks *luacheck.HookQueue
 
 	mu         sync.Mutex // guards current and scripts
 	current    *luaconf.Result
@@ -128,7 +134,8 @@ func Start(o Options) (_ *Daemon, err error) {
 	if o.RepairInterval < 0 {
 		return nil, &InputError{fmt.Errorf("--repair-interval %s: must not be negative (0 turns repair off)", o.RepairInterval)}
 	}
-	d := &Daemon{opts: o, log: o.Logger, reqs: make(chan reloadRequest)}
+	d := &Daemon{opts: o, log: o.Logger, reqs: make(chan reloadRequest),
+		hooks: luacheck.NewHookQueue(luacheck.HookQueueSize, o.Logger)}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -175,7 +182,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	d.engine, err = engine.New(d.current.Config, engine.Options{
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
-		Overrides: overrides, OverrideStore: d.dir,
+		Overrides: overrides, OverrideStore: d.dir, LuaHooks: d.hooks.Fire,
 		OnProbe: func(kind model.CheckKind, took time.Duration, r engine.ProbeResult) {
 			d.metrics.ObserveProbe(kind, took, r)
 		},
@@ -236,7 +243,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	d.mu.Lock()
-	d.scripts = startScripts(ctx, d.current, d.engine, d.log)
+	d.scripts = d.startScripts(ctx, d.current)
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
@@ -317,10 +324,11 @@ func (d *Daemon) reloadLoop(ctx context.Context) {
 }
 
 // reload is the reload transaction: load and validate the file; on any
-// problem keep everything as it is. Otherwise stop the Lua checks (they
-// run on the old configuration's state), switch the engine, and start the
-// new configuration's Lua checks; if the engine refuses, go back to the old
-// state's checks.
+// problem keep everything as it is. Otherwise stop the Lua checks and hooks
+// (they run on the old configuration's state), switch the engine, and start
+// the new configuration's; if the engine refuses, go back to the old
+// state's. Lua hooks fired meanwhile wait in the queue for the runner that
+// follows, which finds them by name (model.Hook.Func).
 func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	start := time.Now()
 	next, err := d.load()
@@ -346,14 +354,14 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	d.scripts.stop()
 	if err := d.engine.Reload(ctx, next.Config); err != nil {
 		next.Close()
-		d.scripts = startScripts(ctx, d.current, d.engine, d.log)
+		d.scripts = d.startScripts(ctx, d.current)
 		d.reloads.Done(time.Now(), err)
 		d.log.Error("reload rejected: the running configuration stays", "trigger", trigger, "err", err)
 		return fmt.Errorf("reload rejected: %w", err)
 	}
 	d.current.Close()
 	d.current = next
-	d.scripts = startScripts(ctx, d.current, d.engine, d.log)
+	d.scripts = d.startScripts(ctx, d.current)
 	d.reloads.Done(time.Now(), nil)
 	st := next.Config.State()
 	d.log.Info("reload applied", "trigger", trigger, "services", len(st.Services), "servers", st.DestCount(),
@@ -391,23 +399,27 @@ func (d *Daemon) handle(ctx context.Context, cmd string) (string, error) {
 	return "", fmt.Errorf("unknown command %q (reload, reload --dry-run, status, server)", cmd)
 }
 
-// scriptRun is a running set of Lua health checks.
+// scriptRun is a running set of Lua health checks and hooks.
 type scriptRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func startScripts(ctx context.Context, res *luaconf.Result, e *engine.Engine, log *slog.Logger) *scriptRun {
+// startScripts runs the Lua health checks and hooks of res.
+func (d *Daemon) startScripts(ctx context.Context, res *luaconf.Result) *scriptRun {
 	sctx, cancel := context.WithCancel(ctx)
 	sr := &scriptRun{cancel: cancel, done: make(chan struct{})}
-	if !res.HasScripts() {
-		// Without Lua health checks the Lua state is not needed after
-		// loading: free it (a third of the daemon's memory at 10,000 servers).
+	if !res.HasScripts() && !res.HasLuaHooks() {
+		// Without Lua health checks and hooks the Lua state is not needed
+		// after loading: free it (a third of the daemon's memory at 10,000
+		// servers).
 		res.Close()
+		d.hooks.Discard() // (fired under the configuration before)
 		close(sr.done)
 		return sr
 	}
-	r := luacheck.New(res.L, res.Config, e, res.ServerFor, log)
+	r := luacheck.New(res.L, res.Config, d.engine, res.ServerFor, d.log)
+	r.ServeHooks(d.hooks, res.HookFunc, d.opts.HookTimeout)
 	go func() { defer crash.Guard(); r.Run(sctx); close(sr.done) }()
 	return sr
 }

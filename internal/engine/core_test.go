@@ -552,7 +552,12 @@ func (h *hookLog) record(ev Event) {
 	if ev.Server.Addr.IsValid() {
 		s += " " + ev.Server.String()
 	}
-	h.events = append(h.events, s+" "+strings.Join(ev.Argv, " "))
+	if ev.Hook.Argv != nil {
+		s += " " + strings.Join(ev.Hook.Argv, " ")
+	} else {
+		s += " " + ev.Hook.String()
+	}
+	h.events = append(h.events, s)
 }
 
 func (h *hookLog) list() []string {
@@ -570,10 +575,10 @@ func TestAlphaAndNotifyHooks(t *testing.T) {
 	probes := &fakeProbes{down: map[string]bool{"198.18.1.1": true}}
 	cfg := testConfig(model.Drain, 6, false)
 	sc := &cfg.Services[0]
-	sc.QuorumUp, sc.QuorumDown = []string{"/q", "up"}, []string{"/q", "down"}
+	sc.QuorumUp, sc.QuorumDown = model.Hook{Argv: []string{"/q", "up"}}, model.Hook{Argv: []string{"/q", "down"}}
 	for i := range sc.Servers {
 		sc.Servers[i].Alpha = true
-		sc.Servers[i].NotifyUp, sc.Servers[i].NotifyDown = []string{"/n", "up"}, []string{"/n", "down"}
+		sc.Servers[i].NotifyUp, sc.Servers[i].NotifyDown = model.Hook{Argv: []string{"/n", "up"}}, model.Hook{Argv: []string{"/n", "down"}}
 	}
 	hooks := &hookLog{}
 	_, _ = run(t, cfg, Options{DataPlane: k, Probers: probes.factory, Hooks: hooks.record})
@@ -595,4 +600,63 @@ func TestAlphaAndNotifyHooks(t *testing.T) {
 	eventually(t, "198.18.1.1 to be drained", func() bool { return k.Weight(svc, one) == 0 })
 	want = append(want, "down TCP 198.18.0.10:80 198.18.1.1:80 /n down", "quorum_down TCP 198.18.0.10:80 /q down")
 	eventually(t, "notify_down and quorum_down", func() bool { return slices.Equal(hooks.list(), want) })
+}
+
+// TestLuaHooksGoToLuaHooks: without a Hooks override, an event whose hook
+// is a Lua function goes to LuaHooks (with the event's fields) and one
+// whose hook is a program runs the program; without LuaHooks, a Lua hook
+// is logged as not run.
+func TestLuaHooksGoToLuaHooks(t *testing.T) {
+	for _, withLua := range []bool{true, false} {
+		k := fakeipvs.New()
+		probes := &fakeProbes{down: map[string]bool{}}
+		cfg := testConfig(model.Drain, 6, false)
+		sc := &cfg.Services[0]
+		sc.Name = "web"
+		sc.QuorumDown = model.Hook{Func: "t.lua:9", Where: "t.lua:9"}
+		sc.Servers[0].Name = "web1"
+		sc.Servers[0].NotifyDown = model.Hook{Func: "t.lua:3#2", Where: "t.lua:3"}
+		sc.Servers[1].NotifyDown = model.Hook{Argv: []string{"/bin/true"}}
+		lua := &hookLog{}
+		var logs syncBuf
+		opts := Options{DataPlane: k, Probers: probes.factory, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+		if withLua {
+			opts.LuaHooks = lua.record
+		}
+		run(t, cfg, opts)
+		svc := sc.ServiceKey
+		eventually(t, "servers up", func() bool { return k.Weight(svc, sc.Servers[1].DestKey) == 3 })
+		probes.set("198.18.1.1", true)
+		probes.set("198.18.1.2", true)
+		eventually(t, "notify program ran", func() bool { return strings.Contains(logs.String(), `msg="notify program ran" event=down`) })
+		if !withLua {
+			eventually(t, "Lua hooks logged", func() bool {
+				return strings.Count(logs.String(), `msg="Lua hook not run: no Lua runtime"`) == 2
+			})
+			continue
+		}
+		want := []string{"down TCP 198.18.0.10:80 198.18.1.1:80 lua function (t.lua:3)", "quorum_down TCP 198.18.0.10:80 lua function (t.lua:9)"}
+		eventually(t, "Lua notify_down and quorum_down", func() bool {
+			l := lua.list()
+			slices.Sort(l)
+			return slices.Equal(l, want)
+		})
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

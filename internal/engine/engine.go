@@ -85,9 +85,14 @@ type Options struct {
 	// Settle is how long a burst of health changes may gather into one
 	// apply (0: 20 ms).
 	Settle time.Duration
-	// Hooks runs the notify and quorum programs of events (nil: RunHook,
-	// each in its own goroutine). It must not block.
+	// Hooks runs the notify and quorum hooks of events, programs and Lua
+	// functions alike (nil: RunHook for programs, each in its own goroutine,
+	// and LuaHooks for functions). It must not block.
 	Hooks func(Event)
+	// LuaHooks runs the hooks that are Lua functions (Event.Hook.Func) in
+	// the configuration's Lua runtime (luacheck.HookQueue.Fire); nil: they
+	// are logged as not run. It must not block.
+	LuaHooks func(Event)
 	// Overrides are the operator's overrides in force at start (from the
 	// OverrideStore); OverrideStore records changes to them (nil: kept in
 	// memory only).

@@ -10,7 +10,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/proc"
 )
 
-// Event is a change of health that runs a configured program:
+// Event is a change of health that runs a configured hook:
 // notify_up/notify_down of a real server, quorum_up/quorum_down of a
 // service.
 type Event struct {
@@ -19,7 +19,9 @@ type Event struct {
 	Server  model.DestKey // zero for quorum events
 	Name    string        // the server's (or service's) name label
 	Reason  string        // why a server went down
-	Argv    []string
+	// Hook is what runs: a program (RunHook) or a Lua function
+	// (Options.LuaHooks).
+	Hook model.Hook
 	// User and Group run the program (empty: luvs's user); from the
 	// configuration's scripts { }.
 	User, Group string
@@ -33,16 +35,22 @@ func (e *Engine) hook(ev Event) {
 	if su := e.cfg.Scripts; su != nil {
 		ev.User, ev.Group = su.User, su.Group
 	}
-	if e.opts.Hooks != nil {
+	switch {
+	case e.opts.Hooks != nil:
 		e.opts.Hooks(ev)
-		return
+	case ev.Hook.Func != "" && e.opts.LuaHooks != nil:
+		e.opts.LuaHooks(ev)
+	case ev.Hook.Func != "":
+		e.log.Warn("Lua hook not run: no Lua runtime", "event", ev.Kind, "service", ev.Service.String(), "at", ev.Hook.Where)
+	default:
+		go RunHook(ev, e.log)
 	}
-	go RunHook(ev, e.log)
 }
 
-// RunHook runs ev's program (argv, no shell, at most HookTimeout) with the
-// event in its environment: LUVS_EVENT, LUVS_SERVICE, LUVS_SERVER (empty
-// for quorum events), LUVS_NAME and LUVS_REASON. It logs the outcome.
+// RunHook runs ev's program (ev.Hook.Argv, no shell, at most HookTimeout)
+// with the event in its environment: LUVS_EVENT, LUVS_SERVICE, LUVS_SERVER
+// (empty for quorum events), LUVS_NAME and LUVS_REASON. It logs the
+// outcome.
 func RunHook(ev Event, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), HookTimeout)
 	defer cancel()
@@ -50,7 +58,7 @@ func RunHook(ev Event, log *slog.Logger) {
 	if ev.Server.Addr.IsValid() {
 		server = ev.Server.String()
 	}
-	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Argv[0]}
+	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Hook.Argv[0]}
 	var cred *syscall.Credential
 	if ev.User != "" {
 		var err error
@@ -60,7 +68,7 @@ func RunHook(ev Event, log *slog.Logger) {
 		}
 	}
 	start := time.Now()
-	r := proc.RunAs(ctx, cred, ev.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
+	r := proc.RunAs(ctx, cred, ev.Hook.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
 		"LUVS_SERVER="+server, "LUVS_NAME="+ev.Name, "LUVS_REASON="+ev.Reason)
 	attrs = append(attrs, "took", time.Since(start).Round(time.Millisecond))
 	if server != "" {

@@ -316,13 +316,13 @@ func (e *Engine) recompute(sk ServerKey, held int) bool {
 		}
 	case h.Up && (!old.Up || old.Unknown):
 		e.log.Info("real server up", "service", sk.Service.String(), "server", name)
-		if rs := e.cfgServer(sk); rs != nil && rs.NotifyUp != nil && !old.Unknown {
-			e.hook(Event{Kind: "up", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Argv: rs.NotifyUp})
+		if rs := e.cfgServer(sk); rs != nil && !rs.NotifyUp.IsZero() && !old.Unknown {
+			e.hook(Event{Kind: "up", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Hook: rs.NotifyUp})
 		}
 	case !h.Up && (old.Up || old.Unknown):
 		e.log.Warn("real server down", "service", sk.Service.String(), "server", name, "reason", h.Reason)
-		if rs := e.cfgServer(sk); rs != nil && rs.NotifyDown != nil && !old.Unknown && failed {
-			e.hook(Event{Kind: "down", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Reason: h.Reason, Argv: rs.NotifyDown})
+		if rs := e.cfgServer(sk); rs != nil && !rs.NotifyDown.IsZero() && !old.Unknown && failed {
+			e.hook(Event{Kind: "down", Service: sk.Service, Server: sk.Dest, Name: rs.Name, Reason: h.Reason, Hook: rs.NotifyDown})
 		}
 	}
 	if h.Weight != old.Weight && h.Weight >= 0 {

@@ -191,13 +191,13 @@ func (e *Engine) effective() *model.State {
 		sc := serviceOf(e.cfg, k)
 		if held {
 			e.log.Info("quorum regained", "service", k.String())
-			if sc != nil && sc.QuorumUp != nil && seen {
-				e.hook(Event{Kind: "quorum_up", Service: k, Name: sc.Name, Argv: sc.QuorumUp})
+			if sc != nil && !sc.QuorumUp.IsZero() && seen {
+				e.hook(Event{Kind: "quorum_up", Service: k, Name: sc.Name, Hook: sc.QuorumUp})
 			}
 		} else {
 			e.log.Warn("quorum lost", "service", k.String(), "sorry_server", sorryOf(e.cfg, k))
-			if sc != nil && sc.QuorumDown != nil {
-				e.hook(Event{Kind: "quorum_down", Service: k, Name: sc.Name, Argv: sc.QuorumDown})
+			if sc != nil && !sc.QuorumDown.IsZero() {
+				e.hook(Event{Kind: "quorum_down", Service: k, Name: sc.Name, Hook: sc.QuorumDown})
 			}
 		}
 	}

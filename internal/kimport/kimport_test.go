@@ -150,8 +150,8 @@ func TestDirector(t *testing.T) {
 	if web.Scheduler != "wlc" || !web.Persistent || web.Timeout != 300 || web.NetmaskBits != 24 {
 		t.Errorf("web service = %+v", web.Service)
 	}
-	if web.Quorum != 2 || web.Hysteresis != 1 || !slices.Equal(web.QuorumUp, []string{"/etc/keepalived/quorum.sh", "up", "web farm"}) {
-		t.Errorf("web quorum %d/%d %q", web.Quorum, web.Hysteresis, web.QuorumUp)
+	if web.Quorum != 2 || web.Hysteresis != 1 || !slices.Equal(web.QuorumUp.Argv, []string{"/etc/keepalived/quorum.sh", "up", "web farm"}) {
+		t.Errorf("web quorum %d/%d %s", web.Quorum, web.Hysteresis, web.QuorumUp)
 	}
 	if web.Sorry == nil || web.Sorry.DestKey.String() != "192.0.2.99:8080" || web.Sorry.Forward != model.Masquerade {
 		t.Errorf("web sorry = %+v", web.Sorry)
@@ -161,8 +161,8 @@ func TestDirector(t *testing.T) {
 		web1.UpperThreshold != 1000 || web1.LowerThreshold != 800 {
 		t.Errorf("web1 = %+v", web1)
 	}
-	if !slices.Equal(web1.NotifyUp, []string{"/etc/keepalived/rs.sh", "up", "web1"}) || !slices.Equal(web1.NotifyDown, []string{"/etc/keepalived/rs-down.sh"}) {
-		t.Errorf("web1 notify %q %q", web1.NotifyUp, web1.NotifyDown)
+	if !slices.Equal(web1.NotifyUp.Argv, []string{"/etc/keepalived/rs.sh", "up", "web1"}) || !slices.Equal(web1.NotifyDown.Argv, []string{"/etc/keepalived/rs-down.sh"}) {
+		t.Errorf("web1 notify %s %s", web1.NotifyUp, web1.NotifyDown)
 	}
 	if len(web1.Checks) != 2 || web1.Checks[0].Kind != model.CheckHTTP || web1.Checks[1].Kind != model.CheckHTTP {
 		t.Fatalf("web1 checks = %+v", web1.Checks)
@@ -680,7 +680,7 @@ virtual_server 198.18.0.10 80 {
 	if cfg.Scripts == nil || *cfg.Scripts != (model.ScriptUser{User: "nobody", Group: "nogroup"}) {
 		t.Fatalf("scripts = %+v\n%s", cfg.Scripts, res.Lua)
 	}
-	if s := cfg.Services[0]; len(s.QuorumUp) != 2 || len(s.Servers[0].NotifyDown) != 1 {
-		t.Errorf("programs: quorum_up %q, notify_down %q", s.QuorumUp, s.Servers[0].NotifyDown)
+	if s := cfg.Services[0]; len(s.QuorumUp.Argv) != 2 || len(s.Servers[0].NotifyDown.Argv) != 1 {
+		t.Errorf("programs: quorum_up %s, notify_down %s", s.QuorumUp, s.Servers[0].NotifyDown)
 	}
 }

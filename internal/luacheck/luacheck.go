@@ -1,5 +1,6 @@
 // Package luacheck runs the free-form health checks of a configuration
-// (healthcheck = function(lvs, dests) ... end).
+// (healthcheck = function(lvs, dests) ... end) and its hooks written as Lua
+// functions (notify_down = function(ev) ... end).
 //
 // Design: all checks share the configuration's Lua state, so closures over
 // configuration values (web1) keep working. One goroutine owns the state and
@@ -10,7 +11,9 @@
 // another or the daemon. Each run has a deadline: a check still waiting
 // then is abandoned, and one stuck in a Lua loop is interrupted through the
 // coroutine's context. Errors are logged with file:line and never stop the
-// daemon.
+// daemon. A hook runs the same way, as a run of its own: the engine fires
+// it into a HookQueue (never waiting), and the runner of the configuration
+// in force takes it from there.
 package luacheck
 
 import (
@@ -58,6 +61,11 @@ type Runner struct {
 	slice   time.Time // when the run on the CPU must give it up
 	nextID  int
 	env     *lua.LTable // the globals health-check functions see
+
+	hooks       *HookQueue                  // nil: no hooks served
+	hookFunc    func(string) *lua.LFunction // resolves model.Hook.Func
+	hookTimeout time.Duration
+	hookRuns    int // hook runs in r.running
 }
 
 // Per-run bounds of a Lua health check, besides its timeout: what it may
@@ -78,9 +86,12 @@ var checkGlobals = []string{"http", "https", "tcp", "udp", "dns", "log", "time",
 	"assert", "pcall", "xpcall", "rawget", "rawset", "rawequal", "getmetatable", "setmetatable",
 	"string", "table", "math", "os"}
 
-// run is one execution of a check.
+// run is one execution of a check or a hook.
 type run struct {
-	svc      *model.ServiceConfig
+	svc      *model.ServiceConfig // the check's service; nil for a hook
+	hook     *engine.Event        // the hook's event; nil for a check
+	where    string               // where the function is
+	timeout  time.Duration
 	co       *lua.LState
 	ctx      context.Context // done at the run's deadline and when the runner stops
 	cancel   context.CancelFunc
@@ -113,8 +124,22 @@ func New(L *lua.LState, cfg *model.Config, target Target, resolve Resolver, log 
 	return r
 }
 
-// Run executes every check at its interval until ctx is done. When it
-// returns, every helper's I/O has been told to stop. Run once.
+// ServeHooks makes Run also run the hooks q brings: each event's function
+// (funcs resolves its model.Hook.Func in this runner's state) as a run of its
+// own, with the checks' environment, time slices and memory budget, and
+// timeout as its deadline (0: engine.HookTimeout, the notify programs'
+// limit). The function gets the event as a table {event, service, server,
+// name, reason}. Call it before Run.
+func (r *Runner) ServeHooks(q *HookQueue, funcs func(name string) *lua.LFunction, timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = engine.HookTimeout
+	}
+	r.hooks, r.hookFunc, r.hookTimeout = q, funcs, timeout
+}
+
+// Run executes every check at its interval, and the hooks of ServeHooks as
+// they come, until ctx is done. When it returns, every helper's I/O has been
+// told to stop. Run once.
 func (r *Runner) Run(ctx context.Context) {
 	defer close(r.stop)
 	next := map[*model.ServiceConfig]time.Time{}
@@ -123,7 +148,11 @@ func (r *Runner) Run(ctx context.Context) {
 			next[s] = time.Now()
 		}
 	}
-	if len(next) == 0 {
+	var hookC <-chan engine.Event
+	if r.hooks != nil {
+		hookC = r.hooks.ch
+	}
+	if len(next) == 0 && hookC == nil {
 		<-ctx.Done()
 		return
 	}
@@ -134,7 +163,21 @@ func (r *Runner) Run(ctx context.Context) {
 		if len(r.ready) > 0 {
 			resumeReady = readyNow
 		}
+		var tickC <-chan time.Time
+		if len(next) > 0 || len(r.running) > 0 {
+			tickC = tick.C
+		}
+		hooks := hookC
+		if r.hookRuns >= maxHookRuns {
+			hooks = nil // the others wait in the queue
+		}
 		select {
+		case ev := <-hooks:
+			if ctx.Err() != nil {
+				r.hooks.putBack(ev) // for the next configuration's runner
+				continue
+			}
+			r.startHook(ctx, ev)
 		case <-resumeReady:
 			ru := r.ready[0]
 			r.ready = r.ready[1:]
@@ -159,7 +202,7 @@ func (r *Runner) Run(ctx context.Context) {
 				continue
 			}
 			r.resume(ru, res.values(r.L)...)
-		case now := <-tick.C:
+		case now := <-tickC:
 			for _, ru := range r.running {
 				if now.After(ru.deadline) {
 					r.timedOut(ru)
@@ -182,10 +225,37 @@ func (r *Runner) Run(ctx context.Context) {
 
 // timedOut abandons a run past its deadline.
 func (r *Runner) timedOut(ru *run) {
-	r.log.Error("health check timed out", "service", ru.svc.ServiceKey.String(),
-		"at", ru.svc.Script.Where, "timeout", ru.svc.Script.Timeout)
+	r.log.Error(ru.what()+" timed out", append(ru.attrs(), "at", ru.where, "timeout", ru.timeout)...)
+	r.finish(ru)
+}
+
+// finish forgets a run that stopped or was abandoned.
+func (r *Runner) finish(ru *run) {
 	ru.cancel()
 	delete(r.running, ru.co)
+	if ru.hook != nil {
+		r.hookRuns--
+	}
+}
+
+// what names the run's kind in logs.
+func (ru *run) what() string {
+	if ru.hook != nil {
+		return "Lua hook"
+	}
+	return "health check"
+}
+
+// attrs are the run's log attributes.
+func (ru *run) attrs() []any {
+	if ev := ru.hook; ev != nil {
+		a := []any{"event", ev.Kind, "service", ev.Service.String()}
+		if ev.Server.Addr.IsValid() {
+			a = append(a, "server", ev.Server.String())
+		}
+		return a
+	}
+	return []any{"service", ru.svc.ServiceKey.String()}
 }
 
 func (r *Runner) busy(s *model.ServiceConfig) bool {
@@ -203,25 +273,56 @@ func (r *Runner) start(ctx context.Context, s *model.ServiceConfig) {
 	if !ok {
 		return
 	}
-	// The function keeps its upvalues (configuration locals such as web1)
-	// but sees only the check helpers as globals.
-	fn.Env = r.env
-	cctx, cancel := context.WithTimeout(ctx, s.Script.Timeout)
-	co, ccancel := r.L.NewThread()
-	co.SetContext(cctx)
-	co.SetPreempt(func() bool { return time.Now().After(r.slice) })
-	ru := &run{svc: s, co: co, ctx: cctx, deadline: time.Now().Add(s.Script.Timeout), cancel: func() {
-		cancel()
-		if ccancel != nil {
-			ccancel()
-		}
-	}}
-	ru.budget = luasandbox.NewBudget(co, RunMemory)
-	r.running[co] = ru
+	ru := r.newRun(ctx, fn, &run{svc: s, where: s.Script.Where, timeout: s.Script.Timeout})
 	lvs := r.L.NewUserData()
 	lvs.Value = s
 	r.L.SetMetatable(lvs, r.L.GetTypeMetatable(mtLVS))
 	r.resumeFn(ru, fn, lvs, r.destList(s))
+}
+
+// startHook begins the run of a hook's function with its event.
+func (r *Runner) startHook(ctx context.Context, ev engine.Event) {
+	fn := r.hookFunc(ev.Hook.Func)
+	if fn == nil {
+		// (an event queued before a reload whose configuration dropped it)
+		r.log.Warn("Lua hook not run: the configuration in force has no such function",
+			"event", ev.Kind, "service", ev.Service.String(), "at", ev.Hook.Where)
+		return
+	}
+	ru := r.newRun(ctx, fn, &run{hook: &ev, where: ev.Hook.Where, timeout: r.hookTimeout})
+	r.hookRuns++
+	server := ""
+	if ev.Server.Addr.IsValid() {
+		server = ev.Server.String()
+	}
+	t := r.L.NewTable()
+	for _, f := range [][2]string{{"event", ev.Kind}, {"service", ev.Service.String()}, {"server", server},
+		{"name", ev.Name}, {"reason", ev.Reason}} {
+		t.RawSetString(f[0], lua.LString(f[1]))
+	}
+	r.resumeFn(ru, fn, t)
+}
+
+// newRun prepares ru (its service or event, where and timeout set) to run
+// fn: a coroutine with its deadline, time slices and memory budget.
+func (r *Runner) newRun(ctx context.Context, fn *lua.LFunction, ru *run) *run {
+	// The function keeps its upvalues (configuration locals such as web1)
+	// but sees only the check helpers as globals.
+	fn.Env = r.env
+	cctx, cancel := context.WithTimeout(ctx, ru.timeout)
+	co, ccancel := r.L.NewThread()
+	co.SetContext(cctx)
+	co.SetPreempt(func() bool { return time.Now().After(r.slice) })
+	ru.co, ru.ctx, ru.deadline = co, cctx, time.Now().Add(ru.timeout)
+	ru.cancel = func() {
+		cancel()
+		if ccancel != nil {
+			ccancel()
+		}
+	}
+	ru.budget = luasandbox.NewBudget(co, RunMemory)
+	r.running[co] = ru
+	return ru
 }
 
 func (r *Runner) resume(ru *run, args ...lua.LValue) { r.resumeFn(ru, nil, args...) }
@@ -245,7 +346,7 @@ func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
 				return
 			}
 		}
-		r.log.Error("health check yielded outside a luvs helper", "service", ru.svc.ServiceKey.String(), "at", ru.svc.Script.Where)
+		r.log.Error(ru.what()+" yielded outside a luvs helper", append(ru.attrs(), "at", ru.where)...)
 	case st == lua.ResumeError:
 		err = ru.budget.Check(err)
 		msg := err.Error()
@@ -257,12 +358,11 @@ func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
 			msg = ae.Object.String()
 		}
 		if m, ok := strings.CutSuffix(msg, context.DeadlineExceeded.Error()); ok {
-			msg = m + fmt.Sprintf("did not finish within %s (an endless loop?)", ru.svc.Script.Timeout)
+			msg = m + fmt.Sprintf("did not finish within %s (an endless loop?)", ru.timeout)
 		}
-		r.log.Error("health check failed", "service", ru.svc.ServiceKey.String(), "err", msg)
+		r.log.Error(ru.what()+" failed", append(ru.attrs(), "err", msg)...)
 	}
-	ru.cancel()
-	delete(r.running, ru.co)
+	r.finish(ru)
 }
 
 // await starts work in a goroutine and yields the coroutine until it is
@@ -271,7 +371,7 @@ func (r *Runner) resumeFn(ru *run, fn *lua.LFunction, args ...lua.LValue) {
 func (r *Runner) await(L *lua.LState, work func(ctx context.Context) func(L *lua.LState) []lua.LValue) int {
 	ru := r.running[L]
 	if ru == nil {
-		L.RaiseError("network helpers can only be called by a health check run by luvs")
+		L.RaiseError("network helpers can only be called by a health check or hook run by luvs")
 	}
 	r.nextID++
 	id := r.nextID
@@ -448,7 +548,11 @@ func (r *Runner) install() {
 			for i := range parts {
 				parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
 			}
-			r.log.Log(context.Background(), lv.level, strings.Join(parts, " "), "from", "healthcheck", "at", L.Where(1))
+			from := "healthcheck"
+			if ru := r.running[L]; ru != nil && ru.hook != nil {
+				from = "hook"
+			}
+			r.log.Log(context.Background(), lv.level, strings.Join(parts, " "), "from", from, "at", L.Where(1))
 			return 0
 		}))
 	}
@@ -547,4 +651,58 @@ func optDuration(L *lua.LState, n int, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// HookQueue carries the hooks written as Lua functions from the engine
+// (engine.Options.LuaHooks) to the runner of the configuration in force. It
+// outlives runners: a reload stops one and starts the next on the same
+// queue, which resolves the hooks still waiting by their names.
+type HookQueue struct {
+	ch  chan engine.Event
+	log *slog.Logger
+}
+
+// HookQueueSize is how many hooks may wait for the Lua runtime; more are
+// dropped.
+const HookQueueSize = 256
+
+// maxHookRuns bounds the hooks running at once; more wait in the queue.
+const maxHookRuns = 64
+
+// NewHookQueue makes a queue of size events (HookQueueSize in the daemon).
+func NewHookQueue(size int, log *slog.Logger) *HookQueue {
+	return &HookQueue{ch: make(chan engine.Event, size), log: log}
+}
+
+// Fire queues ev for the runner. It never blocks: when the queue is full,
+// ev is dropped and a warning logged.
+func (q *HookQueue) Fire(ev engine.Event) {
+	select {
+	case q.ch <- ev:
+	default:
+		q.log.Warn("Lua hook dropped: too many hooks waiting for the Lua runtime", "event", ev.Kind,
+			"service", ev.Service.String(), "at", ev.Hook.Where, "queue", cap(q.ch))
+	}
+}
+
+// putBack queues ev again (for the next runner), dropping it when full.
+func (q *HookQueue) putBack(ev engine.Event) {
+	select {
+	case q.ch <- ev:
+	default:
+	}
+}
+
+// Discard drops the hooks waiting, with a warning each: the configuration
+// now in force has no Lua runtime to run them.
+func (q *HookQueue) Discard() {
+	for {
+		select {
+		case ev := <-q.ch:
+			q.log.Warn("Lua hook not run: the configuration in force has no Lua functions", "event", ev.Kind,
+				"service", ev.Service.String(), "at", ev.Hook.Where)
+		default:
+			return
+		}
+	}
 }

@@ -36,8 +36,8 @@ const DefaultMaxSource = 16 << 20
 type Result struct {
 	Config *model.Config
 	// L is the Lua state the configuration ran in. Health-check functions
-	// (model.ScriptCheck.Fn, *lua.LFunction) belong to it; it is not safe for
-	// concurrent use.
+	// (model.ScriptCheck.Fn, *lua.LFunction) and hook functions (HookFunc)
+	// belong to it; it is not safe for concurrent use.
 	L *lua.LState
 	// Files are the files read (the main file first, then includes).
 	Files []string
@@ -79,14 +79,28 @@ func (r *Result) ServerFor(svc model.ServiceKey, v lua.LValue) (model.Dest, erro
 }
 
 // Close releases the Lua state (and with it the declarations); the Config
-// stays usable, but not its ScriptCheck functions. Close may be called
-// more than once.
+// stays usable, but not its ScriptCheck and hook functions. Close may be
+// called more than once.
 func (r *Result) Close() {
 	if r != nil && r.L != nil {
 		r.L.Close()
 		r.L, r.loader = nil, nil
 	}
 }
+
+// HookFunc is the Lua function a hook names (model.Hook.Func), nil when
+// the configuration has none of that name. The function belongs to L: run
+// it on the state's goroutine.
+func (r *Result) HookFunc(name string) *lua.LFunction {
+	if r == nil || r.loader == nil {
+		return nil
+	}
+	return r.loader.hookFuncs[name]
+}
+
+// HasLuaHooks reports whether a hook of the configuration is a Lua
+// function, which needs the Lua state to stay open.
+func (r *Result) HasLuaHooks() bool { return r.loader != nil && len(r.loader.hookFuncs) > 0 }
 
 // HasScripts reports whether any service has a Lua health check, which
 // needs the Lua state to stay open.
@@ -126,7 +140,11 @@ type loader struct {
 	declared    map[model.ServiceKey]*decl // each service's declaration, once resolved
 	checks      []*decl                    // every check constructed, to validate unused ones too
 	resolved    map[*decl]bool
-	loaded      bool // the configuration has run: DSL calls now come from health checks
+	// hookFuncs are the Lua functions of the hooks by name (model.Hook.Func);
+	// hookNames names them.
+	hookFuncs map[string]*lua.LFunction
+	hookNames map[*lua.LFunction]string
+	loaded    bool // the configuration has run: DSL calls now come from health checks
 }
 
 // dslNames are the functions whose call sites are indexed for positions.

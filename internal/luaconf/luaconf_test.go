@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -427,5 +429,106 @@ virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }`)
 	_, err = load(t, `virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" { slow_start = "soon" } }`)
 	if err == nil || !strings.Contains(err.Error(), ":1:") || !strings.Contains(err.Error(), "slow_start") {
 		t.Errorf("a bad slow_start: %v", err)
+	}
+}
+
+// Hooks are argv lists or Lua functions; they inherit like other server
+// keys; a function is named by where it is defined (a further closure of
+// the same definition by #n), the names resolve to the functions, and two
+// loads of the same file give equal hooks.
+func TestHooks(t *testing.T) {
+	src := `
+local function on_down(ev) end
+defaults { notify_up = function(ev) end }
+virtual_server "198.18.0.10:80" {
+  quorum_up = { "/bin/quorum", "up" },
+  quorum_down = function(ev) end,
+  notify_down = on_down,
+  real_server "198.18.1.1:80" {},
+  real_server "198.18.1.2:80" { notify_up = { "/bin/up", "web2" } },
+}
+local servers = {}
+for i = 1, 2 do
+  servers[i] = real_server("198.18.2." .. i .. ":80") { notify_down = function(ev) return i end }
+end
+virtual_server "198.18.0.11:80" { servers = servers }
+`
+	path := filepath.Join(t.TempDir(), "h.lua")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func() *Result {
+		res, err := Load(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(res.Close)
+		return res
+	}
+	res := load()
+	web, other := res.Config.Services[0], res.Config.Services[1]
+	for _, c := range []struct {
+		what string
+		got  model.Hook
+		want string
+	}{
+		{"quorum_up", web.QuorumUp, `{ "/bin/quorum", "up" }`},
+		{"quorum_down", web.QuorumDown, "lua function (h.lua:6)"},
+		{"inherited notify_up", web.Servers[0].NotifyUp, "lua function (h.lua:3)"},
+		{"notify_down of the service", web.Servers[0].NotifyDown, "lua function (h.lua:2)"},
+		{"own notify_up", web.Servers[1].NotifyUp, `{ "/bin/up", "web2" }`},
+		{"notify_down = on_down, inherited", web.Servers[1].NotifyDown, "lua function (h.lua:2)"},
+		{"loop closure 1", other.Servers[0].NotifyDown, "lua function (h.lua:13)"},
+		{"loop closure 2", other.Servers[1].NotifyDown, "lua function (h.lua:13)"},
+	} {
+		if s := strings.ReplaceAll(c.got.String(), path, "h.lua"); s != c.want {
+			t.Errorf("%s: %s, want %s", c.what, s, c.want)
+		}
+	}
+	if !slices.Equal(web.QuorumUp.Argv, []string{"/bin/quorum", "up"}) || web.QuorumUp.Func != "" {
+		t.Errorf("quorum_up = %+v", web.QuorumUp)
+	}
+	if !web.Servers[0].NotifyDown.Equal(web.Servers[1].NotifyDown) {
+		t.Error("one function inherited by two servers has two names")
+	}
+	a, b := other.Servers[0].NotifyDown, other.Servers[1].NotifyDown
+	if a.Func != path+":13" || b.Func != path+":13#2" {
+		t.Errorf("closures of one definition named %q and %q", a.Func, b.Func)
+	}
+	// Each name resolves to its own closure.
+	for i, h := range []model.Hook{a, b} {
+		fn := res.HookFunc(h.Func)
+		if fn == nil {
+			t.Fatalf("HookFunc(%q) = nil", h.Func)
+		}
+		if err := res.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, res.L.NewTable()); err != nil {
+			t.Fatal(err)
+		}
+		if got := res.L.Get(-1); got != lua.LNumber(i+1) {
+			t.Errorf("%s returned %v, want %d", h.Func, got, i+1)
+		}
+		res.L.Pop(1)
+	}
+	if res.HookFunc(path+":99") != nil || !res.HasLuaHooks() || web.Servers[0].NotifyUp.IsZero() || !other.QuorumUp.IsZero() {
+		t.Error("HookFunc, HasLuaHooks or IsZero wrong")
+	}
+	// Loading the file again (a reload) gives equal hooks.
+	again := load().Config
+	if !reflect.DeepEqual(again.Services[0].QuorumDown, web.QuorumDown) || !reflect.DeepEqual(again.Services[1].Servers, other.Servers) {
+		t.Error("the same file loaded twice gives other hooks")
+	}
+	if a.Equal(b) || web.QuorumUp.Equal(web.QuorumDown) || web.QuorumUp.Equal(model.Hook{}) {
+		t.Error("different hooks compare equal")
+	}
+	// Without Lua hooks the state is not needed for them.
+	plain := filepath.Join(t.TempDir(), "p.lua")
+	os.WriteFile(plain, []byte(`virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" { notify_down = { "/bin/x" } } }`), 0o644)
+	pres, err := Load(plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pres.Close()
+	if pres.HasLuaHooks() {
+		t.Error("HasLuaHooks without a Lua hook")
 	}
 }

@@ -192,6 +192,52 @@ func (l *loader) argv(c chain, key string) ([]string, bool) {
 	return argv, ok
 }
 
+// hook reads a notify or quorum hook: a program (an argv list, as argv
+// reads it) or a Lua function, which is registered under its name
+// (model.Hook.Func) for Result.HookFunc. Every hook key is read here.
+func (l *loader) hook(c chain, key string) model.Hook {
+	v, d := c.get(key)
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return model.Hook{}
+	case *lua.LFunction:
+		if v.IsG {
+			l.problem(d.valPos(key), "%s must be a function written in the configuration, not a built-in one", key)
+			return model.Hook{}
+		}
+		return l.luaHook(v)
+	case *lua.LTable:
+		argv, _ := l.argv(c, key)
+		return model.Hook{Argv: argv}
+	}
+	l.problem(d.valPos(key), "%s must be a program (a list of strings, no shell) or a function(ev), got %s", key, typeName(v))
+	return model.Hook{}
+}
+
+// luaHook names fn by where it is defined; a further closure of the same
+// definition (one made in a loop) gets "#2", "#3"... in the order the
+// configuration resolves them, the same at every load of the file.
+func (l *loader) luaHook(fn *lua.LFunction) model.Hook {
+	where := fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
+	if id, ok := l.hookNames[fn]; ok {
+		return model.Hook{Func: id, Where: where}
+	}
+	if l.loaded {
+		// A real server a health check resolves at run time (lvs:add_dest)
+		// keeps only its address and weight: register nothing.
+		return model.Hook{Func: where, Where: where}
+	}
+	if l.hookFuncs == nil {
+		l.hookFuncs, l.hookNames = map[string]*lua.LFunction{}, map[*lua.LFunction]string{}
+	}
+	id := where
+	for n := 2; l.hookFuncs[id] != nil; n++ {
+		id = fmt.Sprintf("%s#%d", where, n)
+	}
+	l.hookFuncs[id], l.hookNames[fn] = fn, id
+	return model.Hook{Func: id, Where: where}
+}
+
 func (l *loader) boolean(c chain, key string) (bool, *decl, bool) {
 	return decode(l, c, key, func(v any) (bool, error) { return value.Bool(key, v) })
 }
@@ -397,8 +443,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 	if v, _, ok := l.integer(c, "hysteresis", 0, math.MaxInt32); ok {
 		sc.Hysteresis = v
 	}
-	sc.QuorumUp, _ = l.argv(c, "quorum_up")
-	sc.QuorumDown, _ = l.argv(c, "quorum_down")
+	sc.QuorumUp = l.hook(c, "quorum_up")
+	sc.QuorumDown = l.hook(c, "quorum_down")
 	interval, timeout := model.DefaultInterval, time.Duration(0)
 	if dur, _, ok := l.duration(c, "healthcheck_interval", 100*time.Millisecond); ok {
 		interval = dur
@@ -731,8 +777,8 @@ func (l *loader) resolveServer(rd, vd *decl, svc *model.Service) (model.ServerCo
 	if v, _, ok := l.duration(c, "slow_start", 0); ok {
 		rs.SlowStart = v
 	}
-	rs.NotifyUp, _ = l.argv(c, "notify_up")
-	rs.NotifyDown, _ = l.argv(c, "notify_down")
+	rs.NotifyUp = l.hook(c, "notify_up")
+	rs.NotifyDown = l.hook(c, "notify_down")
 	rs.Checks = l.resolveChecks(c)
 	if v, d, ok := l.boolean(c, "alpha"); ok {
 		rs.Alpha = v

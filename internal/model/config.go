@@ -2,6 +2,9 @@ package model
 
 import (
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,9 +50,9 @@ type ServiceConfig struct {
 	// sorry server (if any) replaces them. Hysteresis delays the switch back.
 	Quorum     int
 	Hysteresis int
-	// QuorumUp and QuorumDown are programs (argv, no shell) run when the
-	// service regains or loses its quorum.
-	QuorumUp, QuorumDown []string
+	// QuorumUp and QuorumDown run when the service regains or loses its
+	// quorum.
+	QuorumUp, QuorumDown Hook
 	// Sorry is installed while the quorum is lost; nil for none.
 	Sorry *Dest
 	// Script is a free-form health check over the whole service; nil for none.
@@ -78,10 +81,51 @@ type ServerConfig struct {
 	// SlowStart is how long a server that comes up or is added takes to
 	// ramp its weight from 1 to its configured weight (0: no ramp).
 	SlowStart time.Duration
-	// NotifyUp and NotifyDown are programs (argv, no shell) run when the
-	// server's checks bring it up or down.
-	NotifyUp, NotifyDown []string
+	// NotifyUp and NotifyDown run when the server's checks bring it up or
+	// down.
+	NotifyUp, NotifyDown Hook
 	Where                string
+}
+
+// Hook is what runs on a health event (notify_up, notify_down, quorum_up,
+// quorum_down): a program, or a function of the configuration. The zero
+// Hook runs nothing.
+type Hook struct {
+	// Argv is a program (argv, no shell); nil for a function.
+	Argv []string
+	// Func names a function of the configuration, which the loader that
+	// read it resolves (luaconf.Result.HookFunc); empty for a program. The
+	// name is where the function is defined, so two loads of the same file
+	// give the same names: a reload compares hooks by name (Equal).
+	Func string
+	// Where is where the function is defined ("web.lua:12"), for messages.
+	Where string
+}
+
+// IsZero reports whether h runs nothing.
+func (h Hook) IsZero() bool { return h.Argv == nil && h.Func == "" }
+
+// Equal reports whether h and o run the same program or name the same
+// function.
+func (h Hook) Equal(o Hook) bool {
+	return slices.Equal(h.Argv, o.Argv) && (h.Argv == nil) == (o.Argv == nil) && h.Func == o.Func
+}
+
+// String shows the hook as the configuration writes it: a program as its
+// argv list, { "/usr/local/bin/notify", "down" }, a function as
+// lua function (web.lua:12).
+func (h Hook) String() string {
+	switch {
+	case h.Func != "":
+		return "lua function (" + h.Where + ")"
+	case h.Argv != nil:
+		q := make([]string, len(h.Argv))
+		for i, a := range h.Argv {
+			q[i] = strconv.Quote(a)
+		}
+		return "{ " + strings.Join(q, ", ") + " }"
+	}
+	return "none"
 }
 
 // CheckKind names a built-in health checker.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,4 +36,24 @@ func TestHelpNamesNoRepositoryFiles(t *testing.T) {
 		}
 	}
 	walk(newRoot())
+}
+
+func TestGenMan(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1767225600") // 2026-01-01
+	dir := t.TempDir()
+	if code, stderr := runCaptured(newRoot(), "gen-man", dir); code != exitOK {
+		t.Fatalf("luvs gen-man: exit %d: %s", code, stderr)
+	}
+	for _, page := range []string{"luvs.1", "luvs-run.1", "luvs-server-drain.1", "luvs-completion-bash.1"} {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := string(b); !strings.Contains(s, `"Jan 2026" "luvs `+version+`" "luvs manual"`) || strings.Contains(s, "Auto generated") {
+			t.Errorf("%s: unexpected header or footer:\n%s", page, s)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "luvs-gen-man.1")); err == nil {
+		t.Error("the hidden gen-man command has a page")
+	}
 }

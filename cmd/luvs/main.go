@@ -125,7 +125,7 @@ configurations, in /usr/share/doc/luvs (docs/ and examples/ of the source).`,
 		"how long a Lua configuration may run while it loads (check, apply, run and its reloads)")
 	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newServerCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
 		newListCmd(), newSaveCmd(), guarded(newRestoreCmd()), guarded(newZeroCmd()), guarded(newFlushCmd()),
-		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd())
+		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd(), newGenManCmd())
 	return root
 }
 

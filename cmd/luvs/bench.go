@@ -28,7 +28,8 @@ same luvs binary), each in a fresh network namespace, in interleaved rounds;
 check that every result is identical to what ipvsadm -R built; then time
 listing and saving it with ipvsadm and luvs. Medians are reported, with
 the peak memory (RSS) of luvs's runs. Needs
-root, ip, ipvsadm and IPVS; on a machine without IPVS run scripts/bench.`,
+root, ip, ipvsadm and IPVS; on a machine without IPVS, luvs's source tree
+runs it in a VM (scripts/bench).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Services < 1 || o.Services > 60000 || o.Dests < 0 || o.Dests > 1000 || o.Repeat < 1 || o.ApplyRounds < 1 {
@@ -97,7 +98,7 @@ per configured check in both daemons) and "same" (every service on the same
 verdict, keepalived checks each configured real server). CPU per check is
 per configured check (services x dests per second). Needs root, ip,
 ipvsadm, IPVS and keepalived (--keepalived - to run luvs alone); on a
-machine without IPVS run scripts/bench.`,
+machine without IPVS, luvs's source tree runs it in a VM (scripts/bench).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Services < 1 || o.Services > 250 || o.Dests < 1 || o.Dests > 250 || o.Measure <= 0 || o.Warmup < 0 || o.Rounds < 1 {

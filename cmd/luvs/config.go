@@ -61,8 +61,9 @@ func newCheckCmd() *cobra.Command {
 desired IPVS table with each real server's health checks. Every problem is
 reported as file:line:col: message and the exit code is 2; nothing touches
 the kernel, so check runs anywhere, without root or IPVS.`,
-		Example: `  luvs check examples/web.lua
-  luvs check --json examples/web.lua | jq '.services[0].servers'`,
+		Example: `  luvs check /etc/luvs/luvs.lua
+  luvs check --json /etc/luvs/luvs.lua | jq '.services[0].servers'
+  luvs check /usr/share/doc/luvs/examples/web.lua`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
@@ -270,8 +271,8 @@ sync daemon with other settings is restarted).
 
 Services in the kernel that the configuration does not mention are left
 alone unless --prune is given. Applying the same file twice changes nothing.`,
-		Example: `  luvs apply --dry-run examples/web.lua
-  luvs apply examples/web.lua`,
+		Example: `  luvs apply --dry-run /etc/luvs/luvs.lua
+  luvs apply /etc/luvs/luvs.lua`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			timingStart()

@@ -44,7 +44,8 @@ Settings that can be dropped harmlessly are reported as warnings.
 
 The VRRP and other global parts are listed on standard error; they stay
 with keepalived: --keepalived-out writes them, without the LVS part, as a
-keepalived.conf to keep running next to luvs. See docs/import.md.`,
+keepalived.conf to keep running next to luvs. See import.md in
+/usr/share/doc/luvs (docs/ of the source) for the details.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return importKeepalived(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], out, keepOut)

@@ -45,11 +45,11 @@ func newRoot() *cobra.Command {
 		Short: "Manage Linux IPVS load balancing",
 		Long: `luvs manages Linux Virtual Server (IPVS), the kernel's layer-4 load balancer.
 
-Configurations are Lua (see docs/config.md): 'luvs check' validates one and
-reports every problem as file:line:col; 'luvs apply' makes the kernel match it
-once; 'luvs run' is the daemon that also runs the health checks, repairs
-drift and reloads on SIGHUP or 'luvs reload' (docs/daemon.md). 'luvs exec'
-runs imperative Lua scripts with the low-level ipvs module.
+Configurations are Lua: 'luvs check' validates one and reports every
+problem as file:line:col; 'luvs apply' makes the kernel match it once;
+'luvs run' is the daemon that also runs the health checks, repairs drift
+and reloads on SIGHUP or 'luvs reload'. 'luvs exec' runs imperative Lua
+scripts with the low-level ipvs module.
 
 luvs also speaks ipvsadm: 'list' prints the table, one service or the
 connections like ipvsadm -Ln, -Ln -t ... and -Lnc; 'save' and 'restore' use
@@ -61,7 +61,12 @@ in a few netlink round trips.
 Kernel commands need root (CAP_NET_ADMIN) and the ip_vs module; 'check'
 needs neither. Exit codes: 0 success, 1 the kernel or system refused,
 2 bad input (command line, configuration, rules), 3 internal error (a bug
-in luvs; the message and stack trace are worth reporting).`,
+in luvs; the message and stack trace are worth reporting).
+
+Every command has --help and a manual page (man luvs-run, man luvs-check,
+...). The configuration language, the daemon and migrating from keepalived
+are described in config.md, daemon.md and import.md, with example
+configurations, in /usr/share/doc/luvs (docs/ and examples/ of the source).`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -120,7 +125,7 @@ in luvs; the message and stack trace are worth reporting).`,
 		"how long a Lua configuration may run while it loads (check, apply, run and its reloads)")
 	root.AddCommand(newRunCmd(), newReloadCmd(), newStatusCmd(), newServerCmd(), newCheckCmd(), guarded(newApplyCmd()), guarded(newExecCmd()),
 		newListCmd(), newSaveCmd(), guarded(newRestoreCmd()), guarded(newZeroCmd()), guarded(newFlushCmd()),
-		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd())
+		newTimeoutsCmd(), newSyncCmd(), newBenchCmd(), newImportCmd(), newGenManCmd())
 	return root
 }
 
@@ -172,7 +177,7 @@ func openIPVS() (*ipvs.Client, error) {
 	c, err := ipvs.Open()
 	if err != nil {
 		if errors.Is(err, ipvs.ErrNotAvailable) {
-			return nil, fmt.Errorf("%w\n(on a machine without IPVS, `vm/luvs-vm demo` runs luvs in a VM)", err)
+			return nil, fmt.Errorf("%w\n(luvs's source tree can run luvs in a VM with an IPVS kernel: scripts/demo)", err)
 		}
 		return nil, fmt.Errorf("connect to IPVS: %w", err)
 	}

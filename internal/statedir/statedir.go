@@ -37,9 +37,11 @@ var (
 //   - any other namespace uses base/netns/ino-N, with Namespace "ino-N",
 //     N being the namespace's inode.
 //
-// When /proc/1/ns/net cannot be read (no ptrace access to pid 1, as in some
-// containers) the host is not recognised and counts as "any other": records
-// of two namespaces are never mixed up.
+// When /proc/1/ns/net cannot be read (no ptrace access to pid 1: a process
+// with fewer capabilities than pid 1, as under luvs.service, or in some
+// containers) the host is recognised by pid 1's list of netlink sockets
+// (/proc/1/net/netlink) having one opened here; failing that too it counts
+// as "any other": records of two namespaces are never mixed up.
 func Open(base string) (*Dir, error) {
 	ns, err := namespace()
 	if err != nil {
@@ -95,6 +97,8 @@ func namespace() (string, error) {
 		return "", fmt.Errorf("finding the network namespace: %w", err)
 	}
 	if host, err := statNS(hostNS); err == nil && host == self {
+		return "", nil
+	} else if err != nil && inInitNetns() {
 		return "", nil
 	}
 	if ents, err := os.ReadDir(netnsRun); err == nil {

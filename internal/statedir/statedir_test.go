@@ -279,3 +279,54 @@ func TestNamespaces(t *testing.T) {
 		t.Errorf("second daemon in %s: %+v, want it blocked by pid %d", name, same, named.PID)
 	}
 }
+
+func TestInInitNetns(t *testing.T) {
+	defer func(s string) { initNetlink = s }(initNetlink)
+	initNetlink = "/proc/self/net/netlink" // this process's namespace stands in for pid 1's
+	if !inInitNetns() {
+		t.Error("a netlink socket opened here is not in this namespace's list")
+	}
+	other := filepath.Join(t.TempDir(), "netlink")
+	list := "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n" +
+		"000000003211ad4f 0   0          00000000 0        0        0     2        0        4       \n"
+	if err := os.WriteFile(other, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	initNetlink = other
+	if inInitNetns() {
+		t.Error("found in a list without its socket")
+	}
+	initNetlink = filepath.Join(t.TempDir(), "missing")
+	if inInitNetns() {
+		t.Error("found in a missing list")
+	}
+}
+
+// TestHostNamespaceBoundedCapabilities: a daemon whose capabilities are
+// bounded, as luvs.service's are, cannot read /proc/1/ns/net; it still finds
+// it runs in the host namespace, and so uses the same state directory and
+// socket as the luvs commands an administrator runs.
+func TestHostNamespaceBoundedCapabilities(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip(err)
+	}
+	base := t.TempDir()
+	here, err := Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if here.Namespace != "" {
+		t.Skipf("not in pid 1's network namespace (%s)", here.Namespace)
+	}
+	bounded := []string{"setpriv", "--bounding-set", "-all,+net_admin,+net_raw,+setuid,+setgid,+kill", "--inh-caps", "-all"}
+	if err := exec.Command(bounded[0], append(bounded[1:], "stat", "-L", hostNS)...).Run(); err == nil {
+		t.Logf("%s is readable with bounded capabilities here: the fallback is not exercised", hostNS)
+	}
+	_, rep := startHelper(t, base, bounded...)
+	if rep.Namespace != "" || rep.Path != base || rep.Socket != "/run/luvs/luvs.sock" {
+		t.Errorf("with bounded capabilities: %+v, want the host's %s", rep, base)
+	}
+}

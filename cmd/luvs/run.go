@@ -85,7 +85,7 @@ Logs go to standard error, one line per event (slog text or JSON).`,
 				socket = statedir.SocketPath(control.DefaultPath)
 			}
 			d, err := daemon.Start(daemon.Options{
-				ConfigPath: args[0], StateDir: stateDir, Socket: socket, MetricsAddr: metricsAddr, Version: version,
+				ConfigPath: args[0], StateDir: stateDir, Socket: socket, MetricsAddr: metricsAddr, Version: version, Revision: buildRevision(),
 				RepairInterval: repair, CleanupOnExit: cleanup, Logger: log, LuaOutput: os.Stderr, LoadLimits: loadLimits(),
 				OpenKernel: func() (daemon.Kernel, error) { return openIPVS() },
 			})

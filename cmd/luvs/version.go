@@ -41,3 +41,18 @@ func buildVersion(set string, read func() (*debug.BuildInfo, bool)) string {
 	}
 	return v
 }
+
+// buildRevision is the commit the binary was built from (vcs.revision),
+// empty when the toolchain did not record one.
+func buildRevision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return ""
+}

@@ -105,6 +105,8 @@ type Daemon struct {
 	current    *luaconf.Result
 	scripts    *scriptRun
 	lastReload reloadInfo
+
+	notify *notifier // systemd's (nil: not run by systemd)
 }
 
 type reloadRequest struct {
@@ -250,7 +252,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.scripts.stop()
 		d.mu.Unlock()
 	}()
-	wg.Add(1)
+	d.notify = newNotifier(d.engine, d.log)
+	wg.Add(2)
+	go func() { defer crash.Guard(); defer wg.Done(); d.notify.run(ctx) }()
 	go func() { defer crash.Guard(); defer wg.Done(); d.reloadLoop(ctx) }()
 	if d.ctl != nil {
 		wg.Add(1)
@@ -311,7 +315,9 @@ func (d *Daemon) reloadLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case req := <-d.reqs:
+			d.notify.reloading()
 			err := d.reload(ctx, req.trigger)
+			d.notify.reloaded(err)
 			d.mu.Lock()
 			d.lastReload = reloadInfo{At: time.Now(), Trigger: req.trigger}
 			if err != nil {

@@ -112,6 +112,14 @@ func printConfig(w io.Writer, cfg *model.Config) {
 		if s.Sorry != nil {
 			extra = append(extra, "sorry "+s.Sorry.DestKey.String())
 		}
+		for _, h := range []struct {
+			key  string
+			hook model.Hook
+		}{{"quorum_up", s.QuorumUp}, {"quorum_down", s.QuorumDown}} {
+			if !h.hook.IsZero() {
+				extra = append(extra, h.key+" "+h.hook.String())
+			}
+		}
 		if len(extra) > 0 {
 			line += "  [" + strings.Join(extra, ", ") + "]"
 		}
@@ -130,6 +138,12 @@ func printConfig(w io.Writer, cfg *model.Config) {
 			}
 			if rs.SlowStart > 0 {
 				checks += " (slow_start " + rs.SlowStart.String() + ")"
+			}
+			if !rs.NotifyUp.IsZero() {
+				checks += " (notify_up " + rs.NotifyUp.String() + ")"
+			}
+			if !rs.NotifyDown.IsZero() {
+				checks += " (notify_down " + rs.NotifyDown.String() + ")"
 			}
 			fmt.Fprintf(w, "  -> %-28s %-7s %-6d %s\n", ipvsadm.DestName(&rs.Dest), rs.Forward, rs.Weight, checks)
 		}
@@ -186,10 +200,14 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		OnFail  string `json:"on_fail"`
 		// DrainTimeout and SlowStart are durations ("30s"; slow_start
 		// omitted when off).
-		DrainTimeout string   `json:"drain_timeout"`
-		SlowStart    string   `json:"slow_start,omitempty"`
-		Checks       []jcheck `json:"checks"`
-		Where        string   `json:"where"`
+		DrainTimeout string `json:"drain_timeout"`
+		SlowStart    string `json:"slow_start,omitempty"`
+		// The hooks: a program as its argv list, a function as
+		// "lua function (web.lua:12)".
+		NotifyUp   any      `json:"notify_up,omitempty"`
+		NotifyDown any      `json:"notify_down,omitempty"`
+		Checks     []jcheck `json:"checks"`
+		Where      string   `json:"where"`
 	}
 	type jservice struct {
 		Key         string    `json:"key"`
@@ -200,6 +218,8 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		Quorum      int       `json:"quorum"`
 		Sorry       string    `json:"sorry_server,omitempty"`
 		Healthcheck string    `json:"healthcheck,omitempty"`
+		QuorumUp    any       `json:"quorum_up,omitempty"`
+		QuorumDown  any       `json:"quorum_down,omitempty"`
 		Servers     []jserver `json:"servers"`
 		Where       string    `json:"where"`
 	}
@@ -226,7 +246,8 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 	}
 	for _, s := range cfg.Services {
 		js := jservice{Key: s.ServiceKey.String(), Name: s.Name, Scheduler: s.Scheduler,
-			Flags: model.SchedFlagNames(s.Scheduler, s.SchedFlags), Quorum: s.Quorum, Where: s.Where, Servers: []jserver{}}
+			Flags: model.SchedFlagNames(s.Scheduler, s.SchedFlags), Quorum: s.Quorum, Where: s.Where, Servers: []jserver{},
+			QuorumUp: hookJSON(s.QuorumUp), QuorumDown: hookJSON(s.QuorumDown)}
 		if s.Persistent {
 			js.Persistence = s.Timeout
 		}
@@ -239,7 +260,7 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		for _, rs := range s.Servers {
 			jr := jserver{Address: rs.Addr.String(), Port: rs.Port, Name: rs.Name, Weight: rs.Weight,
 				Forward: rs.Forward.String(), OnFail: string(rs.OnFail), Where: rs.Where, Checks: []jcheck{},
-				DrainTimeout: rs.DrainTimeout.String()}
+				DrainTimeout: rs.DrainTimeout.String(), NotifyUp: hookJSON(rs.NotifyUp), NotifyDown: hookJSON(rs.NotifyDown)}
 			if rs.SlowStart > 0 {
 				jr.SlowStart = rs.SlowStart.String()
 			}
@@ -254,6 +275,18 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// hookJSON is a hook for luvs check --json: a program's argv list, a
+// function's "lua function (web.lua:12)", nil for none.
+func hookJSON(h model.Hook) any {
+	switch {
+	case h.Func != "":
+		return h.String()
+	case h.Argv != nil:
+		return h.Argv
+	}
+	return nil
 }
 
 func newApplyCmd() *cobra.Command {

@@ -47,3 +47,51 @@ func TestLoadConfigWarnings(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 }
+
+// luvs check shows the hooks: a program as its argv list, a function as
+// lua function (file:line); --json gives the same.
+func TestCheckShowsHooks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.lua")
+	os.WriteFile(path, []byte(`virtual_server "198.18.0.10:80" {
+  quorum = 1,
+  quorum_down = function(ev)
+    log.warn("quorum lost", ev.service)
+  end,
+  quorum_up = { "/usr/local/bin/page", "quorum up" },
+  real_server "198.18.1.1:80" { notify_down = function(ev) end, notify_up = { "/bin/up" } },
+  real_server "198.18.1.2:80" {},
+}`), 0o644)
+	var stderr bytes.Buffer
+	res, err := loadConfigTo(path, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var text, js bytes.Buffer
+	printConfig(&text, res.Config)
+	if err := configJSON(&js, res.Config); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.ReplaceAll(text.String()+js.String(), path, "h.lua")
+	for _, want := range []string{
+		`[quorum 1, quorum_up { "/usr/local/bin/page", "quorum up" }, quorum_down lua function (h.lua:3)]`,
+		`  -> 198.18.1.1:80                Masq    1      - (notify_up { "/bin/up" }) (notify_down lua function (h.lua:7))`,
+		"  -> 198.18.1.2:80                Masq    1      -\n",
+		`"quorum_up": [
+        "/usr/local/bin/page",
+        "quorum up"
+      ],
+      "quorum_down": "lua function (h.lua:3)",`,
+		`"notify_up": [
+            "/bin/up"
+          ],
+          "notify_down": "lua function (h.lua:7)",`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("luvs check lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "notify_") != 4 {
+		t.Errorf("hooks shown for a server without any:\n%s", out)
+	}
+}

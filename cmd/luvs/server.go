@@ -84,9 +84,12 @@ by 'luvs status', kept across reloads and restarts (in the state directory)
 and last until cleared (ready, weight ADDR reset, or the opposite of an add
 or a remove).
 
-ADDR is an address (every port) or ADDR:PORT; without --service the command
-applies to every service that has the server.`,
+ADDR is an address (every port), ADDR:PORT, or a server's name (its 'name'
+in the configuration, when one address:port carries it; the override is
+stored by address). Without --service the command applies to every service
+that has the server. add takes ADDR:PORT.`,
 		Example: `  luvs server drain 198.18.1.1          # weight 0, checks go on
+  luvs server drain web1                # the server named web1
   luvs server maint 198.18.1.1:80       # weight 0, checks stop
   luvs server ready 198.18.1.1          # back to normal (after a passing check)
   luvs server weight 198.18.1.2 50%     # half the configured weight; 'reset' clears

@@ -3,6 +3,8 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/luvs-lb/luvs/internal/engine"
@@ -15,7 +17,8 @@ import (
 type ServerRequest struct {
 	// Action is drain, maint, ready, weight, add or remove.
 	Action string `json:"action"`
-	// Server is ADDR or ADDR:PORT; Service a service as `luvs list` takes
+	// Server is ADDR, ADDR:PORT or a server's name (its `name` in the
+	// configuration; not for add); Service a service as `luvs list` takes
 	// it (empty: every service that has the server).
 	Server  string `json:"server"`
 	Service string `json:"service,omitempty"`
@@ -40,6 +43,9 @@ func (d *Daemon) serverCommand(arg string) (string, error) {
 		return "", fmt.Errorf("server command: %w", err)
 	}
 	t, err := override.ParseTarget(r.Server, r.Service)
+	if err != nil && r.Action != "add" {
+		t, err = targetByName(r.Server, r.Service, d.engine.View(), err)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -86,6 +92,57 @@ func (d *Daemon) serverCommand(arg string) (string, error) {
 		b.WriteString("(a removed server stays at weight 0 until its connections finish or its drain_timeout passes)\n")
 	}
 	return b.String(), nil
+}
+
+// targetByName resolves a server given by its name (the configuration's
+// `name`) to the one address:port that carries it, within service when
+// given. parseErr is why name is not an address, reported when no server
+// has the name. The override is stored by address, as if given so.
+func targetByName(name, service string, views []engine.ServiceView, parseErr error) (override.Target, error) {
+	var t override.Target
+	if service != "" {
+		k, err := model.ParseServiceKey(service)
+		if err != nil {
+			return t, fmt.Errorf("service %q: %w", service, err)
+		}
+		t.Service = k
+	}
+	var found []model.DestKey
+	names := map[string]bool{}
+	for _, sv := range views {
+		if !t.AllServices() && sv.Key != t.Service {
+			continue
+		}
+		for _, v := range sv.Servers {
+			if v.Name == "" {
+				continue
+			}
+			names[v.Name] = true
+			if v.Name == name && !slices.Contains(found, v.Key) {
+				found = append(found, v.Key)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		if len(names) == 0 {
+			return t, parseErr
+		}
+		where := "servers"
+		if !t.AllServices() {
+			where = "servers of " + t.Service.String()
+		}
+		return t, fmt.Errorf("%w, nor the name of one of the %s (%s)", parseErr, where, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
+	case 1:
+		t.Addr, t.Port = found[0].Addr, found[0].Port
+		return t, nil
+	}
+	addrs := make([]string, len(found))
+	for i, k := range found {
+		addrs[i] = k.String()
+	}
+	slices.Sort(addrs)
+	return t, fmt.Errorf("server %q: the name of %s; give the address (or --service)", name, strings.Join(addrs, " and "))
 }
 
 // DryRunReload loads and validates the configuration file and describes

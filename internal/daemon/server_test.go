@@ -143,3 +143,53 @@ func TestReloadDryRun(t *testing.T) {
 		t.Errorf("a broken file: %v", err)
 	}
 }
+
+// A server can be named by its `name`: the override is stored by its
+// address; an unknown or ambiguous name is refused with the names known.
+func TestServerCommandByName(t *testing.T) {
+	l := newLab(t)
+	l.write(`defaults { scheduler = "wrr", check = tcp { interval = "100ms", timeout = "50ms", rise = 1, fall = 1 } }
+virtual_server "198.18.0.1:80" {
+  real_server "198.18.1.1:80" { name = "web1", weight = 3 },
+  real_server "198.18.1.2:80" { name = "web2", weight = 3 },
+}
+virtual_server "198.18.0.2:80" {
+  real_server "198.18.1.1:80" { name = "web1", weight = 3 },
+  real_server "198.18.1.3:80" { name = "web2", weight = 3 },
+}
+`)
+	d, _ := l.start(l.options())
+	s1, s2 := svc("198.18.0.1:80"), svc("198.18.0.2:80")
+	out, err := serverCmd(t, d, ServerRequest{Action: "drain", Server: "web1"})
+	if err != nil || strings.Count(out, "drain web1 (198.18.1.1:80) in") != 2 {
+		t.Fatalf("drain web1: %v\n%s", err, out)
+	}
+	waitFor(t, "web1 drained in both services", func() bool {
+		return l.kernel.Weight(s1, dest("198.18.1.1:80")) == 0 && l.kernel.Weight(s2, dest("198.18.1.1:80")) == 0
+	})
+	if st := statusOf(t, d); len(st.Overrides) != 1 || !strings.Contains(st.Overrides[0], "198.18.1.1:80") {
+		t.Errorf("the override is not stored by address: %v", st.Overrides)
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "drain", Server: "web2"}); err == nil ||
+		!strings.Contains(err.Error(), "198.18.1.2:80 and 198.18.1.3:80") {
+		t.Errorf("an ambiguous name: %v", err)
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "weight", Server: "web2", Service: "198.18.0.2:80", Weight: "50%"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "web2 of the second service at half weight", func() bool { return l.kernel.Weight(s2, dest("198.18.1.3:80")) == 2 })
+	if !strings.Contains(l.logs.String(), `op="edit dest 198.18.1.3:80 of TCP 198.18.0.2:80" why=operator`) {
+		t.Errorf("the override's change is not logged as the operator's:\n%s", l.logs.String())
+	}
+	if w := l.kernel.Weight(s1, dest("198.18.1.2:80")); w != 3 {
+		t.Errorf("web2 of the first service changed too: weight %d", w)
+	}
+	_, err = serverCmd(t, d, ServerRequest{Action: "maint", Server: "web9"})
+	if err == nil || !strings.Contains(err.Error(), "(web1, web2)") {
+		t.Errorf("an unknown name: %v", err)
+	}
+	if _, err := serverCmd(t, d, ServerRequest{Action: "ready", Server: "web1"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "web1 back", func() bool { return l.kernel.Weight(s1, dest("198.18.1.1:80")) == 3 })
+}

@@ -144,7 +144,7 @@ func (e *Engine) checkLeaving(now time.Time) {
 		released = true
 	}
 	if released {
-		e.changed()
+		e.changed("drain")
 	}
 }
 

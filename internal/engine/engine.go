@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,6 +143,7 @@ type Engine struct {
 	desired     *model.State // the effective table; nil: to be computed
 	recon       reconciler
 	dirty       bool
+	causes      []string // why the pending reconcile is due (changed)
 	// syncRoles are the sync daemon roles the configuration declared.
 	syncRoles []model.SyncState
 }
@@ -272,7 +275,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.checkLeaving(now)
 		case <-rampTimer.C:
 			rampAt, e.rampNext = time.Time{}, time.Time{}
-			e.changed()
+			e.changed("slow_start")
 		case <-ctx.Done():
 			if e.opts.CleanupOnExit {
 				e.recon.cleanup()
@@ -283,7 +286,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		case v := <-e.verdicts:
 			e.handleVerdict(v)
 		case <-settle.C:
-			e.reconcile("health")
+			why := strings.Join(e.causes, ",")
+			e.causes = e.causes[:0]
+			e.reconcile(why)
 		case <-e.recon.retryC():
 			e.reconcile("retry")
 		case <-repair:
@@ -293,11 +298,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// changed notes that the effective table may differ: a reconcile follows
-// once the burst settles.
-func (e *Engine) changed() {
+// changed notes that the effective table may differ because of why
+// (health, operator, lua, slow_start, drain): a reconcile follows once the
+// burst settles, logged with every cause.
+func (e *Engine) changed(why string) {
 	e.desired = nil
 	e.dirty = true
+	if !slices.Contains(e.causes, why) {
+		e.causes = append(e.causes, why)
+	}
 }
 
 // call runs fn on the engine's goroutine and waits for it. It reports

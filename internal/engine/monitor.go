@@ -256,7 +256,7 @@ func (e *Engine) handleVerdict(v verdict) {
 	if m.state != prev || weightChanged {
 		for _, sk := range m.subs {
 			if e.recompute(sk, -1) {
-				e.changed()
+				e.changed("health")
 			}
 		}
 	}

@@ -148,7 +148,7 @@ func (e *Engine) setOverrides(next override.Set, t override.Target, adding bool,
 		}
 		return e.newServerState(sk)
 	})
-	e.changed()
+	e.changed("operator")
 	after := e.effective()
 	var out []Touched
 	for i := range e.cfg.Services {

@@ -224,8 +224,9 @@ func sorryOf(cfg *model.Config, k model.ServiceKey) string {
 }
 
 // reconcile makes the kernel equal to the effective state. why is "start",
-// "health", "reload", "retry" or "repair" (for a repair, a change means
-// someone else changed the table).
+// "reload", "retry", "repair" (for a repair, a change means someone else
+// changed the table) or the causes of a settled burst of changes, comma
+// separated: "health", "operator", "lua", "slow_start", "drain".
 func (e *Engine) reconcile(why string) {
 	r := &e.recon
 	e.updateStats(func(s *Stats) { s.Reconciles++ })

@@ -48,7 +48,7 @@ func (e *Engine) ScriptRemove(svc model.ServiceKey, dk model.DestKey) {
 		e.ov.Removed[sk] = true
 		e.ov.Added[svc] = dropDest(e.ov.Added[svc], dk)
 		e.log.Info("real server removed by health script", "service", svc.String(), "server", dk.String())
-		e.changed()
+		e.changed("lua")
 	})
 }
 
@@ -81,7 +81,7 @@ func (e *Engine) ScriptAdd(svc model.ServiceKey, d model.Dest) {
 			return // configured and in the table already
 		}
 		e.log.Info("real server added by health script", "service", svc.String(), "server", d.DestKey.String())
-		e.changed()
+		e.changed("lua")
 	})
 }
 
@@ -95,6 +95,6 @@ func (e *Engine) ScriptWeight(svc model.ServiceKey, dk model.DestKey, w int) {
 		}
 		e.ov.Weight[sk] = w
 		e.log.Info("weight set by health script", "service", svc.String(), "server", dk.String(), "weight", w)
-		e.changed()
+		e.changed("lua")
 	})
 }

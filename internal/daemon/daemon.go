@@ -162,6 +162,10 @@ func Start(o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	draining, err := d.dir.LoadDraining()
+	if err != nil {
+		d.log.Warn("cannot read the servers being drained before the restart; they will be removed at once", "err", err)
+	}
 	if d.current, err = d.load(); err != nil {
 		return nil, err
 	}
@@ -185,6 +189,7 @@ func Start(o Options) (_ *Daemon, err error) {
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
 		Overrides: overrides, OverrideStore: d.dir, LuaHooks: d.hooks.Fire,
+		Draining: draining, DrainStore: d.dir,
 		OnProbe: func(kind model.CheckKind, took time.Duration, r engine.ProbeResult) {
 			d.metrics.ObserveProbe(kind, took, r)
 		},

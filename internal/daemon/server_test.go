@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +114,35 @@ func TestServerCommands(t *testing.T) {
 	if _, err := d.handle(context.Background(), `server {"action":"drain","server":"198.18.1.1","bogus":1}`); err == nil {
 		t.Error("an unknown field is accepted")
 	}
+}
+
+// A server removed with connections open is drained, and a restart in the
+// middle of the drain goes on with it (leaving.json) instead of deleting it.
+func TestRestartDuringGracefulRemoval(t *testing.T) {
+	l := newLab(t)
+	l.write(strings.Replace(config("198.18.0.1:80"), `scheduler = "wrr",`, `scheduler = "wrr", drain_timeout = "1m",`, 1))
+	d, stop := l.start(l.options())
+	s1, d1 := svc("198.18.0.1:80"), dest("198.18.1.1:80")
+	l.kernel.SetConns(s1, d1, model.ConnCount{Active: 1})
+	if _, err := serverCmd(t, d, ServerRequest{Action: "remove", Server: "198.18.1.1:80"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "draining", func() bool { return l.kernel.Weight(s1, d1) == 0 })
+	waitFor(t, "recorded", func() bool {
+		b, _ := os.ReadFile(filepath.Join(l.state, "leaving.json"))
+		return strings.Contains(string(b), `"server": "198.18.1.1:80"`)
+	})
+	stop()
+	d, _ = l.start(l.options())
+	time.Sleep(300 * time.Millisecond)
+	if w := l.kernel.Weight(s1, d1); w != 0 {
+		t.Fatalf("weight %d after the restart, want 0: still draining", w)
+	}
+	if v, ok := serverState(statusOf(t, d), "TCP 198.18.0.1:80", "198.18.1.1:80"); !ok || v.State != "leaving" {
+		t.Errorf("status after the restart: %+v", v)
+	}
+	l.kernel.SetConns(s1, d1, model.ConnCount{})
+	waitFor(t, "deleted once drained", func() bool { return l.kernel.Weight(s1, d1) == -1 })
 }
 
 // reload --dry-run describes the changes without making them, and reports

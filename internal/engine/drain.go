@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
@@ -12,6 +13,12 @@ import (
 // server waits out its drain timeout.
 type ConnCounter interface {
 	Conns(svc model.ServiceKey) (map[model.DestKey]model.ConnCount, error)
+}
+
+// DrainStore keeps the servers being drained before their removal across
+// restarts (statedir.Dir).
+type DrainStore interface {
+	SaveDraining(recs []model.DrainRecord) error
 }
 
 // liveConns is what a leaving server must wait for: for TCP its active
@@ -50,10 +57,12 @@ func (e *Engine) drainTimeout(sk ServerKey) time.Duration {
 // holdLeaving keeps in desired, at weight 0, the servers the kernel has
 // that desired drops from a service it keeps, until they are drained.
 // Servers replaced by a sorry server (quorum lost) leave at once, as
-// keepalived's do.
+// keepalived's do. At start only the servers an earlier run was draining
+// are held (until their deadline then); other servers the kernel has that
+// desired drops are strays, deleted at once.
 func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
 	applied := e.recon.applied
-	if applied == nil || !e.started {
+	if applied == nil || (!e.started && len(e.restored) == 0) {
 		return
 	}
 	index := make(map[model.ServiceKey]int, len(desired.Services))
@@ -87,14 +96,10 @@ func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
 			sk := ServerKey{av.ServiceKey, d.DestKey}
 			l := e.leaving[sk]
 			if l == nil {
-				t := e.drainTimeout(sk)
-				if t <= 0 {
+				if l = e.startLeaving(sk, d, now); l == nil {
 					continue
 				}
-				l = &leaving{dest: d, since: now, deadline: now.Add(t), conns: -1}
 				e.leaving[sk] = l
-				e.log.Info("draining real server before its removal", "service", sk.Service.String(), "server", e.serverName(sk),
-					"weight", WeightChange(d.Weight, 0), "drain_timeout", t)
 			}
 			if l.done {
 				continue
@@ -104,6 +109,54 @@ func (e *Engine) holdLeaving(desired *model.State, now time.Time) {
 			dv.Dests = append(dv.Dests, held)
 		}
 	}
+}
+
+// startLeaving begins the drain of server sk (dest d in the kernel), or
+// goes on with the one an earlier run began; nil: it leaves at once.
+func (e *Engine) startLeaving(sk ServerKey, d model.Dest, now time.Time) *leaving {
+	svc, name := sk.Service.String(), e.serverName(sk)
+	if r, ok := e.restored[sk]; ok {
+		if !now.Before(r.Deadline) {
+			e.log.Warn("real server's drain timeout passed while the daemon was stopped: removing it", "service", svc, "server", name,
+				"drain_timeout", r.Deadline.Sub(r.Since))
+			return nil
+		}
+		e.log.Info("still draining real server before its removal (from before the restart)", "service", svc, "server", name,
+			"weight", WeightChange(d.Weight, 0), "left", r.Deadline.Sub(now).Round(time.Second))
+		return &leaving{dest: d, since: r.Since, deadline: r.Deadline, conns: -1}
+	}
+	if !e.started {
+		return nil // a stray: not ours to drain
+	}
+	t := e.drainTimeout(sk)
+	if t <= 0 {
+		return nil
+	}
+	e.log.Info("draining real server before its removal", "service", svc, "server", name,
+		"weight", WeightChange(d.Weight, 0), "drain_timeout", t)
+	return &leaving{dest: d, since: now, deadline: now.Add(t), conns: -1}
+}
+
+// persistLeaving records the servers being drained in the DrainStore when
+// they changed, so that a restarted daemon goes on draining them.
+func (e *Engine) persistLeaving() {
+	var recs []model.DrainRecord
+	for sk, l := range e.leaving {
+		if !l.done {
+			recs = append(recs, model.DrainRecord{Service: sk.Service, Dest: sk.Dest, Since: l.since, Deadline: l.deadline})
+		}
+	}
+	slices.SortFunc(recs, model.DrainRecord.Compare)
+	if slices.EqualFunc(recs, e.savedDrain, model.DrainRecord.Equal) {
+		return
+	}
+	if e.opts.DrainStore != nil {
+		if err := e.opts.DrainStore.SaveDraining(recs); err != nil {
+			e.log.Warn("cannot record the servers being drained; a restart would delete them at once", "err", err)
+			return
+		}
+	}
+	e.savedDrain = recs
 }
 
 // checkLeaving counts the connections of the servers being drained and

@@ -100,6 +100,12 @@ type Options struct {
 	// memory only).
 	Overrides     override.Set
 	OverrideStore OverrideStore
+	// Draining are the servers an earlier run was draining before their
+	// removal (from the DrainStore): they go on draining until their
+	// deadline. DrainStore records the servers being drained (nil: kept in
+	// memory only).
+	Draining   []model.DrainRecord
+	DrainStore DrainStore
 	// DrainPoll is how often the connections of servers being drained
 	// before removal are counted (0: every second).
 	DrainPoll time.Duration
@@ -127,10 +133,12 @@ type Engine struct {
 	cfg         *model.Config // base with the operator's overrides on top
 	opOverrides override.Set
 	opState     map[ServerKey]override.ServerState
-	leaving     map[ServerKey]*leaving  // servers drained before their removal
-	ramps       map[ServerKey]time.Time // slow start: when each ramp began
-	rampNext    time.Time               // the next ramp step (zero: none)
-	started     bool                    // the start-up reconcile is done
+	leaving     map[ServerKey]*leaving          // servers drained before their removal
+	restored    map[ServerKey]model.DrainRecord // leaving before the restart (until the start reconcile)
+	savedDrain  []model.DrainRecord             // what the DrainStore holds
+	ramps       map[ServerKey]time.Time         // slow start: when each ramp began
+	rampNext    time.Time                       // the next ramp step (zero: none)
+	started     bool                            // the start-up reconcile is done
 	servers     map[ServerKey]*model.ServerConfig
 	// prevServers are the servers of the configuration before the last
 	// reload (for the drain timeouts of the servers it dropped).
@@ -182,6 +190,10 @@ func New(cfg *model.Config, opts Options) (*Engine, error) {
 		health: map[ServerKey]Health{}, ov: newOverrides(), quorum: quorumState{},
 		opOverrides: opts.Overrides, opState: map[ServerKey]override.ServerState{},
 		leaving: map[ServerKey]*leaving{}, ramps: map[ServerKey]time.Time{},
+		restored: map[ServerKey]model.DrainRecord{}, savedDrain: opts.Draining,
+	}
+	for _, r := range opts.Draining {
+		e.restored[ServerKey{r.Service, r.Dest}] = r
 	}
 	e.sched = newScheduler(opts.MaxProbes, e.tryProbe, e.probe)
 	e.recon = newReconciler(e, opts.Owned)
@@ -231,6 +243,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.setMonitors(want, func(sk ServerKey) checkState { return e.startStateAtBoot(sk, actual) })
 	e.reconcile("start")
 	e.started = true
+	clear(e.restored)
+	e.persistLeaving()
 	e.applyGlobals(e.cfg, "start")
 
 	sctx, stopSched := context.WithCancel(ctx)
@@ -295,6 +309,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.recon.stale = true
 			e.reconcile("repair")
 		}
+		e.persistLeaving()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/diff"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/override"
 )
@@ -244,6 +245,87 @@ func TestGracefulRemovalOnReload(t *testing.T) {
 	if len(e.Draining()) != 0 {
 		t.Errorf("still draining: %v", e.Draining())
 	}
+}
+
+// memDrain is a DrainStore in memory, shared by the runs of a test.
+type memDrain struct {
+	mu   sync.Mutex
+	recs []model.DrainRecord
+}
+
+func (m *memDrain) SaveDraining(recs []model.DrainRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs = append([]model.DrainRecord(nil), recs...)
+	return nil
+}
+
+func (m *memDrain) get() []model.DrainRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]model.DrainRecord(nil), m.recs...)
+}
+
+// TestRestartGoesOnDraining: a server being drained before its removal is
+// still drained by a restarted daemon, until its connections end, while a
+// stray is deleted at start and so is a server whose drain timeout passed
+// while the daemon was stopped.
+func TestRestartGoesOnDraining(t *testing.T) {
+	cfg := testConfig(model.Drain, 0, false)
+	cfg.Services[0].Servers[0].DrainTimeout = time.Minute
+	cfg.Services[0].Servers[1].DrainTimeout = time.Minute
+	svc := cfg.Services[0].ServiceKey
+	web1 := model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}
+	web2 := model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}
+	k, store := newKernel(), &memDrain{}
+	p := &fakeProbes{down: map[string]bool{}}
+	opts := Options{DataPlane: k, Probers: p.factory, DrainPoll: 20 * time.Millisecond, DrainStore: store}
+	e, stop := run(t, cfg, opts)
+	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.2") == 3 })
+	k.SetConns(svc, web1, model.ConnCount{Active: 2})
+	k.SetConns(svc, web2, model.ConnCount{Active: 1})
+	next := testConfig(model.Drain, 0, false)
+	next.Services[0].Servers = nil
+	if err := e.Reload(t.Context(), next); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both drains recorded", func() bool { return len(store.get()) == 2 })
+	before := e.Draining()
+	stop()
+
+	// web2's drain ran out while the daemon was stopped; a stray appeared.
+	recs := store.get()
+	for i := range recs {
+		if recs[i].Dest == web2 {
+			recs[i].Deadline = time.Now().Add(-time.Second)
+		}
+	}
+	st := next.State()
+	st.Services[0].Dests = []model.Dest{{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.1.7"), Port: 80}, Weight: 5}}
+	k.Apply(diff.Plan(st, &model.State{}, diff.Options{}))
+	var logs syncWriter
+	opts.Draining, opts.Logger = recs, slogTo(&logs)
+	e2, _ := run(t, next, opts)
+	eventually(t, "started", func() bool { return k.weight(svc, "198.18.1.7") == -1 })
+	if w := k.weight(svc, "198.18.1.1"); w != 0 {
+		t.Fatalf("web1, draining before the restart: weight %d after it, want 0 (still draining)", w)
+	}
+	if w := k.weight(svc, "198.18.1.2"); w != -1 {
+		t.Errorf("web2, whose drain timeout passed while stopped: weight %d, want deleted", w)
+	}
+	d := e2.Draining()
+	if l, ok := d[ServerKey{svc, web1}]; len(d) != 1 || !ok || !l.Deadline.Equal(before[ServerKey{svc, web1}].Deadline) {
+		t.Errorf("draining after the restart: %v, want web1 with its old deadline %v", d, before[ServerKey{svc, web1}].Deadline)
+	}
+	for _, want := range []string{"from before the restart", "passed while the daemon was stopped"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	eventually(t, "web2 no longer recorded", func() bool { return len(store.get()) == 1 })
+	k.SetConns(svc, web1, model.ConnCount{Inactive: 4})
+	eventually(t, "web1 deleted once drained", func() bool { return k.weight(svc, "198.18.1.1") == -1 })
+	eventually(t, "nothing recorded", func() bool { return len(store.get()) == 0 })
 }
 
 // Slow start: a server that comes back up ramps from 1 to its weight in

@@ -5,11 +5,13 @@
 package model
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Protocol is the IP protocol of a virtual service.
@@ -294,11 +296,14 @@ type DestKey struct {
 func (k DestKey) String() string { return netip.AddrPortFrom(k.Addr, k.Port).String() }
 
 // Less orders destinations by address, then port.
-func (k DestKey) Less(o DestKey) bool {
+func (k DestKey) Less(o DestKey) bool { return k.Compare(o) < 0 }
+
+// Compare orders destinations by address, then port (-1, 0 or 1).
+func (k DestKey) Compare(o DestKey) int {
 	if c := k.Addr.Compare(o.Addr); c != 0 {
-		return c < 0
+		return c
 	}
-	return k.Port < o.Port
+	return cmp.Compare(k.Port, o.Port)
 }
 
 // Dest is a real server of a virtual service.
@@ -323,6 +328,27 @@ func (d *Dest) Family() Family { return FamilyOf(d.Addr) }
 // but remembered, and every UDP entry).
 type ConnCount struct {
 	Active, Inactive int
+}
+
+// DrainRecord is a real server being drained before its removal, as kept
+// across restarts: a restarted daemon goes on draining it until Deadline.
+type DrainRecord struct {
+	Service         ServiceKey
+	Dest            DestKey
+	Since, Deadline time.Time
+}
+
+// Compare orders drain records by service, then real server.
+func (r DrainRecord) Compare(o DrainRecord) int {
+	if c := r.Service.Compare(o.Service); c != 0 {
+		return c
+	}
+	return r.Dest.Compare(o.Dest)
+}
+
+// Equal reports whether r and o record the same drain.
+func (r DrainRecord) Equal(o DrainRecord) bool {
+	return r.Service == o.Service && r.Dest == o.Dest && r.Since.Equal(o.Since) && r.Deadline.Equal(o.Deadline)
 }
 
 // VirtualServer is a service together with its real servers: the unit of

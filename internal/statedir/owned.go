@@ -65,26 +65,47 @@ func decodeOwned(b []byte) ([]model.ServiceKey, error) {
 	}
 	keys := make([]model.ServiceKey, 0, len(rec.Services))
 	for _, o := range rec.Services {
-		k := model.ServiceKey{Port: o.Port, FWMark: o.FWMark}
-		var okF, okP bool
-		k.Family, okF = lookup(familyNames, o.Family)
-		k.Protocol, okP = lookup(protocolNames, o.Protocol)
-		if !okF || !okP {
-			return nil, fmt.Errorf("service %+v: unknown family or protocol", o)
-		}
-		if o.Address != "" {
-			a, err := netip.ParseAddr(o.Address)
-			if err != nil {
-				return nil, fmt.Errorf("service %+v: %w", o, err)
-			}
-			k.Addr = a
-		}
-		if err := checkKey(k); err != nil {
-			return nil, fmt.Errorf("service %+v: %w", o, err)
+		k, err := o.decode()
+		if err != nil {
+			return nil, err
 		}
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// decode returns the service key o spells out.
+func (o ownedKey) decode() (model.ServiceKey, error) {
+	k := model.ServiceKey{Port: o.Port, FWMark: o.FWMark}
+	var okF, okP bool
+	k.Family, okF = lookup(familyNames, o.Family)
+	k.Protocol, okP = lookup(protocolNames, o.Protocol)
+	if !okF || !okP {
+		return k, fmt.Errorf("service %+v: unknown family or protocol", o)
+	}
+	if o.Address != "" {
+		a, err := netip.ParseAddr(o.Address)
+		if err != nil {
+			return k, fmt.Errorf("service %+v: %w", o, err)
+		}
+		k.Addr = a
+	}
+	if err := checkKey(k); err != nil {
+		return k, fmt.Errorf("service %+v: %w", o, err)
+	}
+	return k, nil
+}
+
+// encodeKey spells out service key k.
+func encodeKey(k model.ServiceKey) (ownedKey, error) {
+	if err := checkKey(k); err != nil {
+		return ownedKey{}, fmt.Errorf("cannot record service %v: %w", k, err)
+	}
+	o := ownedKey{Family: familyNames[k.Family], Protocol: protocolNames[k.Protocol], Port: k.Port, FWMark: k.FWMark}
+	if k.Addr.IsValid() {
+		o.Address = k.Addr.String()
+	}
+	return o, nil
 }
 
 // SaveOwned records the set of virtual services the daemon owns, sorted and
@@ -96,20 +117,22 @@ func (d *Dir) SaveOwned(keys []model.ServiceKey) error {
 	keys = slices.Compact(keys)
 	rec := ownedRecord{Version: ownedVersion, Services: make([]ownedKey, len(keys))}
 	for i, k := range keys {
-		if err := checkKey(k); err != nil {
-			return fmt.Errorf("cannot record service %v: %w", k, err)
-		}
-		o := ownedKey{Family: familyNames[k.Family], Protocol: protocolNames[k.Protocol], Port: k.Port, FWMark: k.FWMark}
-		if k.Addr.IsValid() {
-			o.Address = k.Addr.String()
+		o, err := encodeKey(k)
+		if err != nil {
+			return err
 		}
 		rec.Services[i] = o
 	}
-	b, err := json.MarshalIndent(rec, "", "  ")
+	return d.writeJSON(ownedFile, rec)
+}
+
+// writeJSON replaces file name with v as indented JSON, atomically.
+func (d *Dir) writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeAtomic(d.Path, ownedFile, append(b, '\n'))
+	return writeAtomic(d.Path, name, append(b, '\n'))
 }
 
 // checkKey reports whether k can be recorded: a known family and protocol,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
 )
@@ -328,5 +330,53 @@ func TestHostNamespaceBoundedCapabilities(t *testing.T) {
 	_, rep := startHelper(t, base, bounded...)
 	if rep.Namespace != "" || rep.Path != base || rep.Socket != "/run/luvs/luvs.sock" {
 		t.Errorf("with bounded capabilities: %+v, want the host's %s", rep, base)
+	}
+}
+
+func TestDrainingRoundTrip(t *testing.T) {
+	d := &Dir{Path: t.TempDir()}
+	if got, err := d.LoadDraining(); err != nil || len(got) != 0 {
+		t.Fatalf("missing file: %v, %v", got, err)
+	}
+	ks := keys(t, "198.18.0.10:80", "udp:[2001:db8::1]:53", "fwmark:7")
+	since := time.Date(2026, 12, 3, 6, 0, 0, 123456789, time.UTC)
+	in := []model.DrainRecord{
+		{Service: ks[0], Dest: model.DestKey{Addr: netip.MustParseAddr("198.18.1.2"), Port: 80}, Since: since, Deadline: since.Add(30 * time.Second)},
+		{Service: ks[0], Dest: model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 8080}, Since: since, Deadline: since.Add(time.Hour)},
+		{Service: ks[1], Dest: model.DestKey{Addr: netip.MustParseAddr("2001:db8::9"), Port: 53}, Since: since, Deadline: since.Add(time.Minute)},
+		{Service: ks[2], Dest: model.DestKey{Addr: netip.MustParseAddr("198.18.1.3")}, Since: since, Deadline: since.Add(time.Minute)},
+	}
+	if err := d.SaveDraining(in); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(in)
+	slices.SortFunc(want, model.DrainRecord.Compare)
+	got, err := d.LoadDraining()
+	if err != nil || !slices.EqualFunc(got, want, model.DrainRecord.Equal) {
+		t.Fatalf("LoadDraining = %v, %v; want %v", got, err, want)
+	}
+	b, _ := os.ReadFile(filepath.Join(d.Path, leavingFile))
+	if !bytes.Contains(b, []byte(`"server": "[2001:db8::9]:53"`)) || !bytes.Contains(b, []byte(`"deadline": "2026-12-03T06:01:00.123456789Z"`)) {
+		t.Errorf("record not readable:\n%s", b)
+	}
+	if err := d.SaveDraining(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.LoadDraining(); err != nil || len(got) != 0 {
+		t.Fatalf("after saving none: %v, %v", got, err)
+	}
+	path := filepath.Join(d.Path, leavingFile)
+	svc := `{"family": "ipv4", "protocol": "tcp", "address": "198.18.0.10", "port": 80, "fwmark": 0}`
+	for _, s := range []string{
+		`{"version": 1, "servers": [`,
+		`{"version": 9, "servers": []}`,
+		`{"version": 1, "servers": [{"service": ` + svc + `, "server": "198.18.1.1"}]}`,
+		`{"version": 1, "servers": [{"service": ` + svc + `, "server": "[2001:db8::1]:80"}]}`,
+		`{"version": 1, "servers": [{"service": {"family": "ipv4"}, "server": "198.18.1.1:80"}]}`,
+	} {
+		os.WriteFile(path, []byte(s), 0o600)
+		if _, err := d.LoadDraining(); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadDraining(%s) = %v, want an error naming %s", s, err, path)
+		}
 	}
 }

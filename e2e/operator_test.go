@@ -39,7 +39,8 @@ func (d *daemon) luvs(t *testing.T, args ...string) string {
 // TestOperatorCommands: luvs server drain, maint, ready, weight, add and
 // remove take effect within 1 s and last across a reload and a restart; a
 // removed server with an open connection stays at weight 0 and keeps
-// serving it until it closes (then leaves by its drain timeout); a server
+// serving it until it closes, across a restart too (then leaves at the next
+// connection count); a server
 // made ready again ramps up (slow start).
 func TestOperatorCommands(t *testing.T) {
 	needKernel(t)
@@ -136,6 +137,17 @@ func TestOperatorCommands(t *testing.T) {
 		if w := weightOf(lab, "198.18.1.2:7000"); w != 0 {
 			t.Fatalf("the removed server with an open connection: weight %d, want 0 (kept)", w)
 		}
+	}
+	// A restart in the middle of the drain goes on with it (leaving.json).
+	d.stop()
+	d = startDaemon(t, lab, cfg)
+	waitFor(t, "the restarted daemon", 20*time.Second, func() bool { return strings.Contains(d.logs.String(), "luvs starting") })
+	time.Sleep(time.Second)
+	if got, err := conn.Say("after the restart"); err != nil || !strings.HasPrefix(got, "backend1:") {
+		t.Fatalf("the open connection after a restart during its server's drain: %q, %v", got, err)
+	}
+	if w := weightOf(lab, "198.18.1.2:7000"); w != 0 || !strings.Contains(d.logs.String(), "from before the restart") {
+		t.Fatalf("a restart during the drain: weight %d, want 0 (still draining, logged as from before the restart)", w)
 	}
 	conn.Close()
 	took = waitFor(t, "the removed server gone", 10*time.Second, func() bool { return weightOf(lab, "198.18.1.2:7000") == -1 })

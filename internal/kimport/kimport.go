@@ -849,6 +849,7 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	add := func(format string, args ...any) { own = append(own, fmt.Sprintf(format, args...)) }
 
 	// Timing, with keepalived's per-kind defaults.
+	const fileCheckInterval = time.Second
 	interval := pick(keepalived.DefaultDelayLoop, b.DelayLoop, rs.DelayLoop, vs.DelayLoop)
 	retryDef := keepalived.DefaultRetry
 	delayDef := keepalived.DefaultDelayBeforeRetry
@@ -870,6 +871,9 @@ func (c *conv) checker(vs *keepalived.VirtualServer, rs *keepalived.RealServer, 
 	retry := pick(retryDef, b.Retry, rs.Retry, vs.Retry)
 	delay := pick(delayDef, b.DelayBeforeRetry, rs.DelayBeforeRetry, vs.DelayBeforeRetry)
 	if _, file := ch.(*keepalived.FileCheck); file {
+		// keepalived watches a track_file (inotify) and reacts to a change
+		// at once; luvs reads the file every interval: at most a second.
+		interval = min(interval, fileCheckInterval)
 		timeout = min(timeout, interval) // FILE_CHECK has no connect_timeout
 	}
 	if timeout > interval {

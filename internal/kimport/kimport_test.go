@@ -474,7 +474,7 @@ virtual_server 192.0.2.25 25 {
 				t.Errorf("smtp check %+v %+v", ch, ch.SMTP)
 			}
 		case model.CheckFile:
-			if ch.File.Path != "/run/luvs-test/down" || ch.File.DynamicWeight || ch.Fall != 1 {
+			if ch.File.Path != "/run/luvs-test/down" || ch.File.DynamicWeight || ch.Fall != 1 || ch.Interval != time.Second {
 				t.Errorf("file check %+v %+v", ch, ch.File)
 			}
 		}

@@ -44,7 +44,7 @@ Settings that can be dropped harmlessly are reported as warnings.
 
 The VRRP and other global parts are listed on standard error; they stay
 with keepalived: --keepalived-out writes them, without the LVS part, as a
-keepalived.conf to keep running next to luvs. See import.md in
+keepalived.conf to keep running next to luvs. See migrating.md in
 /usr/share/doc/luvs (docs/ of the source) for the details.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

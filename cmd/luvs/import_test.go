@@ -87,3 +87,60 @@ func TestImportKeepalivedLuvsRefuses(t *testing.T) {
 		t.Errorf("%s written", out)
 	}
 }
+
+// TestMigratingExample: the before-and-after example of docs/migrating.md
+// is what `luvs import keepalived` writes for it, to the byte: the Lua, the
+// notes on standard error and the keepalived.conf left for VRRP.
+func TestMigratingExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/migrating.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(name string) string {
+		marker := "<!-- example: " + name + " -->\n"
+		i := bytes.Index(doc, []byte(marker))
+		if i < 0 {
+			t.Fatalf("docs/migrating.md has no %q", marker)
+		}
+		rest := string(doc[i+len(marker):])
+		open := strings.Index(rest, "\n")
+		if !strings.HasPrefix(rest, "```") || open < 0 {
+			t.Fatalf("%q is not followed by a fenced block", marker)
+		}
+		body := rest[open+1:]
+		end := strings.Index(body, "```\n")
+		if end < 0 {
+			t.Fatalf("the block after %q is not closed", marker)
+		}
+		return body[:end]
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("keepalived.conf", []byte(block("keepalived.conf")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := newRoot()
+	var notes bytes.Buffer
+	root.SetErr(&notes)
+	if code, stderr := runCaptured(root, "import", "keepalived", "keepalived.conf", "-o", "lb.lua", "--keepalived-out", "keepalived-vrrp.conf"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []struct{ name, got string }{
+		{"lb.lua", read(t, "lb.lua")},
+		{"stderr", notes.String()},
+		{"keepalived-vrrp.conf", read(t, "keepalived-vrrp.conf")},
+	} {
+		if want := block(f.name); f.got != want {
+			t.Errorf("docs/migrating.md shows as %s:\n%s\nthe import writes:\n%s", f.name, want, f.got)
+		}
+	}
+}
+
+func read(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -65,7 +65,7 @@ in luvs; the message and stack trace are worth reporting).
 
 Every command has --help and a manual page (man luvs-run, man luvs-check,
 ...). The configuration language, the daemon and migrating from keepalived
-are described in config.md, daemon.md and import.md, with example
+are described in config.md, daemon.md and migrating.md, with example
 configurations, in /usr/share/doc/luvs (docs/ and examples/ of the source).`,
 		Version:       version,
 		SilenceUsage:  true,

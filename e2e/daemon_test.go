@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/testbed"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // daemon is a `luvs run` process in a lab's director namespace.
@@ -23,33 +23,16 @@ type daemon struct {
 	t      *testing.T
 	lab    *testbed.Lab
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *testlog.Buffer
 	socket string
 	done   chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startDaemon(t *testing.T, lab *testbed.Lab, config string, extra ...string) *daemon {
 	t.Helper()
 	socket := filepath.Join("/run", lab.Prefix+".sock")
 	args := append([]string{"netns", "exec", lab.Director, "luvs", "run", "--socket", socket, "--repair-interval", "1s"}, extra...)
-	d := &daemon{t: t, lab: lab, logs: &lockedBuffer{}, socket: socket, done: make(chan struct{})}
+	d := &daemon{t: t, lab: lab, logs: &testlog.Buffer{}, socket: socket, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", append(args, config)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {

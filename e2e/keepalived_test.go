@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/testbed"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // The keepalived equivalence test: for each fixture in
@@ -290,7 +291,7 @@ func resetIPVS(lab *testbed.Lab) {
 // and stops keepalived (which removes its services as it exits).
 func runKeepalived(t *testing.T, lab *testbed.Lab, conf, tmp string) ipvsState {
 	t.Helper()
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	cmd := exec.Command("ip", "netns", "exec", lab.Director, "keepalived",
 		"--check", "--dont-fork", "--log-console", "--log-detail", "--no-syslog", "--dont-respawn",
 		"--use-file", conf, "--pid", filepath.Join(tmp, "keepalived.pid"),

@@ -19,6 +19,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/statedir"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // probes answers by address: listed addresses are down.
@@ -53,30 +54,13 @@ type lab struct {
 	state  string
 	kernel *fakeipvs.Kernel
 	probes *probes
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testlog.Buffer
 }
 
 func newLab(t *testing.T) *lab {
 	dir := t.TempDir()
 	l := &lab{t: t, dir: dir, config: filepath.Join(dir, "luvs.lua"), state: filepath.Join(dir, "state"),
-		kernel: fakeipvs.New(), probes: &probes{down: map[string]bool{}}, logs: &syncBuffer{}}
+		kernel: fakeipvs.New(), probes: &probes{down: map[string]bool{}}, logs: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("daemon logs:\n%s", l.logs.String())

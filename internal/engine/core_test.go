@@ -20,6 +20,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/diff"
 	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // memStore is an OwnerStore in memory, shared by the runs of a test as the
@@ -618,7 +619,7 @@ func TestLuaHooksGoToLuaHooks(t *testing.T) {
 		sc.Servers[0].NotifyDown = model.Hook{Func: "t.lua:3#2", Where: "t.lua:3"}
 		sc.Servers[1].NotifyDown = model.Hook{Argv: []string{"/bin/true"}}
 		lua := &hookLog{}
-		var logs syncBuf
+		var logs testlog.Buffer
 		opts := Options{DataPlane: k, Probers: probes.factory, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 		if withLua {
 			opts.LuaHooks = lua.record
@@ -642,21 +643,4 @@ func TestLuaHooksGoToLuaHooks(t *testing.T) {
 			return slices.Equal(l, want)
 		})
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

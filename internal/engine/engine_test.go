@@ -12,6 +12,7 @@ import (
 
 	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // fakeKernel wraps the shared fake table with an address-string lookup.
@@ -97,8 +98,8 @@ func TestDrainAndRestore(t *testing.T) {
 	cfg := testConfig(model.Drain, 0, false)
 	svc := cfg.Services[0].ServiceKey
 	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
-	var logs strings.Builder
-	start(t, cfg, k, p, &syncWriter{w: &logs})
+	var logs testlog.Buffer
+	start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
 	p.set("198.18.1.1", true)
 	eventually(t, "drained", func() bool { return k.weight(svc, "198.18.1.1") == 0 })
@@ -125,7 +126,7 @@ func TestQuorumAndSorryServer(t *testing.T) {
 	cfg := testConfig(model.Drain, 4, true) // quorum 4: both servers (3+3) needed above 3
 	svc := cfg.Services[0].ServiceKey
 	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
-	var logs syncWriter
+	var logs testlog.Buffer
 	start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
 	p.set("198.18.1.1", true)
@@ -143,7 +144,7 @@ func TestRepairsDrift(t *testing.T) {
 	cfg := testConfig(model.Drain, 0, false)
 	svc := cfg.Services[0].ServiceKey
 	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
-	var logs syncWriter
+	var logs testlog.Buffer
 	e := start(t, cfg, k, p, &logs)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
 	// Someone changes a weight and adds a service luvs does not own.
@@ -188,30 +189,6 @@ func TestReloadKeepsHealth(t *testing.T) {
 	if k.weight(svc, "x") != -2 {
 		t.Error("dropped service still present")
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-	b  strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.w != nil {
-		return s.w.Write(p)
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.w != nil {
-		return s.w.String()
-	}
-	return s.b.String()
 }
 
 // tryProbes is fakeProbes as a TryProber: 198.18.1.1 is answered on the

@@ -12,6 +12,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/diff"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/override"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // memOverrides is an OverrideStore in memory, shared by the runs of a test
@@ -74,7 +75,7 @@ func TestOperatorOverrides(t *testing.T) {
 	k := newKernel()
 	p := &countingProbes{fakeProbes: fakeProbes{down: map[string]bool{}}, n: map[string]int{}}
 	store := &memOverrides{}
-	var logs syncWriter
+	var logs testlog.Buffer
 	opts := Options{DataPlane: k, Probers: p.factory, OverrideStore: store, Logger: slogTo(&logs)}
 	e, stop := run(t, cfg, opts)
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
@@ -203,7 +204,7 @@ func TestGracefulRemovalOnReload(t *testing.T) {
 	svc := cfg.Services[0].ServiceKey
 	k := newKernel()
 	p := &fakeProbes{down: map[string]bool{}}
-	var logs syncWriter
+	var logs testlog.Buffer
 	e, _ := run(t, cfg, Options{DataPlane: k, Probers: p.factory, DrainPoll: 20 * time.Millisecond, Logger: slogTo(&logs)})
 	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.2") == 3 })
 	k.SetConns(svc, model.DestKey{Addr: netip.MustParseAddr("198.18.1.1"), Port: 80}, model.ConnCount{Active: 3})
@@ -303,7 +304,7 @@ func TestRestartGoesOnDraining(t *testing.T) {
 	st := next.State()
 	st.Services[0].Dests = []model.Dest{{DestKey: model.DestKey{Addr: netip.MustParseAddr("198.18.1.7"), Port: 80}, Weight: 5}}
 	k.Apply(diff.Plan(st, &model.State{}, diff.Options{}))
-	var logs syncWriter
+	var logs testlog.Buffer
 	opts.Draining, opts.Logger = recs, slogTo(&logs)
 	e2, _ := run(t, next, opts)
 	eventually(t, "started", func() bool { return k.weight(svc, "198.18.1.7") == -1 })
@@ -382,4 +383,4 @@ func TestRampWeight(t *testing.T) {
 	}
 }
 
-func slogTo(w *syncWriter) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+func slogTo(w *testlog.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

@@ -12,6 +12,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/luaconf"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // hookLab is a configuration's runner serving the hooks of a queue.
@@ -20,7 +21,7 @@ type hookLab struct {
 	res  *luaconf.Result
 	ft   *fakeTarget
 	q    *HookQueue
-	logs *logBuf
+	logs *testlog.Buffer
 	stop func()
 }
 
@@ -35,7 +36,7 @@ func startHooks(t *testing.T, src string, timeout time.Duration) *hookLab {
 		t.Fatal(err)
 	}
 	t.Cleanup(res.Close)
-	h := &hookLab{t: t, res: res, ft: &fakeTarget{cfg: res.Config, removed: map[model.DestKey]bool{}}, logs: &logBuf{}}
+	h := &hookLab{t: t, res: res, ft: &fakeTarget{cfg: res.Config, removed: map[model.DestKey]bool{}}, logs: &testlog.Buffer{}}
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.q = NewHookQueue(HookQueueSize, log)
 	r := New(res.L, res.Config, h.ft, res.ServerFor, log)
@@ -161,7 +162,7 @@ virtual_server "198.18.0.1:80" {
 // warning. Hooks waiting when the configuration in force has no Lua
 // runtime are discarded; a name the configuration lacks is not run.
 func TestHookQueueDropsWhenFull(t *testing.T) {
-	logs := &logBuf{}
+	logs := &testlog.Buffer{}
 	q := NewHookQueue(2, slog.New(slog.NewTextHandler(logs, nil)))
 	ev := engine.Event{Kind: "down", Hook: model.Hook{Func: "x.lua:1", Where: "x.lua:1"}}
 	start := time.Now()

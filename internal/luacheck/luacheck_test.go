@@ -14,6 +14,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/luaconf"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // fakeTarget records what scripts do.
@@ -65,25 +66,8 @@ func (f *fakeTarget) seen() string {
 	return strings.Join(f.calls, "\n")
 }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // loadRunner loads src and prepares a runner of its checks on a fake target.
-func loadRunner(t *testing.T, src string) (*Runner, *fakeTarget, *logBuf) {
+func loadRunner(t *testing.T, src string) (*Runner, *fakeTarget, *testlog.Buffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hc.lua")
 	os.WriteFile(path, []byte(src), 0o644)
@@ -93,7 +77,7 @@ func loadRunner(t *testing.T, src string) (*Runner, *fakeTarget, *logBuf) {
 	}
 	t.Cleanup(res.Close)
 	ft := &fakeTarget{cfg: res.Config, removed: map[model.DestKey]bool{}}
-	logs := &logBuf{}
+	logs := &testlog.Buffer{}
 	return New(res.L, res.Config, ft, res.ServerFor, slog.New(slog.NewTextHandler(logs, nil))), ft, logs
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/testlog"
 	"go.uber.org/goleak"
 )
 
@@ -53,7 +54,7 @@ func fullTCP(t *testing.T) string {
 }
 
 // startRunner runs src's checks until the returned stop is called.
-func startRunner(t *testing.T, src string) (stop func(), logs *logBuf) {
+func startRunner(t *testing.T, src string) (stop func(), logs *testlog.Buffer) {
 	t.Helper()
 	r, _, logs := loadRunner(t, src)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -115,6 +115,8 @@ func (l *loader) install() {
 	L.SetGlobal("timeouts", L.NewFunction(l.globalFn("timeouts")))
 	L.SetGlobal("sync_daemon", L.NewFunction(l.globalFn("sync_daemon")))
 	L.SetGlobal("scripts", L.NewFunction(l.globalFn("scripts")))
+	L.SetGlobal("bgp", L.NewFunction(l.globalFn("bgp")))
+	L.SetGlobal("sysctl", L.NewFunction(l.globalFn("sysctl")))
 	L.SetGlobal("include", L.NewFunction(l.includeFn))
 	for _, kind := range checkKinds {
 		// A check constructor is a table so that health-check helpers

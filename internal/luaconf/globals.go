@@ -18,8 +18,8 @@ var (
 	syncDaemonKeys = []string{"state", "interface", "id", "maxlen", "group", "port", "ttl"}
 )
 
-// globalFn is `timeouts { ... }` or `sync_daemon { ... }`: settings of the
-// whole IPVS instance, applied by apply and run.
+// globalFn is `timeouts { ... }`, `sync_daemon { ... }`, `scripts { ... }`,
+// `bgp { ... }` or `sysctl { ... }`: settings of the whole director.
 func (l *loader) globalFn(kind string) lua.LGFunction {
 	return func(L *lua.LState) int {
 		opts, ok := L.Get(1).(*lua.LTable)
@@ -38,6 +38,18 @@ func (l *loader) globalFn(kind string) lua.LGFunction {
 			l.scripts = d
 			return 0
 		}
+		if kind == "bgp" {
+			if l.bgp != nil {
+				l.problem(d.pos, "bgp already declared at %s; a director has one BGP speaker", l.bgp.pos)
+				return 0
+			}
+			l.bgp = d
+			return 0
+		}
+		if kind == "sysctl" {
+			l.sysctls = append(l.sysctls, d)
+			return 0
+		}
 		if kind == "timeouts" {
 			if l.timeouts != nil {
 				l.problem(d.pos, "timeouts already set at %s; set all timeouts in one place", l.timeouts.pos)
@@ -51,8 +63,10 @@ func (l *loader) globalFn(kind string) lua.LGFunction {
 	}
 }
 
-// resolveGlobals reads the timeouts and sync daemons into cfg.
+// resolveGlobals reads the timeouts, sync daemons, scripts user and BGP
+// speaker into cfg.
 func (l *loader) resolveGlobals(cfg *model.Config) {
+	l.resolveBGP(cfg)
 	if d := l.timeouts; d != nil {
 		l.checkKeys(d, timeoutsKeys, false)
 		t := &model.Timeouts{}

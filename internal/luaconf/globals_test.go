@@ -1,8 +1,10 @@
 package luaconf
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
 )
@@ -41,5 +43,75 @@ virtual_server "198.18.0.10:80" {
 	_, err = load(t, `scripts { user = "no-such-user-here" }`)
 	if err == nil || !strings.Contains(err.Error(), `scripts: no user "no-such-user-here" on this system`) {
 		t.Errorf("unknown script user: %v", err)
+	}
+}
+
+// TestBGPAndECMP: bgp, announce, ecmp and sysctl reach the model; ecmp sets
+// the mh scheduler with its flags and implies net.ipv4.vs.sloppy_tcp; a
+// service that announces needs a bgp declaration.
+func TestBGPAndECMP(t *testing.T) {
+	cfg, err := load(t, `
+bgp {
+  asn = 65001, router_id = "198.18.10.1", shutdown_delay = "5s",
+  peers = {
+    { address = "198.18.10.254", asn = 65000, hold_time = "9s", bfd = true },
+    { address = "2001:db8:10::fe", asn = 65000, password = "s3cret", multihop = 2 },
+  },
+}
+sysctl { ["net.ipv4.vs.expire_nodest_conn"] = true, ["net.ipv4.vs.conn_reuse_mode"] = 0 }
+defaults { forward = "dr" }
+virtual_server "198.18.0.10:80" { ecmp = true, announce = true, real_server "198.18.1.1:80" {} }
+virtual_server "udp:198.18.0.10:53" { announce = { communities = { "65000:53" }, med = 20, local_pref = 300 }, real_server "198.18.1.1:53" {} }
+virtual_server "fwmark:7" { announce = { prefixes = { "198.18.4.0/24" } }, real_server "198.18.1.1" {} }
+virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.BGP
+	if b == nil || b.ASN != 65001 || b.RouterID.String() != "198.18.10.1" || b.ShutdownDelay != 5*time.Second || len(b.Peers) != 2 {
+		t.Fatalf("bgp %+v", b)
+	}
+	if p := b.Peers[0]; p.HoldTime != 9*time.Second || p.BFD == nil || p.BFD.Multiplier != 3 || p.BFD.MinTx != 300*time.Millisecond {
+		t.Errorf("peer 1 %+v", p)
+	}
+	if p := b.Peers[1]; !p.Address.Is6() || p.Password != "s3cret" || p.MultihopTTL != 2 || p.BFD != nil {
+		t.Errorf("peer 2 %+v", p)
+	}
+	web := cfg.Services[0]
+	if !web.ECMP || web.Scheduler != "mh" || web.SchedFlags != model.SchedFlag1|model.SchedFlag2 {
+		t.Errorf("ecmp service: ecmp %v, scheduler %s, flags %#x", web.ECMP, web.Scheduler, web.SchedFlags)
+	}
+	if got := fmt.Sprint(web.AnnouncedPrefixes()); got != "[198.18.0.10/32]" {
+		t.Errorf("announced %s", got)
+	}
+	if a := cfg.Services[1].Announce; a == nil || a.Communities[0] != "65000:53" || *a.MED != 20 || *a.LocalPref != 300 {
+		t.Errorf("announce %+v", a)
+	}
+	if got := fmt.Sprint(cfg.Services[2].AnnouncedPrefixes()); got != "[198.18.4.0/24]" {
+		t.Errorf("fwmark announces %s", got)
+	}
+	if cfg.Services[3].Announce != nil || cfg.Services[3].AnnouncedPrefixes() != nil {
+		t.Errorf("a service without announce announces %v", cfg.Services[3].AnnouncedPrefixes())
+	}
+	var sys []string
+	for _, s := range cfg.Sysctls {
+		sys = append(sys, s.Key+"="+s.Value)
+	}
+	if got := strings.Join(sys, " "); got != "net.ipv4.vs.conn_reuse_mode=0 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.sloppy_tcp=1" {
+		t.Errorf("sysctls %s", got)
+	}
+	if w := cfg.Sysctls[2].Where; !strings.HasPrefix(w, "ecmp = true at ") {
+		t.Errorf("the implied sloppy_tcp says %q", w)
+	}
+
+	_, err = load(t, `virtual_server "198.18.0.10:80" { announce = true, real_server "198.18.1.1:80" {} }`)
+	if err == nil || !strings.Contains(err.Error(), "announce needs a bgp {") {
+		t.Errorf("announce without bgp: %v", err)
+	}
+	_, err = load(t, `bgp { asn = 1, router_id = "198.18.10.1", peers = { { address = "198.18.10.254", asn = 2 } } }
+bgp { asn = 1, router_id = "198.18.10.1", peers = { { address = "198.18.10.254", asn = 2 } } }`)
+	if err == nil || !strings.Contains(err.Error(), "bgp already declared at") {
+		t.Errorf("two bgp declarations: %v", err)
 	}
 }

@@ -137,6 +137,8 @@ type loader struct {
 	timeouts    *decl
 	syncDaemons []*decl
 	scripts     *decl
+	bgp         *decl
+	sysctls     []*decl
 	declared    map[model.ServiceKey]*decl // each service's declaration, once resolved
 	checks      []*decl                    // every check constructed, to validate unused ones too
 	resolved    map[*decl]bool
@@ -148,7 +150,7 @@ type loader struct {
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
-var dslNames = append([]string{"virtual_server", "real_server", "defaults", "timeouts", "sync_daemon", "scripts"}, checkKinds...)
+var dslNames = append([]string{"virtual_server", "real_server", "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl"}, checkKinds...)
 
 // Load reads and runs the configuration in path and returns it. Any problem
 // (syntax, type, unknown key, invalid value, duplicate) makes Load return

@@ -27,7 +27,8 @@ var (
 		"upper_threshold", "lower_threshold", "check", "checks", "on_fail", "alpha", "notify_up", "notify_down",
 		"drain_timeout", "slow_start"}, checkCommonKeys...)
 	serviceOwnKeys = []string{"protocol", "scheduler", "sched_flags", "persistence", "netmask",
-		"one_packet", "pe", "quorum", "hysteresis", "quorum_up", "quorum_down", "healthcheck_interval", "healthcheck_timeout"}
+		"one_packet", "pe", "quorum", "hysteresis", "quorum_up", "quorum_down", "healthcheck_interval", "healthcheck_timeout",
+		"announce", "ecmp"}
 	realServerKeys    = append([]string{"name"}, serverKeys...)
 	virtualServerKeys = slices.Concat([]string{"name", "family", "servers", "sorry_server", "healthcheck"},
 		serviceOwnKeys, serverKeys)
@@ -144,7 +145,7 @@ func describe(d *decl) string {
 	switch d.kind {
 	case "virtual_server", "real_server":
 		return fmt.Sprintf("%s %q", d.kind, d.arg)
-	case "defaults", "timeouts", "sync_daemon", "scripts":
+	case "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl", "bgp peer", "bfd", "announce":
 		return d.kind
 	}
 	return d.kind + " check"
@@ -324,6 +325,8 @@ func (l *loader) resolve() *model.Config {
 		}
 	}
 	applyScriptUser(cfg)
+	l.resolveSysctls(cfg)
+	l.checkAnnounces(cfg)
 	return cfg
 }
 
@@ -397,6 +400,8 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 			sc.SchedFlags |= bit
 		}
 	}
+	l.ecmp(c, &sc)
+	sc.Announce = l.announce(c, &sc)
 	if v, d := c.get("persistence"); d != nil {
 		switch v := v.(type) {
 		case lua.LBool:
@@ -556,6 +561,7 @@ func (l *loader) resolveService(vd *decl, checked map[*decl]bool) (model.Service
 			sc.Sorry = &dest
 		}
 	}
+	l.checkECMP(vd, c, &sc)
 	for _, p := range model.ValidateService(&sc.Service) {
 		l.problem(l.fieldPos(vd, c, p.Field), "virtual_server %q: %s", vd.arg, problemText(p))
 	}

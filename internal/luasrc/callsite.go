@@ -159,6 +159,30 @@ func KeyPos(tokens []Token, pos Pos, key string) (Pos, bool) {
 	return f.Key, ok
 }
 
+// TableAt returns the table constructor whose '{' is at pos as a CallSite
+// without a name (Table, Fields, Items, Open, Close), for a table written
+// inside another one (`peers = { { address = ... } }`); ok is false when no
+// '{' is at pos, such as for a table built elsewhere.
+func TableAt(tokens []Token, pos Pos) (*CallSite, bool) {
+	for i, t := range tokens {
+		if t.Pos == pos {
+			if !is(t, "{") {
+				return nil, false
+			}
+			m := match(tokens)
+			if m[i] < 0 {
+				return nil, false
+			}
+			cs := withTable(CallSite{Pos: pos}, tokens, m, i)
+			return &cs, true
+		}
+		if pos.before(t.Pos) {
+			break
+		}
+	}
+	return nil, false
+}
+
 func is(t Token, sym string) bool { return t.Kind == Symbol && t.Text == sym }
 
 // Index holds a file's call sites for lookup by function name and line, the

@@ -22,6 +22,11 @@ type Config struct {
 	// user of their own, notify and quorum programs); nil: luvs's user
 	// (keepalived's script_user).
 	Scripts *ScriptUser
+	// BGP announces the virtual addresses of the services that ask for it
+	// (Announce); nil: no BGP.
+	BGP *BGP
+	// Sysctls are kernel settings to make, in order.
+	Sysctls []Sysctl
 }
 
 // ScriptUser is a user and group to run programs as (names or numbers;
@@ -57,6 +62,13 @@ type ServiceConfig struct {
 	Sorry *Dest
 	// Script is a free-form health check over the whole service; nil for none.
 	Script *ScriptCheck
+	// Announce has the service's address announced over BGP while the
+	// service holds its quorum; nil: not announced.
+	Announce *Announce
+	// ECMP marks a service run by several directors behind ECMP routing:
+	// mh scheduling (mh-fallback, mh-port), direct routing or tunnels, and
+	// net.ipv4.vs.sloppy_tcp.
+	ECMP bool
 	// Where is the source position of the declaration ("web.lua:12:1").
 	Where string
 }

@@ -151,9 +151,17 @@ func durationText(d time.Duration) string {
 // Argv reads a program and its arguments: a list of strings (run without a
 // shell).
 func Argv(key string, v any) ([]string, error) {
+	if _, ok := v.([]any); !ok {
+		return nil, fmt.Errorf("%s must be a list of strings (no shell), got %s", key, TypeName(v))
+	}
+	return Strings(key, v)
+}
+
+// Strings reads a list of strings.
+func Strings(key string, v any) ([]string, error) {
 	l, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s must be a list of strings (no shell), got %s", key, TypeName(v))
+		return nil, fmt.Errorf("%s must be a list of strings, got %s", key, TypeName(v))
 	}
 	argv := make([]string, 0, len(l))
 	for i, a := range l {

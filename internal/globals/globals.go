@@ -1,6 +1,7 @@
 // Package globals keeps the IPVS-wide settings of a configuration in the
-// kernel: the connection timeouts and the connection-sync daemons. Like
-// the table, they are read first and changed only where they differ.
+// kernel: the connection timeouts, the connection-sync daemons and the
+// sysctls. Like the table, they are read first and changed only where they
+// differ.
 package globals
 
 import (
@@ -23,8 +24,8 @@ type Plane interface {
 // Change is one change made (or, with a dry run, planned).
 type Change string
 
-// Apply makes the kernel's timeouts and sync daemons what cfg asks for:
-// timeouts set in cfg are set if they differ; each declared sync daemon is
+// Apply makes the kernel's timeouts, sysctls and sync daemons what cfg asks
+// for: timeouts and sysctls set in cfg are set if they differ; each declared sync daemon is
 // started, or restarted when it runs with other settings; the daemons of
 // the roles in stop are stopped if cfg no longer declares them (a daemon
 // that a reload removed). Daemons cfg does not mention are otherwise left
@@ -52,6 +53,15 @@ func Apply(p Plane, cfg *model.Config, stop []model.SyncState, dryRun bool) ([]C
 		if (t.TCP != 0 && t.TCP != cur.TCP) || (t.TCPFin != 0 && t.TCPFin != cur.TCPFin) || (t.UDP != 0 && t.UDP != cur.UDP) {
 			do(Change(fmt.Sprintf("set timeouts %s (were tcp %ds, tcp_fin %ds, udp %ds)", t.String(), cur.TCP, cur.TCPFin, cur.UDP)),
 				func() error { return p.SetTimeouts(*t) })
+		}
+	}
+	if len(cfg.Sysctls) > 0 {
+		sys, ok := p.(Sysctler)
+		if !ok {
+			sys = ProcSys{}
+		}
+		if err := applySysctls(sys, cfg, do); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(cfg.SyncDaemons) == 0 && len(stop) == 0 {

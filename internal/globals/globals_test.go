@@ -2,6 +2,8 @@ package globals_test
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,5 +79,39 @@ func TestMatches(t *testing.T) {
 		if got := globals.Matches(running, tc.want); got != tc.ok {
 			t.Errorf("Matches(%v) = %v, want %v", tc.want, got, tc.ok)
 		}
+	}
+}
+
+// sysPlane is the fake kernel with a /proc/sys of its own.
+type sysPlane struct {
+	*fakeipvs.Kernel
+	globals.ProcSys
+}
+
+func TestApplySysctls(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "net/ipv4/vs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "net/ipv4/vs/sloppy_tcp"), []byte("0\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "net/ipv4/vs/conn_reuse_mode"), []byte("1\n"), 0o644)
+	p := sysPlane{fakeipvs.New(), globals.ProcSys{Root: root}}
+	cfg := &model.Config{Sysctls: []model.Sysctl{
+		{Key: "net.ipv4.vs.sloppy_tcp", Value: "1", Where: "ecmp = true at lb.lua:3:3"},
+		{Key: "net.ipv4.vs.conn_reuse_mode", Value: "1", Where: "lb.lua:1:10"},
+	}}
+	changes, err := globals.Apply(p, cfg, nil, false)
+	if err != nil || len(changes) != 1 || string(changes[0]) != "set net.ipv4.vs.sloppy_tcp = 1 (was 0; ecmp = true at lb.lua:3:3)" {
+		t.Fatalf("changes %q, %v", changes, err)
+	}
+	if v, _ := p.Sysctl("net.ipv4.vs.sloppy_tcp"); v != "1" {
+		t.Errorf("sloppy_tcp is %q after the apply", v)
+	}
+	if changes, err := globals.Apply(p, cfg, nil, false); err != nil || len(changes) != 0 {
+		t.Errorf("second apply: %q, %v", changes, err)
+	}
+	cfg.Sysctls = append(cfg.Sysctls, model.Sysctl{Key: "net.ipv4.vs.no_such_setting", Value: "1", Where: "lb.lua:9:1"})
+	if _, err := globals.Apply(p, cfg, nil, false); err == nil || !strings.Contains(err.Error(), "net.ipv4.vs.no_such_setting") || !strings.Contains(err.Error(), "lb.lua:9:1") {
+		t.Errorf("a setting the kernel lacks: %v", err)
 	}
 }

@@ -106,6 +106,8 @@ type Options struct {
 	// memory only).
 	Draining   []model.DrainRecord
 	DrainStore DrainStore
+	// Routes is told the prefixes to announce over BGP (nil: none are).
+	Routes Routes
 	// DrainPoll is how often the connections of servers being drained
 	// before removal are counted (0: every second).
 	DrainPoll time.Duration
@@ -136,6 +138,7 @@ type Engine struct {
 	leaving     map[ServerKey]*leaving          // servers drained before their removal
 	restored    map[ServerKey]model.DrainRecord // leaving before the restart (until the start reconcile)
 	savedDrain  []model.DrainRecord             // what the DrainStore holds
+	routes      map[netip.Prefix]model.Announce // told to Options.Routes (nil: nothing yet)
 	ramps       map[ServerKey]time.Time         // slow start: when each ramp began
 	rampNext    time.Time                       // the next ramp step (zero: none)
 	started     bool                            // the start-up reconcile is done

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/luvs-lb/luvs/internal/model"
+)
+
+// Routes is told which prefixes to announce over BGP (Options.Routes), a
+// whole set at a time, whenever the set or its attributes change. It must
+// not block: the announcer (internal/announce) talks to the peers off the
+// engine's loop.
+type Routes interface {
+	SetRoutes(map[netip.Prefix]model.Announce)
+}
+
+// Announcement is the state of one prefix that services announce.
+type Announcement struct {
+	Prefix    netip.Prefix
+	Announced bool
+	// Services are those announcing the prefix; it is announced while
+	// every one of them serves (holds its quorum, has a live real server).
+	Services []model.ServiceKey
+	// Reason says why it is withdrawn ("TCP 198.18.0.10:80: quorum lost").
+	Reason string
+}
+
+// serving reports whether service i of the configuration can take traffic, for its
+// announcement: it holds its quorum and a real server (not the sorry
+// server) has a weight above 0; else why not.
+func (e *Engine) serving(i int) (bool, string) {
+	sc := &e.cfg.Services[i]
+	if held, seen := e.quorum[sc.ServiceKey]; seen && !held {
+		return false, "quorum lost"
+	}
+	live := 0
+	desired := e.effective()
+	v := (*model.VirtualServer)(nil)
+	if i < len(desired.Services) && desired.Services[i].ServiceKey == sc.ServiceKey {
+		v = &desired.Services[i] // Effective keeps the configuration's order
+	} else {
+		v = desired.Find(sc.ServiceKey)
+	}
+	if v != nil {
+		for _, d := range v.Dests {
+			if sc.Sorry == nil || d.DestKey != sc.Sorry.DestKey {
+				live += d.Weight
+			}
+		}
+	}
+	if live == 0 {
+		return false, "no live real server"
+	}
+	return true, ""
+}
+
+// announcements computes, from the configuration in force and the health
+// of its services, which prefixes to announce. A prefix several services
+// announce (a virtual address with several ports) goes with the attributes
+// of the first of them in the configuration, and only while all serve.
+func (e *Engine) announcements() []Announcement {
+	var out []Announcement
+	index := map[netip.Prefix]int{}
+	for i := range e.cfg.Services {
+		sc := &e.cfg.Services[i]
+		for _, p := range sc.AnnouncedPrefixes() {
+			j, ok := index[p]
+			if !ok {
+				j = len(out)
+				index[p] = j
+				out = append(out, Announcement{Prefix: p, Announced: true})
+			}
+			a := &out[j]
+			a.Services = append(a.Services, sc.ServiceKey)
+			if ok, why := e.serving(i); !ok {
+				a.Announced = false
+				if a.Reason != "" {
+					a.Reason += "; "
+				}
+				a.Reason += sc.ServiceKey.String() + ": " + why
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Announcement) int { return a.Prefix.Addr().Compare(b.Prefix.Addr()) })
+	return out
+}
+
+// attrsOf is the first announcing service's Announce for prefix p.
+func (e *Engine) attrsOf(p netip.Prefix) model.Announce {
+	for i := range e.cfg.Services {
+		sc := &e.cfg.Services[i]
+		if slices.Contains(sc.AnnouncedPrefixes(), p) {
+			a := *sc.Announce
+			a.Prefixes = nil
+			return a
+		}
+	}
+	return model.Announce{}
+}
+
+// updateRoutes tells Options.Routes the prefixes to announce when they
+// changed, logging each announce and withdraw with its reason.
+func (e *Engine) updateRoutes() {
+	if e.opts.Routes == nil {
+		return
+	}
+	want := map[netip.Prefix]model.Announce{}
+	anns := e.announcements()
+	for _, a := range anns {
+		services := make([]string, len(a.Services))
+		for i, k := range a.Services {
+			services[i] = k.String()
+		}
+		_, was := e.routes[a.Prefix]
+		switch {
+		case a.Announced:
+			want[a.Prefix] = e.attrsOf(a.Prefix)
+			if !was {
+				e.log.Info("announcing virtual address", "prefix", a.Prefix.String(), "services", strings.Join(services, ", "))
+			}
+		case was:
+			e.log.Warn("withdrawing virtual address", "prefix", a.Prefix.String(), "reason", a.Reason)
+		}
+	}
+	for p := range e.routes {
+		if _, kept := want[p]; !kept && !slices.ContainsFunc(anns, func(a Announcement) bool { return a.Prefix == p }) {
+			e.log.Info("withdrawing virtual address", "prefix", p.String(), "reason", "no service announces it any more")
+		}
+	}
+	if e.routes != nil && maps.EqualFunc(want, e.routes, func(a, b model.Announce) bool { return a.Equal(&b) }) {
+		return
+	}
+	e.routes = want
+	e.opts.Routes.SetRoutes(maps.Clone(want))
+}
+
+// Announcements returns the prefixes services announce, and whether each is
+// announced now.
+func (e *Engine) Announcements() []Announcement {
+	var out []Announcement
+	e.call(func() { out = e.announcements() })
+	return out
+}

@@ -324,6 +324,9 @@ func (l *loader) checkECMP(vd *decl, c chain, sc *model.ServiceConfig) {
 	if sc.Sorry != nil && sc.Sorry.Forward == model.Masquerade {
 		l.problem(d.valPos("ecmp"), "ecmp = true needs forward = \"dr\" or \"tunnel\": the sorry server %s is NAT", sc.Sorry.DestKey)
 	}
+	// The kernel builds the mh table in the order of its list of servers:
+	// the same order on every director.
+	slices.SortFunc(sc.Servers, func(a, b model.ServerConfig) int { return a.DestKey.Compare(b.DestKey) })
 	if n := len(sc.Servers); n > model.MHEvenServers {
 		l.warn(vd.pos, "virtual_server %q has %d real servers: the kernel's mh table (%d slots) spreads more than about %d unevenly", vd.arg, n, model.MHTableSize, model.MHEvenServers)
 	}

@@ -60,7 +60,7 @@ bgp {
 }
 sysctl { ["net.ipv4.vs.expire_nodest_conn"] = true, ["net.ipv4.vs.conn_reuse_mode"] = 0 }
 defaults { forward = "dr" }
-virtual_server "198.18.0.10:80" { ecmp = true, announce = true, real_server "198.18.1.1:80" {} }
+virtual_server "198.18.0.10:80" { ecmp = true, announce = true, real_server "198.18.1.9:80" {}, real_server "198.18.1.1:80" {} }
 virtual_server "udp:198.18.0.10:53" { announce = { communities = { "65000:53" }, med = 20, local_pref = 300 }, real_server "198.18.1.1:53" {} }
 virtual_server "fwmark:7" { announce = { prefixes = { "198.18.4.0/24" } }, real_server "198.18.1.1" {} }
 virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }
@@ -81,6 +81,9 @@ virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }
 	web := cfg.Services[0]
 	if !web.ECMP || web.Scheduler != "mh" || web.SchedFlags != model.SchedFlag1|model.SchedFlag2 {
 		t.Errorf("ecmp service: ecmp %v, scheduler %s, flags %#x", web.ECMP, web.Scheduler, web.SchedFlags)
+	}
+	if web.Servers[0].Addr.String() != "198.18.1.1" {
+		t.Errorf("an ecmp service's servers are not sorted: first %s", web.Servers[0].DestKey)
 	}
 	if got := fmt.Sprint(web.AnnouncedPrefixes()); got != "[198.18.0.10/32]" {
 		t.Errorf("announced %s", got)

@@ -12,6 +12,7 @@ import (
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
 	"github.com/osrg/gobgp/v4/pkg/config/oc"
 	"github.com/osrg/gobgp/v4/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v4/pkg/server"
 )
 
 // families are the address families of the speaker and of every session.
@@ -65,6 +66,26 @@ func apiPeer(p Peer) *api.Peer {
 		}
 	}
 	return ap
+}
+
+// onlyLocal sets the import policy of srv to accept the paths added
+// locally and reject those received: the speaker originates routes, it
+// does not route. (The global import policy applies to local paths too.)
+func onlyLocal(ctx context.Context, srv *server.BgpServer) error {
+	policy := &api.Policy{Name: "luvs-only-local", Statements: []*api.Statement{{
+		Name:       "accept-local",
+		Conditions: &api.Conditions{RouteType: api.Conditions_ROUTE_TYPE_LOCAL},
+		Actions:    &api.Actions{RouteAction: api.RouteAction_ROUTE_ACTION_ACCEPT},
+	}}}
+	if err := srv.AddPolicy(ctx, &api.AddPolicyRequest{Policy: policy}); err != nil {
+		return err
+	}
+	return srv.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
+		Name:          "global",
+		Direction:     api.PolicyDirection_POLICY_DIRECTION_IMPORT,
+		Policies:      []*api.Policy{{Name: policy.Name}},
+		DefaultAction: api.RouteAction_ROUTE_ACTION_REJECT,
+	}})
 }
 
 // family is GoBGP's address family of p.

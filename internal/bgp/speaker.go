@@ -92,20 +92,14 @@ func (s *Speaker) run(ctx context.Context) error {
 		srv.Stop()
 		return err
 	}
-	// Import nothing: the speaker originates routes, it does not route.
-	err := srv.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
-		Name:          "global",
-		Direction:     api.PolicyDirection_POLICY_DIRECTION_IMPORT,
-		DefaultAction: api.RouteAction_ROUTE_ACTION_REJECT,
-	}})
-	if err != nil {
+	if err := onlyLocal(ctx, srv); err != nil {
 		srv.Stop()
 		return fmt.Errorf("set the import policy: %w", err)
 	}
 	s.gen++
 	gen := s.gen
 	wctx, stopWatch := context.WithCancel(context.Background())
-	err = srv.WatchEvent(wctx, server.WatchEventMessageCallbacks{
+	err := srv.WatchEvent(wctx, server.WatchEventMessageCallbacks{
 		OnPeerUpdate: func(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time) { s.peerEvent(gen, ev, t) },
 	}, server.WatchPeer())
 	if err != nil {

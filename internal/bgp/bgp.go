@@ -69,9 +69,11 @@ type Peer struct {
 	BFD BFD // BFD (RFC 5880, single hop) for the session; off by default
 }
 
-// BFD configures a single-hop BFD session (RFC 5880, 5881) that resets the
-// BGP session when it goes down. The peer must run BFD too. GoBGP listens
-// for BFD on UDP port 3784 of all addresses while any peer uses it.
+// BFD configures a single-hop BFD session (RFC 5880, 5881, asynchronous
+// mode, no authentication) that resets the BGP session when it goes down
+// (GoBGP then keeps the session idle for 30 s, and reconnects whether BFD
+// is up or not). The peer must run BFD too. GoBGP listens for BFD on UDP
+// port 3784 of all addresses while any peer uses it.
 type BFD struct {
 	Enabled    bool
 	MinTx      time.Duration // desired minimum transmit interval; 0 is 1 s
@@ -81,10 +83,11 @@ type BFD struct {
 
 // Attrs are the path attributes of an announced prefix.
 type Attrs struct {
-	// NextHop is the next hop announced; zero is the local address of
-	// each session ("next-hop self"). For an IPv6 prefix over an IPv4
-	// session that is the IPv4-mapped IPv6 address, which few routers
-	// accept: give an IPv6 next hop then. Same family as the prefix.
+	// NextHop is the next hop announced, of the prefix's family; zero is
+	// the local address of each session ("next-hop self"). Over a session
+	// of the other family, that is not of the prefix's family (for an
+	// IPv6 prefix over IPv4, the IPv4-mapped address ::ffff:a.b.c.d, which
+	// few routers accept): give the next hop then.
 	NextHop netip.Addr
 
 	// Communities are RFC 1997 communities, "ASN:value" with both parts

@@ -226,11 +226,8 @@ func disconnectReason(st apiutil.PeerState) string {
 	case api.PeerState_DISCONNECT_REASON_BAD_PEER_AS:
 		r = "bad peer AS"
 	}
-	switch {
-	case r == "":
-		return st.DisconnectMessage
-	case st.DisconnectMessage != "":
-		return r + ": " + st.DisconnectMessage
+	if st.DisconnectMessage != "" {
+		return st.DisconnectMessage // says more, e.g. which notification
 	}
 	return r
 }

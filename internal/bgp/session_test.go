@@ -5,12 +5,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/osrg/gobgp/v4/pkg/packet/bfd"
 )
 
 // Each test's routers listen on a port of their own.
@@ -302,10 +307,15 @@ func TestUnreachablePeers(t *testing.T) {
 		if err := s.Announce(v4, Attrs{}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.Announce(v6, Attrs{}); err != nil {
+			t.Fatal(err)
+		}
 	})
 	eventually(t, 8*time.Second, "established with the reachable router", established(s, routerIP))
-	eventually(t, 3*time.Second, "router receives the prefix", hasRoutes(router, luvsIP, map[netip.Prefix]route{
+	eventually(t, 3*time.Second, "router receives the prefixes", hasRoutes(router, luvsIP, map[netip.Prefix]route{
 		v4: {NextHop: luvsIP, MED: -1, LocalPref: -1, ASPath: []uint32{luvsASN}},
+		// "Self" over an IPv4 session: the IPv4-mapped address.
+		v6: {NextHop: netip.MustParseAddr("::ffff:" + luvsAddr), MED: -1, LocalPref: -1, ASPath: []uint32{luvsASN}},
 	}))
 	var ps []PeerState
 	quick("Peers", func() { ps = s.Peers() })
@@ -322,8 +332,11 @@ func TestUnreachablePeers(t *testing.T) {
 		if err := s.Withdraw(v4); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.Withdraw(v6); err != nil {
+			t.Fatal(err)
+		}
 	})
-	eventually(t, 3*time.Second, "router loses the prefix", hasRoutes(router, luvsIP, nil))
+	eventually(t, 3*time.Second, "router loses the prefixes", hasRoutes(router, luvsIP, nil))
 	quick("Stop", func() {
 		if err := s.Stop(t.Context()); err != nil {
 			t.Fatal(err)
@@ -435,5 +448,112 @@ func TestSortedPeersAndPrefixes(t *testing.T) {
 	slices.SortFunc(ps, comparePrefix)
 	if got, want := join(ps), "198.18.0.0/16 198.18.0.0/24 198.18.0.10/32 2001:db8::10/128"; got != want {
 		t.Errorf("sorted: %s, want %s", got, want)
+	}
+}
+
+// bfdResponder stands for a router's BFD: it answers the speaker's BFD
+// control packets (at routerAddr:3784, more specific than GoBGP's
+// wildcard socket) until silenced.
+type bfdResponder struct {
+	conn   *net.UDPConn
+	silent atomic.Bool
+	done   chan struct{}
+}
+
+func startBFDResponder(t *testing.T) *bfdResponder {
+	t.Helper()
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+		})
+		if err == nil {
+			err = serr
+		}
+		return err
+	}}
+	pc, err := lc.ListenPacket(t.Context(), "udp", net.JoinHostPort(routerAddr, "3784"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &bfdResponder{conn: pc.(*net.UDPConn), done: make(chan struct{})}
+	speaker := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(net.JoinHostPort(luvsAddr, "3784")))
+	go func() {
+		defer close(r.done)
+		buf := make([]byte, 1500)
+		for {
+			n, err := r.conn.Read(buf)
+			if err != nil {
+				return // closed
+			}
+			var h bfd.BFDHeader
+			if h.UnmarshalBinary(buf[:n]) != nil || r.silent.Load() {
+				continue
+			}
+			state := bfd.StateUp
+			if h.State == bfd.StateDown {
+				state = bfd.StateInit
+			}
+			reply := bfd.BFDHeader{
+				Version:               1,
+				State:                 state,
+				Final:                 h.Poll,
+				DetectTimeMultiplier:  3,
+				MyDiscriminator:       0x1ead,
+				YourDiscriminator:     h.MyDiscriminator,
+				DesiredMinTxInterval:  100_000,
+				RequiredMinRxInterval: 100_000,
+			}
+			b, err := reply.MarshalBinary()
+			if err == nil {
+				r.conn.WriteToUDP(b, speaker)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		r.conn.Close()
+		<-r.done
+	})
+	return r
+}
+
+// With BFD, a peer that stops answering loses its session (and the
+// prefixes) within the detection time, long before the hold time.
+func TestBFD(t *testing.T) {
+	needNet(t)
+	luvsIP, routerIP := netip.MustParseAddr(luvsAddr), netip.MustParseAddr(routerAddr)
+	router := startRouter(t, portBFD, routerAddr, routerPeer())
+	responder := startBFDResponder(t)
+	var logs logBuffer
+	lp := luvsPeer(portBFD)
+	lp.BFD = BFD{Enabled: true, MinTx: 100 * time.Millisecond, MinRx: 100 * time.Millisecond, Multiplier: 3}
+	s := newLuvs(t, logs.logger(), lp)
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Announce(v4, Attrs{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 8*time.Second, "router receives the prefix", hasRoutes(router, luvsIP, map[netip.Prefix]route{
+		v4: {NextHop: luvsIP, MED: -1, LocalPref: -1, ASPath: []uint32{luvsASN}},
+	}))
+	eventually(t, 5*time.Second, "BFD up", func() string {
+		if p := peerState(s, routerIP); p.BFD != "up" || !p.Established() {
+			return fmt.Sprintf("%+v", p)
+		}
+		return ""
+	})
+
+	responder.silent.Store(true)
+	start := time.Now()
+	eventually(t, 3*time.Second, "router loses the prefix", hasRoutes(router, luvsIP, nil))
+	t.Logf("session reset %v after BFD went silent", time.Since(start).Round(time.Millisecond))
+	p := peerState(s, routerIP)
+	if p.Established() || p.BFD != "down" {
+		t.Errorf("after BFD timed out: %+v", p)
+	}
+	t.Logf("peer: %+v", p)
+	if t.Failed() {
+		t.Logf("log:\n%s", logs.String())
 	}
 }

@@ -35,7 +35,8 @@ type Config struct {
 	Peers []Peer // no two with the same address
 
 	// GoBGPLog is the least level of GoBGP's own messages that reach the
-	// logger (with "gobgp: " before them); nil is slog.LevelWarn.
+	// logger (with "gobgp: " before them); nil is slog.LevelWarn. It is
+	// read when GoBGP starts (Start, or an Update that restarts it).
 	GoBGPLog slog.Leveler
 }
 
@@ -45,9 +46,8 @@ type Peer struct {
 	Address netip.Addr // the peer's address, without zone
 	ASN     uint32     // the peer's AS number: iBGP when equal to Config.ASN
 
-	// LocalAddress is the source address of the sessions connected out
-	// (and their next hop); zero lets the kernel choose. Same family as
-	// Address.
+	// LocalAddress is the source address of the sessions connected out;
+	// zero lets the kernel choose. Same family as Address.
 	LocalAddress netip.Addr
 
 	Port     uint16 // the peer's TCP port; 0 is 179
@@ -75,7 +75,7 @@ type Peer struct {
 // is up or not). The peer must run BFD too. GoBGP listens for BFD on UDP
 // port 3784 of all addresses while any peer uses it.
 type BFD struct {
-	Enabled    bool
+	Enabled    bool          // BFD on for this peer
 	MinTx      time.Duration // desired minimum transmit interval; 0 is 1 s
 	MinRx      time.Duration // required minimum receive interval; 0 is 1 s
 	Multiplier uint8         // detection time multiplier; 0 is 3

@@ -288,7 +288,7 @@ func TestUnreachablePeers(t *testing.T) {
 	s := newLuvs(t, nil,
 		Peer{Address: blackhole, ASN: routerASN, ConnectRetry: 2 * time.Second},
 		luvsPeer(portUnreachable),
-		Peer{Address: unrouted, ASN: routerASN, ConnectRetry: 2 * time.Second},
+		Peer{Address: unrouted, ASN: routerASN, ConnectRetry: 2 * time.Second, MultihopTTL: 2},
 	)
 	quick := func(what string, f func()) {
 		t.Helper()
@@ -438,7 +438,7 @@ func TestUpdate(t *testing.T) {
 	if n := strings.Count(out, `msg="BGP speaker started"`); n != 2 {
 		t.Errorf("started %d times, want 2", n)
 	}
-	if t.Failed() {
+	if t.Failed() || testing.Verbose() {
 		t.Logf("log:\n%s", out)
 	}
 }

@@ -252,12 +252,12 @@ func (a *Announcer) ShutdownDelay() time.Duration {
 
 // Status is the speaker as luvs status shows it.
 type Status struct {
-	ASN       uint32          `json:"asn"`
-	RouterID  string          `json:"router_id"`
-	Peers     []bgp.PeerState `json:"peers"`
-	Announced []string        `json:"announced"`
+	ASN       uint32
+	RouterID  string
+	Peers     []bgp.PeerState
+	Announced []string // what the speaker announces
 	// Failing are prefixes the speaker refused, with why.
-	Failing map[string]string `json:"failing,omitempty"`
+	Failing map[string]string
 }
 
 // Status returns the speaker's state; nil when there is no bgp.

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/announce"
 	"github.com/luvs-lb/luvs/internal/check"
 	"github.com/luvs-lb/luvs/internal/control"
 	"github.com/luvs-lb/luvs/internal/crash"
@@ -75,6 +76,9 @@ type Options struct {
 	// HookTimeout bounds one run of a hook written as a Lua function (0:
 	// engine.HookTimeout, as for notify programs).
 	HookTimeout time.Duration
+	// NewSpeaker makes the BGP speaker of a bgp { } declaration (nil:
+	// internal/bgp's).
+	NewSpeaker announce.NewSpeaker
 }
 
 // InputError is a problem with what the operator gave: a flag or the
@@ -107,6 +111,8 @@ type Daemon struct {
 	lastReload reloadInfo
 
 	notify *notifier // systemd's (nil: not run by systemd)
+	// ann announces the services' addresses over BGP (bgp { }).
+	ann *announce.Announcer
 }
 
 type reloadRequest struct {
@@ -185,7 +191,9 @@ func Start(o Options) (_ *Daemon, err error) {
 	if d.kernel, err = o.OpenKernel(); err != nil {
 		return nil, err
 	}
+	d.ann = announce.New(d.log, o.NewSpeaker)
 	d.engine, err = engine.New(d.current.Config, engine.Options{
+		Routes:    d.ann,
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
 		Overrides: overrides, OverrideStore: d.dir, LuaHooks: d.hooks.Fire,
@@ -281,10 +289,39 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if err := d.ann.Configure(ctx, d.current.Config.BGP); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		d.ann.Stop(stopCtx)
+	}()
+	wg.Add(1)
+	go func() { defer crash.Guard(); defer wg.Done(); d.ann.Run(ctx) }()
+	// A clean stop withdraws the announcements first and keeps serving for
+	// the shutdown delay, so that the routers move the flows away before
+	// the engine stops.
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	defer stopEngine()
+	go func() {
+		defer crash.Guard()
+		select {
+		case <-ctx.Done():
+		case <-engineCtx.Done():
+			return
+		}
+		if d.ann.Shutdown() {
+			delay := d.ann.ShutdownDelay()
+			d.log.Info("withdrew the announcements; still serving until the routers move the flows", "shutdown_delay", delay)
+			time.Sleep(delay)
+		}
+		stopEngine()
+	}()
 	// Loading a large configuration allocates far more than the daemon
 	// keeps: hand that back to the system before settling down.
 	debug.FreeOSMemory()
-	err := d.engine.Run(ctx)
+	err := d.engine.Run(engineCtx)
 	cancel()
 	d.log.Info("luvs stopped", "cleanup", d.opts.CleanupOnExit)
 	return err
@@ -357,6 +394,12 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 			}
 		}
 		d.log.Error("reload rejected: the running configuration stays", "trigger", trigger, "err", firstLine(err))
+		return fmt.Errorf("reload rejected: %w", err)
+	}
+	if err := d.ann.Configure(ctx, next.Config.BGP); err != nil {
+		next.Close()
+		d.reloads.Done(time.Now(), err)
+		d.log.Error("reload rejected: the running configuration stays", "trigger", trigger, "err", err)
 		return fmt.Errorf("reload rejected: %w", err)
 	}
 	before := d.engine.Stats().OpsApplied

@@ -35,6 +35,7 @@ func (d *Daemon) Status() status.Status {
 			kernel[table[i].ServiceKey] = &table[i]
 		}
 	}
+	out.BGP = d.bgpStatus()
 	for _, sv := range d.engine.View() {
 		out.Services = append(out.Services, serviceStatus(sv, kernel[sv.Key]))
 	}
@@ -91,6 +92,35 @@ func serviceStatus(sv engine.ServiceView, k *ipvs.Service) status.ServiceStatus 
 
 func rates(s ipvs.Stats) status.Rates {
 	return status.Rates{Connections: s.CPS, InPackets: s.InPPS, OutPackets: s.OutPPS, InBytes: s.InBPS, OutBytes: s.OutBPS}
+}
+
+// bgpStatus is the speaker's peers and the services' announcements (nil
+// without bgp).
+func (d *Daemon) bgpStatus() *status.BGPStatus {
+	st := d.ann.Status()
+	if st == nil {
+		return nil
+	}
+	out := &status.BGPStatus{ASN: st.ASN, RouterID: st.RouterID, Peers: []status.PeerStatus{}, Announcements: []status.AnnouncementStatus{}}
+	for _, p := range st.Peers {
+		out.Peers = append(out.Peers, status.PeerStatus{Address: p.Address.String(), ASN: p.ASN, State: p.State,
+			Since: status.Stamp(p.Since), Reason: p.Reason, Advertised: p.Advertised, BFD: p.BFD})
+	}
+	announced := map[string]bool{}
+	for _, p := range st.Announced {
+		announced[p] = true
+	}
+	for _, a := range d.engine.Announcements() {
+		as := status.AnnouncementStatus{Prefix: a.Prefix.String(), Announced: a.Announced && announced[a.Prefix.String()], Reason: a.Reason}
+		if why, failed := st.Failing[a.Prefix.String()]; failed {
+			as.Reason = "the speaker refused it: " + why
+		}
+		for _, k := range a.Services {
+			as.Services = append(as.Services, k.String())
+		}
+		out.Announcements = append(out.Announcements, as)
+	}
+	return out
 }
 
 // StatusJSON is Status as indented JSON.

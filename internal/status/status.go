@@ -20,9 +20,40 @@ type Status struct {
 	LastApplied string        `json:"last_applied,omitempty"`
 	LastReload  *ReloadStatus `json:"last_reload,omitempty"`
 	// KernelError is set when the kernel's counters could not be read.
-	KernelError string          `json:"kernel_error,omitempty"`
-	Overrides   []string        `json:"overrides"`
-	Services    []ServiceStatus `json:"services"`
+	KernelError string   `json:"kernel_error,omitempty"`
+	Overrides   []string `json:"overrides"`
+	// BGP is the BGP speaker; nil without a bgp declaration.
+	BGP      *BGPStatus      `json:"bgp,omitempty"`
+	Services []ServiceStatus `json:"services"`
+}
+
+// BGPStatus is the BGP speaker: its peers and the prefixes the services
+// announce.
+type BGPStatus struct {
+	ASN           uint32               `json:"asn"`
+	RouterID      string               `json:"router_id"`
+	Peers         []PeerStatus         `json:"peers"`
+	Announcements []AnnouncementStatus `json:"announcements"`
+}
+
+// PeerStatus is one BGP session.
+type PeerStatus struct {
+	Address    string `json:"address"`
+	ASN        uint32 `json:"asn"`
+	State      string `json:"state"` // idle, connect, active, opensent, openconfirm, established
+	Since      string `json:"since,omitempty"`
+	Reason     string `json:"reason,omitempty"` // why it last left established
+	Advertised int    `json:"advertised"`
+	BFD        string `json:"bfd,omitempty"` // the BFD session's state
+}
+
+// AnnouncementStatus is one prefix services announce.
+type AnnouncementStatus struct {
+	Prefix string `json:"prefix"`
+	// Announced: the services on it serve and the speaker took it.
+	Announced bool     `json:"announced"`
+	Services  []string `json:"services"`
+	Reason    string   `json:"reason,omitempty"` // why it is withdrawn
 }
 
 // ReloadStatus is the outcome of the last reload.

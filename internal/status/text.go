@@ -27,6 +27,23 @@ func (s Status) Text() string {
 			fmt.Fprintf(&b, "  %s\n", o)
 		}
 	}
+	if g := s.BGP; g != nil {
+		fmt.Fprintf(&b, "\nbgp: AS %d, router id %s\n", g.ASN, g.RouterID)
+		tw := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PEER\tASN\tSTATE\tSINCE\tBFD\tDETAIL")
+		for _, p := range g.Peers {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", p.Address, p.ASN, p.State, dash(p.Since), dash(p.BFD), dash(p.Reason))
+		}
+		fmt.Fprintln(tw, "  PREFIX\tANNOUNCED\tSERVICES\t\t\tDETAIL")
+		for _, a := range g.Announcements {
+			yes := "no"
+			if a.Announced {
+				yes = "yes"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t\t\t%s\n", a.Prefix, yes, strings.Join(a.Services, ", "), dash(a.Reason))
+		}
+		tw.Flush()
+	}
 	for _, sv := range s.Services {
 		title := sv.Service
 		if sv.Name != "" {

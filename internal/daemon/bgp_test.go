@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -95,6 +96,13 @@ func TestBGPAnnouncements(t *testing.T) {
 	}
 	if text := st.Text(); !strings.Contains(text, "198.18.0.1/32  yes") {
 		t.Errorf("luvs status text lacks the announcement:\n%s", text)
+	}
+	rec := httptest.NewRecorder()
+	d.metrics.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`luvs_bgp_peer_established{peer="198.18.10.254",peer_asn="65000"} 1`, `luvs_bgp_prefix_announced{prefix="198.18.0.1/32"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	l.probes.set("198.18.1.1", true)
 	l.probes.set("198.18.1.2", true)

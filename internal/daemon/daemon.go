@@ -205,7 +205,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, &InputError{err}
 	}
-	d.metrics = metrics.New(d.engine, d.kernel, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision})
+	d.metrics = metrics.New(d.engine, d.kernel, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus)
 	d.reloads.Loaded(time.Now())
 	return d, nil
 }

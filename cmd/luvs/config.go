@@ -112,6 +112,12 @@ func printConfig(w io.Writer, cfg *model.Config) {
 		if s.Sorry != nil {
 			extra = append(extra, "sorry "+s.Sorry.DestKey.String())
 		}
+		if s.ECMP {
+			extra = append(extra, "ecmp")
+		}
+		if a := s.Announce; a != nil {
+			extra = append(extra, "announce "+describeAnnounce(&s))
+		}
 		for _, h := range []struct {
 			key  string
 			hook model.Hook
@@ -164,6 +170,66 @@ func printConfig(w io.Writer, cfg *model.Config) {
 		}
 		fmt.Fprintln(w)
 	}
+	if b := cfg.BGP; b != nil {
+		fmt.Fprintf(w, "bgp: AS %d, router id %s, shutdown delay %s", b.ASN, b.RouterID, b.ShutdownDelay)
+		if b.ListenPort != 0 {
+			fmt.Fprintf(w, ", listening on port %d", b.ListenPort)
+		}
+		fmt.Fprintln(w)
+		for _, p := range b.Peers {
+			fmt.Fprintf(w, "  peer %s\n", describePeer(p))
+		}
+	}
+	for _, sc := range cfg.Sysctls {
+		fmt.Fprintf(w, "sysctl %s = %s (%s)\n", sc.Key, sc.Value, sc.Where)
+	}
+}
+
+// describeAnnounce is what service s announces and how: 198.18.0.10/32
+// communities 65000:100 med 10.
+func describeAnnounce(s *model.ServiceConfig) string {
+	var parts []string
+	for _, p := range s.AnnouncedPrefixes() {
+		parts = append(parts, p.String())
+	}
+	a := s.Announce
+	if len(a.Communities) > 0 {
+		parts = append(parts, "communities "+strings.Join(a.Communities, " "))
+	}
+	if a.MED != nil {
+		parts = append(parts, fmt.Sprintf("med %d", *a.MED))
+	}
+	if a.LocalPref != nil {
+		parts = append(parts, fmt.Sprintf("local_pref %d", *a.LocalPref))
+	}
+	if a.NextHop.IsValid() {
+		parts = append(parts, "next_hop "+a.NextHop.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// describePeer shows a BGP peer without its password.
+func describePeer(p model.BGPPeer) string {
+	s := fmt.Sprintf("%s AS %d", p.Address, p.ASN)
+	if p.Port != 0 {
+		s += fmt.Sprintf(" port %d", p.Port)
+	}
+	if p.Source.IsValid() {
+		s += " from " + p.Source.String()
+	}
+	if p.HoldTime > 0 {
+		s += " hold " + p.HoldTime.String()
+	}
+	if p.MultihopTTL > 0 {
+		s += fmt.Sprintf(" multihop %d", p.MultihopTTL)
+	}
+	if p.BFD != nil {
+		s += fmt.Sprintf(" bfd %s/%s x%d", p.BFD.MinTx, p.BFD.MinRx, p.BFD.Multiplier)
+	}
+	if p.Password != "" {
+		s += " (password set)"
+	}
+	return s
 }
 
 // describeCheck is the check's kind and its settings that differ from the
@@ -220,6 +286,8 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		Healthcheck string    `json:"healthcheck,omitempty"`
 		QuorumUp    any       `json:"quorum_up,omitempty"`
 		QuorumDown  any       `json:"quorum_down,omitempty"`
+		ECMP        bool      `json:"ecmp,omitempty"`
+		Announce    string    `json:"announce,omitempty"`
 		Servers     []jserver `json:"servers"`
 		Where       string    `json:"where"`
 	}
@@ -232,11 +300,35 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		Port      uint16 `json:"port,omitempty"`
 		TTL       uint8  `json:"ttl,omitempty"`
 	}
+	type jbgp struct {
+		ASN           uint32   `json:"asn"`
+		RouterID      string   `json:"router_id"`
+		ListenPort    uint16   `json:"listen_port,omitempty"`
+		ShutdownDelay string   `json:"shutdown_delay"`
+		Peers         []string `json:"peers"` // as luvs check shows them, without passwords
+		Where         string   `json:"where"`
+	}
+	type jsysctl struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+		Where string `json:"where"`
+	}
 	out := struct {
 		Services    []jservice      `json:"services"`
 		Timeouts    *model.Timeouts `json:"timeouts,omitempty"`
 		SyncDaemons []jsync         `json:"sync_daemons,omitempty"`
+		BGP         *jbgp           `json:"bgp,omitempty"`
+		Sysctls     []jsysctl       `json:"sysctls,omitempty"`
 	}{Services: []jservice{}, Timeouts: cfg.Timeouts}
+	if b := cfg.BGP; b != nil {
+		out.BGP = &jbgp{ASN: b.ASN, RouterID: b.RouterID.String(), ListenPort: b.ListenPort, ShutdownDelay: b.ShutdownDelay.String(), Where: b.Where}
+		for _, p := range b.Peers {
+			out.BGP.Peers = append(out.BGP.Peers, describePeer(p))
+		}
+	}
+	for _, sc := range cfg.Sysctls {
+		out.Sysctls = append(out.Sysctls, jsysctl(sc))
+	}
 	for _, d := range cfg.SyncDaemons {
 		js := jsync{State: d.State.String(), Interface: d.Interface, SyncID: d.SyncID, MaxLen: d.MaxLen, Port: d.Port, TTL: d.TTL}
 		if d.Group.IsValid() {
@@ -253,6 +345,10 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		}
 		if s.Sorry != nil {
 			js.Sorry = s.Sorry.DestKey.String()
+		}
+		js.ECMP = s.ECMP
+		if s.Announce != nil {
+			js.Announce = describeAnnounce(&s)
 		}
 		if s.Script != nil {
 			js.Healthcheck = s.Script.Where

@@ -95,3 +95,47 @@ func TestCheckShowsHooks(t *testing.T) {
 		t.Errorf("hooks shown for a server without any:\n%s", out)
 	}
 }
+
+// TestCheckShowsBGP: luvs check shows the BGP speaker, its peers without
+// their passwords, each service's announcement and ecmp, and the sysctls
+// with why they are set.
+func TestCheckShowsBGP(t *testing.T) {
+	res, err := loadConfigTo(writeTemp(t, `bgp { asn = 65001, router_id = "198.18.10.1",
+  peers = { { address = "198.18.10.254", asn = 65000, bfd = true, password = "very-secret" } } }
+defaults { forward = "dr", ecmp = true }
+virtual_server "198.18.0.10:80" { announce = { communities = { "65000:1" } }, real_server "198.18.1.1:80" {} }
+`), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var text, js bytes.Buffer
+	printConfig(&text, res.Config)
+	if err := configJSON(&js, res.Config); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String() + js.String()
+	for _, want := range []string{
+		"TCP  198.18.0.10:80 mh (mh-fallback,mh-port)  [ecmp, announce 198.18.0.10/32 communities 65000:1]",
+		"bgp: AS 65001, router id 198.18.10.1, shutdown delay 2s\n  peer 198.18.10.254 AS 65000 bfd 300ms/300ms x3 (password set)",
+		"sysctl net.ipv4.vs.sloppy_tcp = 1 (ecmp = true at ",
+		`"announce": "198.18.0.10/32 communities 65000:1"`,
+		`"router_id": "198.18.10.1"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("luvs check lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "very-secret") {
+		t.Errorf("luvs check shows the BGP password:\n%s", out)
+	}
+}
+
+func writeTemp(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.lua")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

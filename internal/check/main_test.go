@@ -6,21 +6,16 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/testns"
 )
 
 // The network tests only use 198.18.0.0/15 and 2001:db8::/32, and only
-// inside a network namespace of their own: TestMain re-executes the test
-// binary under `unshare --net` and configures the namespace's loopback.
-const (
-	envNetns       = "LUVS_CHECK_NETNS"        // "1" inside the test namespace
-	envParentNetns = "LUVS_CHECK_PARENT_NETNS" // the namespace we came from
-)
+// inside a network namespace of their own (internal/testns).
 
 // Addresses in the test namespace.
 var (
@@ -39,82 +34,18 @@ var (
 var netSkip string
 
 func TestMain(m *testing.M) {
-	if os.Getenv(envNetns) == "" {
-		if why := cannotUnshare(); why != "" {
-			netSkip = why
-			os.Exit(m.Run())
-		}
-		os.Exit(reexec())
-	}
-	if why := setupNetns(); why != "" {
-		netSkip = why
-	}
-	os.Exit(m.Run())
-}
-
-// cannotUnshare says why the tests cannot run in a namespace of their own.
-func cannotUnshare() string {
-	if os.Geteuid() != 0 {
-		return "network tests need root (to create a network namespace); run `go test` as root"
-	}
-	for _, c := range []string{"unshare", "ip"} {
-		if _, err := exec.LookPath(c); err != nil {
-			return "network tests need the " + c + " command: " + err.Error()
-		}
-	}
-	if out, err := exec.Command("unshare", "--net", "--", "true").CombinedOutput(); err != nil {
-		return fmt.Sprintf("network tests need `unshare --net`, which failed: %v %s", err, strings.TrimSpace(string(out)))
-	}
-	return ""
-}
-
-// reexec runs this test binary again inside a fresh network namespace and
-// returns its exit status.
-func reexec() int {
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "check tests: cannot find the test binary:", err)
-		return 1
-	}
-	ns, _ := os.Readlink("/proc/self/ns/net")
-	cmd := exec.Command("unshare", append([]string{"--net", "--", self}, os.Args[1:]...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), envNetns+"=1", envParentNetns+"="+ns)
-	if err := cmd.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() >= 0 {
-			return ee.ExitCode()
-		}
-		fmt.Fprintln(os.Stderr, "check tests: unshare:", err)
-		return 1
-	}
-	return 0
-}
-
-// setupNetns configures the test namespace, after making sure it is one:
-// never the host's (or the container's) own.
-func setupNetns() string {
-	ns, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		return "cannot read our network namespace: " + err.Error()
-	}
-	if init, err := os.Readlink("/proc/1/ns/net"); err == nil && init == ns {
-		return envNetns + " is set but this is not a private network namespace; not touching it"
-	}
-	if parent := os.Getenv(envParentNetns); parent == "" || parent == ns {
-		return envNetns + " is set but this is not a namespace created by the tests; not touching it"
-	}
-	for _, args := range [][]string{
+	code, reexeced, skip := testns.Enter("check", [][]string{
 		{"link", "set", "lo", "up"},
 		{"addr", "add", addr1.String() + "/32", "dev", "lo"},
 		{"addr", "add", addr2.String() + "/32", "dev", "lo"},
 		{"addr", "add", addr6.String() + "/128", "dev", "lo", "nodad"},
 		{"route", "add", blackholeNet, "dev", "lo"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			return fmt.Sprintf("ip %s: %v %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-		}
+	})
+	if reexeced {
+		os.Exit(code)
 	}
-	return ""
+	netSkip = skip
+	os.Exit(m.Run())
 }
 
 // needNet skips t unless it runs in the configured test namespace.

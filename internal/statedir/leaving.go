@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -35,19 +33,7 @@ type leavingDest struct {
 // their removal. A missing file is none; a corrupt one is an error naming
 // the file.
 func (d *Dir) LoadDraining() ([]model.DrainRecord, error) {
-	path := filepath.Join(d.Path, leavingFile)
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	recs, err := decodeLeaving(b)
-	if err != nil {
-		return nil, fmt.Errorf("corrupt %s: %w", path, err)
-	}
-	return recs, nil
+	return load(d, leavingFile, decodeLeaving)
 }
 
 func decodeLeaving(b []byte) ([]model.DrainRecord, error) {

@@ -40,19 +40,26 @@ var (
 // LoadOwned returns the set of virtual services the daemon owns, sorted.
 // A missing file is an empty set; a corrupt one is an error naming the file.
 func (d *Dir) LoadOwned() ([]model.ServiceKey, error) {
-	path := filepath.Join(d.Path, ownedFile)
+	return load(d, ownedFile, decodeOwned)
+}
+
+// load reads file name with decode; a missing file is the zero value, a
+// corrupt one an error naming the file.
+func load[T any](d *Dir, name string, decode func([]byte) (T, error)) (T, error) {
+	var zero T
+	path := filepath.Join(d.Path, name)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return zero, nil
 	}
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	keys, err := decodeOwned(b)
+	v, err := decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt %s: %w", path, err)
+		return zero, fmt.Errorf("corrupt %s: %w", path, err)
 	}
-	return keys, nil
+	return v, nil
 }
 
 func decodeOwned(b []byte) ([]model.ServiceKey, error) {

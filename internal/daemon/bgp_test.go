@@ -2,69 +2,13 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
 	"net/http/httptest"
-	"net/netip"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/luvs-lb/luvs/internal/announce"
-	"github.com/luvs-lb/luvs/internal/bgp"
+	"github.com/luvs-lb/luvs/internal/announce/announcetest"
 )
-
-// recordingSpeaker is a BGP speaker that records what it is told.
-type recordingSpeaker struct {
-	mu     sync.Mutex
-	cfg    bgp.Config
-	routes map[netip.Prefix]bool
-	events []string
-}
-
-func (r *recordingSpeaker) note(ev string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-}
-
-func (r *recordingSpeaker) Start(context.Context) error { r.note("start"); return nil }
-func (r *recordingSpeaker) Announce(p netip.Prefix, _ bgp.Attrs) error {
-	r.mu.Lock()
-	r.routes[p] = true
-	r.mu.Unlock()
-	r.note("announce " + p.String())
-	return nil
-}
-func (r *recordingSpeaker) Withdraw(p netip.Prefix) error {
-	r.mu.Lock()
-	delete(r.routes, p)
-	r.mu.Unlock()
-	r.note("withdraw " + p.String())
-	return nil
-}
-func (r *recordingSpeaker) Announced() []netip.Prefix {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []netip.Prefix
-	for p := range r.routes {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, netip.Prefix.Compare)
-	return out
-}
-func (r *recordingSpeaker) Peers() []bgp.PeerState {
-	return []bgp.PeerState{{Address: r.cfg.Peers[0].Address, ASN: r.cfg.Peers[0].ASN, State: "established"}}
-}
-func (r *recordingSpeaker) Update(cfg bgp.Config) error { r.note("update"); r.cfg = cfg; return nil }
-func (r *recordingSpeaker) Stop(context.Context) error  { r.note("stop"); return nil }
-
-func (r *recordingSpeaker) log() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.events, "; ")
-}
 
 const bgpConfig = `bgp { asn = 65001, router_id = "198.18.10.1", shutdown_delay = "400ms",
   peers = { { address = "198.18.10.254", asn = 65000 } } }
@@ -77,9 +21,9 @@ const bgpConfig = `bgp { asn = 65001, router_id = "198.18.10.1", shutdown_delay 
 func TestBGPAnnouncements(t *testing.T) {
 	l := newLab(t)
 	l.write(bgpConfig + strings.Replace(config("198.18.0.1:80"), `virtual_server "198.18.0.1:80" {`, `virtual_server "198.18.0.1:80" { announce = true,`, 1))
-	sp := &recordingSpeaker{routes: map[netip.Prefix]bool{}}
+	sp := &announcetest.Speaker{}
 	o := l.options()
-	o.NewSpeaker = func(cfg bgp.Config, _ *slog.Logger) (announce.Speaker, error) { sp.cfg = cfg; return sp, nil }
+	o.NewSpeaker = sp.New()
 	d, err := Start(o)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +32,7 @@ func TestBGPAnnouncements(t *testing.T) {
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "announced", func() bool { return sp.log() == "start; announce 198.18.0.1/32" })
+	waitFor(t, "announced", func() bool { return sp.Events() == "start; announce 198.18.0.1/32" })
 	st := statusOf(t, d)
 	if st.BGP == nil || st.BGP.ASN != 65001 || len(st.BGP.Peers) != 1 || st.BGP.Peers[0].State != "established" ||
 		len(st.BGP.Announcements) != 1 || !st.BGP.Announcements[0].Announced {
@@ -106,17 +50,17 @@ func TestBGPAnnouncements(t *testing.T) {
 	}
 	l.probes.set("198.18.1.1", true)
 	l.probes.set("198.18.1.2", true)
-	waitFor(t, "withdrawn", func() bool { return strings.HasSuffix(sp.log(), "withdraw 198.18.0.1/32") })
+	waitFor(t, "withdrawn", func() bool { return strings.HasSuffix(sp.Events(), "withdraw 198.18.0.1/32") })
 	if a := statusOf(t, d).BGP.Announcements[0]; a.Announced || a.Reason != "TCP 198.18.0.1:80: no live real server" {
 		t.Errorf("status of the withdrawn prefix %+v", a)
 	}
 	l.probes.set("198.18.1.1", false)
-	waitFor(t, "announced again", func() bool { return strings.HasSuffix(sp.log(), "announce 198.18.0.1/32") })
+	waitFor(t, "announced again", func() bool { return strings.HasSuffix(sp.Events(), "announce 198.18.0.1/32") })
 
 	// A clean stop: withdraw, serve for the shutdown delay, then stop.
 	stopAt := time.Now()
 	cancel()
-	waitFor(t, "withdrawn by the stop", func() bool { return strings.HasSuffix(sp.log(), "withdraw 198.18.0.1/32") })
+	waitFor(t, "withdrawn by the stop", func() bool { return strings.HasSuffix(sp.Events(), "withdraw 198.18.0.1/32") })
 	if l.kernel.Weight(svc("198.18.0.1:80"), dest("198.18.1.1:80")) != 3 {
 		t.Error("the table went before the shutdown delay")
 	}
@@ -124,7 +68,7 @@ func TestBGPAnnouncements(t *testing.T) {
 	if took := time.Since(stopAt); took < 400*time.Millisecond {
 		t.Errorf("stopped %s after the signal, before the shutdown delay", took)
 	}
-	if !strings.HasSuffix(sp.log(), "withdraw 198.18.0.1/32; stop") {
-		t.Errorf("speaker calls %s", sp.log())
+	if !strings.HasSuffix(sp.Events(), "withdraw 198.18.0.1/32; stop") {
+		t.Errorf("speaker calls %s", sp.Events())
 	}
 }

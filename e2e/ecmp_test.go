@@ -72,15 +72,15 @@ func TestECMPLab(t *testing.T) {
 		d1, d2 := lab.Directors[0], lab.Directors[1]
 		lab.RouteVIP(d1)
 		t.Cleanup(func() { lab.RouteVIP(lab.Directors...) })
-		// A few connections, so several source ports (and likely several
-		// real servers) are moved.
+		// Several connections, so several source ports (and real servers)
+		// are moved.
 		type moved struct {
 			c    *testbed.Conn
 			rs   string
 			flow testbed.Flow
 		}
-		var conns []moved
-		for i := 0; i < 4; i++ {
+		var conns []*moved
+		for i := 0; i < 8; i++ {
 			c, err := lab.Dial(echo)
 			if err != nil {
 				t.Fatal(err)
@@ -91,21 +91,26 @@ func TestECMPLab(t *testing.T) {
 				t.Fatal(err)
 			}
 			rs, _, _ := strings.Cut(ans, ": ")
-			f, ok := d1.Flow(c.LocalAddr())
+			conns = append(conns, &moved{c: c, rs: rs})
+		}
+		on1, on2 := d1.FlowsByClient(), d2.FlowsByClient()
+		for _, m := range conns {
+			f, ok := on1[m.c.LocalAddr()]
 			if !ok {
-				t.Fatalf("%s has no connection entry for %s (answered by %s)", d1.Name, c.LocalAddr(), rs)
+				t.Fatalf("%s has no connection entry for %s (answered by %s)", d1.Name, m.c.LocalAddr(), m.rs)
 			}
-			if b := lab.ServerByAddr(f.Dest.Addr()); b == nil || b.Name != rs {
-				t.Errorf("%s sent %s to %s, but %q answered", d1.Name, c.LocalAddr(), f.Dest, rs)
+			if b := lab.ServerByAddr(f.Dest.Addr()); b == nil || b.Name != m.rs {
+				t.Errorf("%s sent %s to %s, but %q answered", d1.Name, m.c.LocalAddr(), f.Dest, m.rs)
 			}
-			if f2, ok := d2.Flow(c.LocalAddr()); ok {
-				t.Errorf("%s has an entry for %s before the move: %+v", d2.Name, c.LocalAddr(), f2)
+			if f2, ok := on2[m.c.LocalAddr()]; ok {
+				t.Errorf("%s has an entry for %s before the move: %+v", d2.Name, m.c.LocalAddr(), f2)
 			}
-			conns = append(conns, moved{c, rs, f})
+			m.flow = f
 		}
 
 		lab.RouteVIP(d2)
 		t.Logf("router: %s", lab.VIPRoute())
+		var ok []*moved
 		for _, m := range conns {
 			ans, err := m.c.Say("via director2")
 			if err != nil {
@@ -115,15 +120,19 @@ func TestECMPLab(t *testing.T) {
 			if want := m.rs + ": via director2"; ans != want {
 				t.Errorf("%s after the move: %q, want %q", m.c.LocalAddr(), ans, want)
 			}
-			f, ok := d2.Flow(m.c.LocalAddr())
-			if !ok {
+			ok = append(ok, m)
+		}
+		on2 = d2.FlowsByClient()
+		for _, m := range ok {
+			f, found := on2[m.c.LocalAddr()]
+			switch {
+			case !found:
 				t.Errorf("%s has no entry for %s after the move", d2.Name, m.c.LocalAddr())
-				continue
-			}
-			if f.Dest != m.flow.Dest {
+			case f.Dest != m.flow.Dest:
 				t.Errorf("%s sends %s to %s, %s sent it to %s", d2.Name, m.c.LocalAddr(), f.Dest, d1.Name, m.flow.Dest)
+			default:
+				t.Logf("%s: %s -> %s on both directors (%s on %s)", m.c.LocalAddr(), m.flow.Virtual, m.flow.Dest, f.State, d2.Name)
 			}
-			t.Logf("%s: %s -> %s on both directors (%s on %s)", m.c.LocalAddr(), m.flow.Virtual, m.flow.Dest, f.State, d2.Name)
 		}
 
 		// New connections through director 2 alone.

@@ -402,14 +402,21 @@ func (d *Director) Flows() ([]Flow, error) {
 // if it has one; an error fails the test.
 func (d *Director) Flow(client netip.AddrPort) (Flow, bool) {
 	d.t.Helper()
+	f, ok := d.FlowsByClient()[client]
+	return f, ok
+}
+
+// FlowsByClient lists the director's connection entries by client address
+// and port (one listing for many lookups); an error fails the test.
+func (d *Director) FlowsByClient() map[netip.AddrPort]Flow {
+	d.t.Helper()
 	flows, err := d.Flows()
 	if err != nil {
 		d.t.Fatal(err)
 	}
+	m := make(map[netip.AddrPort]Flow, len(flows))
 	for _, f := range flows {
-		if f.Client == client {
-			return f, true
-		}
+		m[f.Client] = f
 	}
-	return Flow{}, false
+	return m
 }

@@ -12,32 +12,55 @@ import (
 // answered with "NAME: line", so a client can tell which backend a
 // long-lived connection reached. It stops when the test ends.
 func (l *Lab) StartEcho(b *Backend, port uint16) error {
-	var ln net.Listener
-	err := Do(b.NS, func() error {
-		var err error
-		ln, err = net.Listen("tcp", netip.AddrPortFrom(b.Addr4, port).String())
+	stop, err := b.ServeEcho(port)
+	if err != nil {
 		return err
+	}
+	l.t.Cleanup(stop)
+	return nil
+}
+
+// ServeEcho serves the line protocol of Lab.StartEcho on port of the
+// backend's IPv4 address and IPv4 VIPs until stop is called.
+func (b *Backend) ServeEcho(port uint16) (stop func(), err error) {
+	var lns []net.Listener
+	stop = func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	err = Do(b.NS, func() error {
+		for _, a := range b.addrs(false) {
+			ln, err := net.Listen("tcp", netip.AddrPortFrom(a, port).String())
+			if err != nil {
+				return err
+			}
+			lns = append(lns, ln)
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("echo on %s: %w", b.Name, err)
+		stop()
+		return nil, fmt.Errorf("echo on %s: %w", b.Name, err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewScanner(c)
-				for r.Scan() {
-					fmt.Fprintf(c, "%s: %s\n", b.Name, r.Text())
+	for _, ln := range lns {
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
 				}
-			}()
-		}
-	}()
-	l.t.Cleanup(func() { ln.Close() })
-	return nil
+				go func() {
+					defer c.Close()
+					r := bufio.NewScanner(c)
+					for r.Scan() {
+						fmt.Fprintf(c, "%s: %s\n", b.Name, r.Text())
+					}
+				}()
+			}
+		}()
+	}
+	return stop, nil
 }
 
 // Conn is a long-lived TCP connection from the client namespace.
@@ -47,9 +70,12 @@ type Conn struct {
 }
 
 // Dial opens a TCP connection from the client namespace to addr.
-func (l *Lab) Dial(addr netip.AddrPort) (*Conn, error) {
+func (l *Lab) Dial(addr netip.AddrPort) (*Conn, error) { return DialFrom(l.Client, addr) }
+
+// DialFrom opens a TCP connection from namespace ns to addr.
+func DialFrom(ns string, addr netip.AddrPort) (*Conn, error) {
 	var c net.Conn
-	err := Do(l.Client, func() error {
+	err := Do(ns, func() error {
 		var err error
 		c, err = net.DialTimeout("tcp", addr.String(), 3*time.Second)
 		return err
@@ -68,6 +94,13 @@ func (c *Conn) Say(line string) (string, error) {
 	}
 	s, err := c.r.ReadString('\n')
 	return s[:max(0, len(s)-1)], err
+}
+
+// LocalAddr is the connection's client-side address and port (the flow's
+// source, as IPVS lists it).
+func (c *Conn) LocalAddr() netip.AddrPort {
+	ap := c.c.LocalAddr().(*net.TCPAddr).AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // Close closes the connection.

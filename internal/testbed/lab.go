@@ -125,10 +125,13 @@ type Backend struct {
 	Name  string
 	NS    string
 	Addr4 netip.Addr
-	Addr6 netip.Addr
-	srv   *http.Server
-	mu    sync.Mutex
-	hits  int
+	Addr6 netip.Addr // may be zero: an IPv4-only backend
+	// VIPs are more local addresses to serve on, e.g. a direct-routing
+	// real server's virtual addresses on its lo.
+	VIPs []netip.Addr
+	srv  *http.Server
+	mu   sync.Mutex
+	hits int
 }
 
 // AddBackend creates backend number n (1..99) listening on port 80 on both
@@ -149,11 +152,11 @@ func (l *Lab) AddBackend(n int) *Backend {
 	return b
 }
 
-// Start begins serving HTTP on port 80 (both families).
+// Start begins serving HTTP on port 80 (both families, and the VIPs).
 func (b *Backend) Start() error {
 	var lns []net.Listener
 	err := Do(b.NS, func() error {
-		for _, a := range []netip.Addr{b.Addr4, b.Addr6} {
+		for _, a := range b.addrs(true) {
 			ln, err := net.Listen("tcp", netip.AddrPortFrom(a, 80).String())
 			if err != nil {
 				return err
@@ -184,6 +187,21 @@ func (b *Backend) Start() error {
 	return nil
 }
 
+// addrs lists the addresses the backend serves on: Addr4, Addr6 (if any
+// and with6) and the VIPs.
+func (b *Backend) addrs(with6 bool) []netip.Addr {
+	out := []netip.Addr{b.Addr4}
+	if with6 && b.Addr6.IsValid() {
+		out = append(out, b.Addr6)
+	}
+	for _, a := range b.VIPs {
+		if with6 || a.Is4() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Stop closes the server (connections to it are refused afterwards).
 func (b *Backend) Stop() {
 	b.mu.Lock()
@@ -206,9 +224,15 @@ func (b *Backend) Hits() int {
 // client namespace, without keep-alive so every request is a new connection
 // (and so a new IPVS scheduling decision).
 func (l *Lab) HTTPClient(timeout time.Duration) *http.Client {
+	return HTTPClientIn(l.Client, timeout)
+}
+
+// HTTPClientIn returns an HTTP client whose connections originate in
+// namespace ns, without keep-alive (every request is a new connection).
+func HTTPClientIn(ns string, timeout time.Duration) *http.Client {
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
-		err := Do(l.Client, func() error {
+		err := Do(ns, func() error {
 			var err error
 			d := net.Dialer{Timeout: timeout}
 			c, err = d.DialContext(ctx, network, addr)
@@ -223,7 +247,11 @@ func (l *Lab) HTTPClient(timeout time.Duration) *http.Client {
 }
 
 // Get fetches url from the client namespace and returns the body.
-func (l *Lab) Get(c *http.Client, url string) (string, error) {
+func (l *Lab) Get(c *http.Client, url string) (string, error) { return Get(c, url) }
+
+// Get fetches url with c and returns the body; a status other than 200 is
+// an error.
+func Get(c *http.Client, url string) (string, error) {
 	resp, err := c.Get(url)
 	if err != nil {
 		return "", err

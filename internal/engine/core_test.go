@@ -644,3 +644,23 @@ func TestLuaHooksGoToLuaHooks(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairTickAppliesPendingChangesFirst: a repair tick that comes while
+// health changes wait to settle applies them as health changes, and does
+// not report them as changes made outside luvs.
+func TestRepairTickAppliesPendingChangesFirst(t *testing.T) {
+	cfg := testConfig(model.Drain, 0, false)
+	svc := cfg.Services[0].ServiceKey
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
+	var logs testlog.Buffer
+	run(t, cfg, Options{DataPlane: k, Probers: p.factory, Settle: 2 * time.Second, RepairInterval: 30 * time.Millisecond, Logger: slogTo(&logs)})
+	eventually(t, "service created", func() bool { return k.weight(svc, "198.18.1.1") == 3 })
+	p.set("198.18.1.1", true)
+	eventually(t, "drained", func() bool { return k.weight(svc, "198.18.1.1") == 0 })
+	if strings.Contains(logs.String(), "repaired a change made outside luvs") {
+		t.Errorf("a pending health change was reported as an outside change:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "why=health") {
+		t.Errorf("the health change is not logged as one:\n%s", logs.String())
+	}
+}

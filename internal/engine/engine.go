@@ -309,6 +309,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-e.recon.retryC():
 			e.reconcile("retry")
 		case <-repair:
+			if len(e.causes) > 0 {
+				// Apply the pending changes first: the repair then finds
+				// only what someone else changed.
+				settle.Stop()
+				why := strings.Join(e.causes, ",")
+				e.causes = e.causes[:0]
+				e.reconcile(why)
+			}
 			e.recon.stale = true
 			e.reconcile("repair")
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/status"
 	"github.com/luvs-lb/luvs/internal/testbed"
 )
 
@@ -307,21 +308,20 @@ virtual_server "198.18.0.10:80" {
 	}
 	after := d.status(t)
 	t.Logf("10 transitions at 1,000 x 10: %d full table reads in all (%d before them), %d changes applied for them",
-		after.Reads, before.Reads, after.OpsApplied-before.OpsApplied)
-	if after.Reads != 1 || after.OpsApplied-before.OpsApplied != 10 {
-		t.Errorf("%d table reads (want 1, at start) and %d changes for 10 transitions", after.Reads, after.OpsApplied-before.OpsApplied)
+		after.TableReads, before.TableReads, after.OpsApplied-before.OpsApplied)
+	if after.TableReads != 1 || after.OpsApplied-before.OpsApplied != 10 {
+		t.Errorf("%d table reads (want 1, at start) and %d changes for 10 transitions", after.TableReads, after.OpsApplied-before.OpsApplied)
 	}
 }
 
 // daemonStatus is the part of `luvs status` the tests read.
-type daemonStatus struct {
-	Reads      int `json:"kernel_table_reads"`
-	OpsApplied int `json:"ops_applied"`
-}
+// daemonStatus is luvs status --json (the JSON the daemon's status package
+// writes).
+type daemonStatus = status.Status
 
 func (d *daemon) status(t *testing.T) daemonStatus {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", d.lab.Director, "luvs", "status", "--json", "--socket", d.socket).Output()
+	out, err := exec.Command("ip", "netns", "exec", d.ns, "luvs", "status", "--json", "--socket", d.socket).Output()
 	if err != nil {
 		t.Fatalf("luvs status: %v", err)
 	}

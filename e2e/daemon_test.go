@@ -18,10 +18,10 @@ import (
 	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
-// daemon is a `luvs run` process in a lab's director namespace.
+// daemon is a `luvs run` process in a director namespace.
 type daemon struct {
 	t      *testing.T
-	lab    *testbed.Lab
+	ns     string // its network namespace
 	cmd    *exec.Cmd
 	logs   *testlog.Buffer
 	socket string
@@ -30,9 +30,16 @@ type daemon struct {
 
 func startDaemon(t *testing.T, lab *testbed.Lab, config string, extra ...string) *daemon {
 	t.Helper()
-	socket := filepath.Join("/run", lab.Prefix+".sock")
-	args := append([]string{"netns", "exec", lab.Director, "luvs", "run", "--socket", socket, "--repair-interval", "1s"}, extra...)
-	d := &daemon{t: t, lab: lab, logs: &testlog.Buffer{}, socket: socket, done: make(chan struct{})}
+	return startDaemonIn(t, lab.Director, config, extra...)
+}
+
+// startDaemonIn starts `luvs run config` in namespace ns, with its control
+// socket at /run/NS.sock; it is stopped (SIGTERM) when the test ends.
+func startDaemonIn(t *testing.T, ns, config string, extra ...string) *daemon {
+	t.Helper()
+	socket := filepath.Join("/run", ns+".sock")
+	args := append([]string{"netns", "exec", ns, "luvs", "run", "--socket", socket, "--repair-interval", "1s"}, extra...)
+	d := &daemon{t: t, ns: ns, logs: &testlog.Buffer{}, socket: socket, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", append(args, config)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {

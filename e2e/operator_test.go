@@ -29,7 +29,7 @@ virtual_server "198.18.0.10:80" {
 // on an error.
 func (d *daemon) luvs(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("ip", append([]string{"netns", "exec", d.lab.Director, "luvs"}, append(args, "--socket", d.socket)...)...).CombinedOutput()
+	out, err := exec.Command("ip", append([]string{"netns", "exec", d.ns, "luvs"}, append(args, "--socket", d.socket)...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("luvs %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

@@ -57,8 +57,9 @@ type Peer struct {
 	// 0 is GoBGP's default, 90 s. Keepalives are sent every third of it.
 	HoldTime time.Duration
 
-	// ConnectRetry is the wait between connection attempts, in whole
-	// seconds; 0 is GoBGP's default, 120 s. GoBGP waits 2 s at least.
+	// ConnectRetry is the wait between connection attempts, and after a
+	// reset (BFD down) before the next, in whole seconds; 0 is GoBGP's
+	// defaults, 120 s and 30 s. GoBGP waits 2 s at least.
 	ConnectRetry time.Duration
 
 	// MultihopTTL, for an eBGP peer that is not directly connected, is the

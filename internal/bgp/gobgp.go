@@ -45,6 +45,9 @@ func apiPeer(p Peer) *api.Peer {
 		Timers: &api.Timers{Config: &api.TimersConfig{
 			HoldTime:     uint64(p.HoldTime / time.Second),
 			ConnectRetry: uint64(p.ConnectRetry / time.Second),
+			// After a reset (BFD down, a peer's cease) GoBGP waits this
+			// long before connecting again; its default is 30 s.
+			IdleHoldTimeAfterReset: uint64(p.ConnectRetry / time.Second),
 		}},
 		Transport: &api.Transport{RemotePort: uint32(p.Port)},
 	}

@@ -78,6 +78,9 @@ template bgp director {
 		import all;
 		export none;
 	};
+	# After a session error BIRD waits 60 s by default before it takes a
+	# session again; a director back on the network should not.
+	error wait time 1, 10;
 }
 {{range .Neighbors}}
 protocol bgp {{.Name}} from director {

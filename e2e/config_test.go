@@ -32,7 +32,7 @@ func examplesDir(t *testing.T) string {
 func TestApplyExamples(t *testing.T) {
 	needKernel(t)
 	dir := examplesDir(t)
-	for _, name := range []string{"web.lua", "ipv6.lua", "fwmark.lua", "dr.lua", "seed.lua", "multi.lua"} {
+	for _, name := range []string{"web.lua", "ipv6.lua", "fwmark.lua", "dr.lua", "seed.lua", "multi.lua", "ecmp.lua"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
 			lab := testbed.NewLab(t)

@@ -414,6 +414,9 @@ alone unless --prune is given. Applying the same file twice changes nothing.`,
 			phase("load")
 			st := res.Config.State()
 			phase("state")
+			if res.Config.BGP != nil && !quiet {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: the bgp declaration is run by luvs run (health-gated announcements); luvs apply announces nothing")
+			}
 			return syncKernel(st, syncOptions{dryRun: dryRun, deleteOthers: prune, quiet: quiet, globals: res.Config})
 		},
 	}

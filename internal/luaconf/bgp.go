@@ -409,8 +409,26 @@ func (l *loader) resolveSysctls(cfg *model.Config) {
 	}
 }
 
-// checkAnnounces reports services that announce without a bgp declaration.
+// checkAnnounces reports services that announce without a bgp
+// declaration, and warns of services announcing one prefix differently
+// (the first one's attributes are used).
 func (l *loader) checkAnnounces(cfg *model.Config) {
+	first := map[netip.Prefix]*model.ServiceConfig{}
+	for i := range cfg.Services {
+		sc := &cfg.Services[i]
+		for _, p := range sc.AnnouncedPrefixes() {
+			f := first[p]
+			if f == nil {
+				first[p] = sc
+				continue
+			}
+			a, b := *f.Announce, *sc.Announce
+			a.Prefixes, b.Prefixes = nil, nil
+			if vd := l.declared[sc.ServiceKey]; !a.Equal(&b) && vd != nil {
+				l.warn(vd.pos, "virtual_server %q announces %s with other attributes than %s does; the first one's are announced", vd.arg, p, f.ServiceKey)
+			}
+		}
+	}
 	if cfg.BGP != nil || l.bgp != nil {
 		return
 	}

@@ -2,6 +2,8 @@ package luaconf
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,18 @@ virtual_server "198.18.0.11:80" { real_server "198.18.1.1:80" {} }
 		t.Errorf("the implied sloppy_tcp says %q", w)
 	}
 
+	path := filepath.Join(t.TempDir(), "w.lua")
+	os.WriteFile(path, []byte(`bgp { asn = 1, router_id = "198.18.10.1", peers = { { address = "198.18.10.254", asn = 2 } } }
+virtual_server "198.18.0.10:80" { announce = { med = 1 }, real_server "198.18.1.1:80" {} }
+virtual_server "198.18.0.10:443" { announce = { med = 2 }, real_server "198.18.1.1:443" {} }`), 0o644)
+	res, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "announces 198.18.0.10/32 with other attributes than TCP 198.18.0.10:80 does") {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+	res.Close()
 	_, err = load(t, `virtual_server "198.18.0.10:80" { announce = true, real_server "198.18.1.1:80" {} }`)
 	if err == nil || !strings.Contains(err.Error(), "announce needs a bgp {") {
 		t.Errorf("announce without bgp: %v", err)

@@ -169,3 +169,34 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestPageBGP: the page shows the BGP peers and each prefix, announced or
+// withdrawn with why; without bgp, no such section.
+func TestPageBGP(t *testing.T) {
+	st := sample()
+	if body, _ := get(t, Handler(func() Status { return st }, testStates), "/"); strings.Contains(body, `id="bgp"`) {
+		t.Error("a BGP section without bgp")
+	}
+	st.BGP = &BGPStatus{ASN: 65001, RouterID: "198.18.10.1",
+		Peers: []PeerStatus{{Address: "198.18.10.254", ASN: 65000, State: "established", BFD: "up"}, {Address: "198.18.10.253", ASN: 65000, State: "active", Reason: "hold timer expired"}},
+		Announcements: []AnnouncementStatus{{Prefix: "198.18.0.10/32", Announced: true, Services: []string{"TCP 198.18.0.10:80"}},
+			{Prefix: "198.18.0.11/32", Services: []string{"TCP 198.18.0.11:80"}, Reason: "TCP 198.18.0.11:80: quorum lost"}}}
+	body, _ := get(t, Handler(func() Status { return st }, testStates), "/")
+	for _, want := range []string{
+		"BGP: AS 65001, router id 198.18.10.1",
+		`<td>198.18.10.254</td><td class="n">65000</td><td><span class="st st-up">established</span></td>`,
+		`<span class="st st-down">active</span>`, "hold timer expired",
+		`<td>198.18.0.10/32</td><td><span class="st st-up">yes</span></td><td>TCP 198.18.0.10:80</td>`,
+		`<span class="st st-down">withdrawn</span>`, "TCP 198.18.0.11:80: quorum lost",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	text := st.Text()
+	for _, want := range []string{"bgp: AS 65001, router id 198.18.10.1", "198.18.10.253", "hold timer expired", "198.18.0.11/32", "quorum lost"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("luvs status text lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -57,6 +57,26 @@ func TestBGPAnnouncements(t *testing.T) {
 	l.probes.set("198.18.1.1", false)
 	waitFor(t, "announced again", func() bool { return strings.HasSuffix(sp.Events(), "announce 198.18.0.1/32") })
 
+	// A reload with another peer updates the speaker; one without announce
+	// withdraws; one with a bad bgp changes nothing.
+	l.write(strings.Replace(bgpConfig, `asn = 65000 } }`, `asn = 65000 }, { address = "198.18.10.253", asn = 65000 } }`, 1) + config("198.18.0.1:80"))
+	if err := d.Reload(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "updated and withdrawn", func() bool { return strings.HasSuffix(sp.Events(), "update; withdraw 198.18.0.1/32") })
+	if n := len(sp.Config().Peers); n != 2 {
+		t.Errorf("%d peers after the reload, want 2", n)
+	}
+	l.write(strings.Replace(bgpConfig, `router_id = "198.18.10.1"`, `router_id = "2001:db8::1"`, 1) + config("198.18.0.1:80"))
+	if err := d.Reload(context.Background(), "test"); err == nil || !strings.Contains(err.Error(), "router_id must be an IPv4 address") {
+		t.Errorf("a reload with a bad router_id: %v", err)
+	}
+	l.write(bgpConfig + strings.Replace(config("198.18.0.1:80"), `virtual_server "198.18.0.1:80" {`, `virtual_server "198.18.0.1:80" { announce = true,`, 1))
+	if err := d.Reload(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "announced after the reload", func() bool { return strings.HasSuffix(sp.Events(), "announce 198.18.0.1/32") })
+
 	// A clean stop: withdraw, serve for the shutdown delay, then stop.
 	stopAt := time.Now()
 	cancel()

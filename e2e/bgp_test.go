@@ -169,26 +169,7 @@ func TestECMPWithBGP(t *testing.T) {
 			t.Fatal("no connection of 12 went through director2")
 		}
 		// New connections meanwhile, counted.
-		var sent, failed atomic.Int64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := lab.HTTPClient(2 * time.Second)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if _, err := testbed.Get(c, "http://"+web.String()+"/"); err != nil {
-					failed.Add(1)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}()
+		stopLoop := requestLoop(lab, "http://"+web.String()+"/", 2*time.Second)
 		killed := time.Now()
 		daemons[d2].cmd.Process.Signal(syscall.SIGKILL)
 		took := waitFor(t, "director2's route withdrawn after kill -9", 10*time.Second, via(d1))
@@ -197,11 +178,10 @@ func TestECMPWithBGP(t *testing.T) {
 			t.Errorf("withdrawn %s after kill -9, want within 1.5 s", took)
 		}
 		time.Sleep(time.Second)
-		close(stop)
-		wg.Wait()
-		t.Logf("new connections across the kill: %d sent, %d failed (%s)", sent.Load(), failed.Load(), time.Since(killed).Round(time.Millisecond))
-		if failed.Load() > 0 {
-			t.Errorf("%d of %d new connections failed across the kill", failed.Load(), sent.Load())
+		sent, failed, _ := stopLoop()
+		t.Logf("new connections across the kill: %d sent, %d failed (%s)", sent, failed, time.Since(killed).Round(time.Millisecond))
+		if failed > 0 {
+			t.Errorf("%d of %d new connections failed across the kill", failed, sent)
 		}
 		for _, c := range onD2 {
 			ans, err := c.c.Say("after the kill")
@@ -223,41 +203,18 @@ func TestECMPWithBGP(t *testing.T) {
 	t.Run("director dies (BFD)", func(t *testing.T) {
 		// director2 drops off the network as a dead machine does: no FIN
 		// closes its session; the router's BFD notices.
-		var sent, failed atomic.Int64
-		var lastFail atomic.Int64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		dead := time.Now()
-		go func() {
-			defer wg.Done()
-			c := lab.HTTPClient(time.Second)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if _, err := testbed.Get(c, "http://"+web.String()+"/"); err != nil {
-					failed.Add(1)
-					lastFail.Store(int64(time.Since(dead)))
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}()
+		stopLoop := requestLoop(lab, "http://"+web.String()+"/", time.Second)
 		lab.Run(d2.NS, "ip", "link", "set", "eth0", "down")
 		took := waitFor(t, "director2's route withdrawn by BFD", 10*time.Second, via(d1))
 		time.Sleep(time.Second)
-		close(stop)
-		wg.Wait()
+		sent, failed, lastFail := stopLoop()
 		t.Logf("director2 off the network: its route withdrawn at the router %s later (BFD 100 ms x 5 at the router); new connections: %d sent, %d failed, the last %s after",
-			took.Round(time.Millisecond), sent.Load(), failed.Load(), time.Duration(lastFail.Load()).Round(time.Millisecond))
+			took.Round(time.Millisecond), sent, failed, lastFail.Round(time.Millisecond))
 		if took > 1500*time.Millisecond {
 			t.Errorf("withdrawn %s after director2 went dark, want within 1.5 s (BFD)", took)
 		}
-		if failed.Load() > 0 && time.Duration(lastFail.Load()) > took+time.Second {
-			t.Errorf("new connections failed until %s, past the withdrawal at %s", time.Duration(lastFail.Load()), took)
+		if failed > 0 && lastFail > took+time.Second {
+			t.Errorf("new connections failed until %s, past the withdrawal at %s", lastFail, took)
 		}
 		lab.Run(d2.NS, "ip", "link", "set", "eth0", "up")
 		took = waitFor(t, "director2 announced again once back on the network", 20*time.Second, via(d1, d2))
@@ -265,26 +222,7 @@ func TestECMPWithBGP(t *testing.T) {
 	})
 
 	t.Run("clean stop", func(t *testing.T) {
-		var sent, failed atomic.Int64
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := lab.HTTPClient(2 * time.Second)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if _, err := testbed.Get(c, "http://"+web.String()+"/"); err != nil {
-					failed.Add(1)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}()
+		stopLoop := requestLoop(lab, "http://"+web.String()+"/", 2*time.Second)
 		time.Sleep(500 * time.Millisecond)
 		stopAt := time.Now()
 		daemons[d2].cmd.Process.Signal(syscall.SIGTERM)
@@ -297,15 +235,47 @@ func TestECMPWithBGP(t *testing.T) {
 		<-daemons[d2].done
 		exited := time.Since(stopAt)
 		time.Sleep(500 * time.Millisecond)
-		close(stop)
-		wg.Wait()
+		sent, failed, _ := stopLoop()
 		t.Logf("clean stop of director2: withdrawn %s after SIGTERM, exited %s after it (shutdown_delay 2s); %d requests, %d failed",
-			withdrawn.Round(time.Millisecond), exited.Round(time.Millisecond), sent.Load(), failed.Load())
-		if failed.Load() > 0 {
-			t.Errorf("%d of %d requests failed across a clean stop", failed.Load(), sent.Load())
+			withdrawn.Round(time.Millisecond), exited.Round(time.Millisecond), sent, failed)
+		if failed > 0 {
+			t.Errorf("%d of %d requests failed across a clean stop", failed, sent)
 		}
 		if !strings.Contains(daemons[d2].logs.String(), "withdrew the announcements") {
 			t.Error("the clean stop's withdrawal is not logged")
 		}
 	})
+}
+
+// requestLoop sends new HTTP requests (one connection each) to url from
+// the lab's client every 20 ms until stopped; stop returns how many were
+// sent and failed, and how long after the start the last failure came.
+func requestLoop(lab *testbed.ECMPLab, url string, timeout time.Duration) (stop func() (sent, failed int64, lastFail time.Duration)) {
+	var nSent, nFailed, last atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		c := lab.HTTPClient(timeout)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			nSent.Add(1)
+			if _, err := testbed.Get(c, url); err != nil {
+				nFailed.Add(1)
+				last.Store(int64(time.Since(start)))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return func() (int64, int64, time.Duration) {
+		close(done)
+		wg.Wait()
+		return nSent.Load(), nFailed.Load(), time.Duration(last.Load())
+	}
 }

@@ -183,6 +183,47 @@ func printConfig(w io.Writer, cfg *model.Config) {
 	for _, sc := range cfg.Sysctls {
 		fmt.Fprintf(w, "sysctl %s = %s (%s)\n", sc.Key, sc.Value, sc.Where)
 	}
+	for _, v := range cfg.VRRP {
+		fmt.Fprintf(w, "vrrp %s\n", describeVRRP(v))
+	}
+}
+
+// describeVRRP shows a virtual router: VI_1 on eth0 vrid 51 priority 150
+// every 1s, 198.18.0.10/32, preempt ...
+func describeVRRP(v model.VRRP) string {
+	var addrs []string
+	for _, a := range v.Addresses {
+		addrs = append(addrs, a.String())
+	}
+	s := fmt.Sprintf("%s on %s vrid %d priority %d every %s: %s", v.Name, v.Interface, v.VRID, v.Priority, v.AdvertInterval, strings.Join(addrs, " "))
+	if !v.Preempt {
+		s += ", no preempt"
+	} else if v.PreemptDelay > 0 {
+		s += ", preempt after " + v.PreemptDelay.String()
+	}
+	if len(v.Peers) > 0 {
+		var ps []string
+		for _, p := range v.Peers {
+			ps = append(ps, p.String())
+		}
+		s += ", unicast to " + strings.Join(ps, " ")
+	}
+	if len(v.TrackServices)+len(v.TrackInterfaces) > 0 {
+		var ts []string
+		for _, k := range v.TrackServices {
+			ts = append(ts, k.String())
+		}
+		ts = append(ts, v.TrackInterfaces...)
+		how := "gives the mastership up"
+		if v.TrackWeight != 0 {
+			how = fmt.Sprintf("priority %+d each", v.TrackWeight)
+		}
+		s += fmt.Sprintf(", tracks %s (failing: %s)", strings.Join(ts, ", "), how)
+	}
+	if v.Sync != nil {
+		s += fmt.Sprintf(", sync daemon on %s (syncid %d) following the role", v.Sync.Interface, v.Sync.SyncID)
+	}
+	return s
 }
 
 // describeAnnounce is what service s announces and how: 198.18.0.10/32
@@ -319,7 +360,11 @@ func configJSON(w io.Writer, cfg *model.Config) error {
 		SyncDaemons []jsync         `json:"sync_daemons,omitempty"`
 		BGP         *jbgp           `json:"bgp,omitempty"`
 		Sysctls     []jsysctl       `json:"sysctls,omitempty"`
+		VRRP        []string        `json:"vrrp,omitempty"`
 	}{Services: []jservice{}, Timeouts: cfg.Timeouts}
+	for _, v := range cfg.VRRP {
+		out.VRRP = append(out.VRRP, describeVRRP(v))
+	}
 	if b := cfg.BGP; b != nil {
 		out.BGP = &jbgp{ASN: b.ASN, RouterID: b.RouterID.String(), ListenPort: b.ListenPort, ShutdownDelay: b.ShutdownDelay.String(), Where: b.Where}
 		for _, p := range b.Peers {

@@ -220,6 +220,11 @@ func (d *Daemon) load() (*luaconf.Result, error) {
 		}
 		return nil, &InputError{err}
 	}
+	if v := res.Config.VRRP; len(v) > 0 {
+		// Not silently ignored: a pair would run without its failover.
+		res.Close()
+		return nil, &InputError{fmt.Errorf("%s: vrrp %q (at %s): luvs run does not run VRRP yet; keep keepalived for the virtual addresses (luvs import keepalived --keepalived-out)", d.opts.ConfigPath, v[0].Name, v[0].Where)}
+	}
 	for _, w := range res.Warnings {
 		d.log.Warn("config warning", "at", w.Pos.String(), "msg", w.Msg)
 	}

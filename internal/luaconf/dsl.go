@@ -117,6 +117,7 @@ func (l *loader) install() {
 	L.SetGlobal("scripts", L.NewFunction(l.globalFn("scripts")))
 	L.SetGlobal("bgp", L.NewFunction(l.globalFn("bgp")))
 	L.SetGlobal("sysctl", L.NewFunction(l.globalFn("sysctl")))
+	L.SetGlobal("vrrp", L.NewFunction(l.vrrpFn))
 	L.SetGlobal("include", L.NewFunction(l.includeFn))
 	for _, kind := range checkKinds {
 		// A check constructor is a table so that health-check helpers

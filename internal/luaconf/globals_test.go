@@ -132,3 +132,44 @@ bgp { asn = 1, router_id = "198.18.10.1", peers = { { address = "198.18.10.254",
 		t.Errorf("two bgp declarations: %v", err)
 	}
 }
+
+// TestVRRP: vrrp declarations reach the model with their defaults (priority
+// 100, 1 s, preempt), prefixes, peers, tracking and a sync daemon that
+// follows the role; a virtual router id is unique per interface and family.
+func TestVRRP(t *testing.T) {
+	cfg, err := load(t, `
+virtual_server "198.18.0.10:80" { real_server "198.18.1.1:80" {} }
+vrrp "VI_1" {
+  interface = "eth0", virtual_router_id = 51, priority = 150, advert_interval = "500ms",
+  virtual_addresses = { "198.18.0.10/24", "198.18.0.11" }, preempt_delay = "5s",
+  unicast_peers = { "198.18.100.12" },
+  track = { services = { "198.18.0.10:80" }, interfaces = { "eth1" }, weight = -60 },
+  sync_daemon = { interface = "eth1", id = 51 },
+}
+vrrp "VI_6" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { "2001:db8::10" }, preempt = false }
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.VRRP) != 2 {
+		t.Fatalf("vrrp %+v", cfg.VRRP)
+	}
+	v := cfg.VRRP[0]
+	if v.Name != "VI_1" || v.Interface != "eth0" || v.VRID != 51 || v.Priority != 150 || v.AdvertInterval != 500*time.Millisecond ||
+		fmt.Sprint(v.Addresses) != "[198.18.0.10/24 198.18.0.11/32]" || !v.Preempt || v.PreemptDelay != 5*time.Second ||
+		fmt.Sprint(v.Peers) != "[198.18.100.12]" || len(v.TrackServices) != 1 || fmt.Sprint(v.TrackInterfaces) != "[eth1]" || v.TrackWeight != -60 {
+		t.Errorf("VI_1 %+v", v)
+	}
+	if v.Sync == nil || v.Sync.Interface != "eth1" || v.Sync.SyncID != 51 {
+		t.Errorf("VI_1 sync %+v", v.Sync)
+	}
+	w := cfg.VRRP[1]
+	if w.Priority != 100 || w.AdvertInterval != time.Second || w.Preempt || w.Family() != model.IPv6 || w.Sync != nil {
+		t.Errorf("VI_6 %+v", w)
+	}
+	_, err = load(t, `vrrp "A" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.10" } }
+vrrp "B" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.11" } }`)
+	if err == nil || !strings.Contains(err.Error(), `virtual_router_id 7 on eth0 is already vrrp "A"'s`) {
+		t.Errorf("a duplicate vrid: %v", err)
+	}
+}

@@ -139,6 +139,7 @@ type loader struct {
 	scripts     *decl
 	bgp         *decl
 	sysctls     []*decl
+	vrrps       []*decl
 	declared    map[model.ServiceKey]*decl // each service's declaration, once resolved
 	checks      []*decl                    // every check constructed, to validate unused ones too
 	resolved    map[*decl]bool
@@ -150,7 +151,7 @@ type loader struct {
 }
 
 // dslNames are the functions whose call sites are indexed for positions.
-var dslNames = append([]string{"virtual_server", "real_server", "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl"}, checkKinds...)
+var dslNames = append([]string{"virtual_server", "real_server", "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl", "vrrp"}, checkKinds...)
 
 // Load reads and runs the configuration in path and returns it. Any problem
 // (syntax, type, unknown key, invalid value, duplicate) makes Load return

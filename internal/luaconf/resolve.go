@@ -143,9 +143,9 @@ func listIndex(k lua.LNumber, n int) (int, bool) {
 
 func describe(d *decl) string {
 	switch d.kind {
-	case "virtual_server", "real_server":
+	case "virtual_server", "real_server", "vrrp":
 		return fmt.Sprintf("%s %q", d.kind, d.arg)
-	case "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl", "bgp peer", "bfd", "announce":
+	case "defaults", "timeouts", "sync_daemon", "scripts", "bgp", "sysctl", "bgp peer", "bfd", "announce", "track":
 		return d.kind
 	}
 	return d.kind + " check"
@@ -327,6 +327,7 @@ func (l *loader) resolve() *model.Config {
 	applyScriptUser(cfg)
 	l.resolveSysctls(cfg)
 	l.checkAnnounces(cfg)
+	l.resolveVRRP(cfg)
 	return cfg
 }
 

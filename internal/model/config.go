@@ -27,6 +27,8 @@ type Config struct {
 	BGP *BGP
 	// Sysctls are kernel settings to make, in order.
 	Sysctls []Sysctl
+	// VRRP are the VRRPv3 virtual routers the daemon runs.
+	VRRP []VRRP
 }
 
 // ScriptUser is a user and group to run programs as (names or numbers;

@@ -108,6 +108,10 @@ type Options struct {
 	DrainStore DrainStore
 	// Routes is told the prefixes to announce over BGP (nil: none are).
 	Routes Routes
+	// Serving, when set, is told which services serve (hold their quorum
+	// and have a live real server) whenever that changes, for VRRP
+	// tracking. It must not block.
+	Serving func(map[model.ServiceKey]bool)
 	// DrainPoll is how often the connections of servers being drained
 	// before removal are counted (0: every second).
 	DrainPoll time.Duration
@@ -139,6 +143,7 @@ type Engine struct {
 	restored    map[ServerKey]model.DrainRecord // leaving before the restart (until the start reconcile)
 	savedDrain  []model.DrainRecord             // what the DrainStore holds
 	routes      map[netip.Prefix]model.Announce // told to Options.Routes (nil: nothing yet)
+	servingSet  map[model.ServiceKey]bool       // told to Options.Serving (nil: nothing yet)
 	ramps       map[ServerKey]time.Time         // slow start: when each ramp began
 	rampNext    time.Time                       // the next ramp step (zero: none)
 	started     bool                            // the start-up reconcile is done
@@ -155,8 +160,13 @@ type Engine struct {
 	recon       reconciler
 	dirty       bool
 	causes      []string // why the pending reconcile is due (changed)
-	// syncRoles are the sync daemon roles the configuration declared.
+	// syncRoles are the sync daemon roles declared so far (by the
+	// configuration or a VRRP role), for stopping those no longer declared.
 	syncRoles []model.SyncState
+	// followedSync are the sync daemons that follow a VRRP role
+	// (SetFollowedSync); followedRoles the roles they have had.
+	followedSync  []model.SyncDaemon
+	followedRoles []model.SyncState
 }
 
 // Stats count what the engine did.

@@ -238,6 +238,7 @@ func (e *Engine) reconcile(why string) {
 		}
 	}
 	desired := e.effective()
+	defer e.updateServing()
 	defer e.updateRoutes() // after the table changed
 	ops := diff.Plan(desired, r.applied, diff.Options{Owned: func(k model.ServiceKey) bool { return r.owned[k] }})
 	if len(ops) == 0 {

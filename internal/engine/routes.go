@@ -144,3 +144,21 @@ func (e *Engine) Announcements() []Announcement {
 	e.call(func() { out = e.announcements() })
 	return out
 }
+
+// updateServing tells Options.Serving which services serve, when that
+// changed.
+func (e *Engine) updateServing() {
+	if e.opts.Serving == nil {
+		return
+	}
+	now := make(map[model.ServiceKey]bool, len(e.cfg.Services))
+	for i := range e.cfg.Services {
+		ok, _ := e.serving(i)
+		now[e.cfg.Services[i].ServiceKey] = ok
+	}
+	if e.servingSet != nil && maps.Equal(now, e.servingSet) {
+		return
+	}
+	e.servingSet = now
+	e.opts.Serving(maps.Clone(now))
+}

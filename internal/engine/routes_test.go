@@ -125,3 +125,65 @@ func TestRoutesQuorum(t *testing.T) {
 	p.set("198.18.1.1", false)
 	eventually(t, "announced with the quorum back", func() bool { return r.announced() == "198.18.0.10/32" })
 }
+
+// TestFollowedSync: a sync daemon that follows a VRRP role runs as master
+// while the engine is told master, and as backup after it is told backup
+// (the master one stopped); the configuration's own daemons stay.
+func TestFollowedSync(t *testing.T) {
+	cfg := testConfig(model.Drain, 0, false)
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
+	e, _ := run(t, cfg, Options{DataPlane: k, Probers: p.factory})
+	eventually(t, "started", func() bool { return k.weight(cfg.Services[0].ServiceKey, "198.18.1.1") == 3 })
+	sd := model.SyncDaemon{Interface: "eth1", SyncID: 51}
+	daemons := func() string {
+		ds, _ := k.Daemons()
+		var s []string
+		for _, d := range ds {
+			s = append(s, d.State.String()+" "+d.Interface)
+		}
+		slices.Sort(s)
+		return strings.Join(s, ", ")
+	}
+	master := sd
+	master.State = model.SyncMaster
+	if err := e.SetFollowedSync([]model.SyncDaemon{master}, "vrrp VI_1 became master"); err != nil {
+		t.Fatal(err)
+	}
+	if got := daemons(); got != "master eth1" {
+		t.Fatalf("as master: %s", got)
+	}
+	backup := sd
+	backup.State = model.SyncBackup
+	if err := e.SetFollowedSync([]model.SyncDaemon{backup}, "vrrp VI_1 became backup"); err != nil {
+		t.Fatal(err)
+	}
+	if got := daemons(); got != "backup eth1" {
+		t.Fatalf("as backup: %s", got)
+	}
+}
+
+// TestServingObserver: Options.Serving hears which services serve, once
+// per change.
+func TestServingObserver(t *testing.T) {
+	cfg := testConfig(model.Drain, 0, false)
+	svc := cfg.Services[0].ServiceKey
+	k, p := newKernel(), &fakeProbes{down: map[string]bool{}}
+	var mu sync.Mutex
+	var seen []bool
+	run(t, cfg, Options{DataPlane: k, Probers: p.factory, Serving: func(m map[model.ServiceKey]bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, m[svc])
+	}})
+	last := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprint(seen)
+	}
+	eventually(t, "serving at start", func() bool { return last() == "[true]" })
+	p.set("198.18.1.1", true)
+	p.set("198.18.1.2", true)
+	eventually(t, "not serving", func() bool { return last() == "[true false]" })
+	p.set("198.18.1.2", false)
+	eventually(t, "serving again", func() bool { return last() == "[true false true]" })
+}

@@ -160,12 +160,21 @@ vrrp "VI_6" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { 
 		fmt.Sprint(v.Peers) != "[198.18.100.12]" || len(v.TrackServices) != 1 || fmt.Sprint(v.TrackInterfaces) != "[eth1]" || v.TrackWeight != -60 {
 		t.Errorf("VI_1 %+v", v)
 	}
-	if v.Sync == nil || v.Sync.Interface != "eth1" || v.Sync.SyncID != 51 {
+	if v.Sync == nil || v.Sync.Interface != "eth1" || v.Sync.SyncID != 51 || v.PreemptDelay != 5*time.Second {
 		t.Errorf("VI_1 sync %+v", v.Sync)
 	}
 	w := cfg.VRRP[1]
 	if w.Priority != 100 || w.AdvertInterval != time.Second || w.Preempt || w.Family() != model.IPv6 || w.Sync != nil {
 		t.Errorf("VI_6 %+v", w)
+	}
+	cfg, err = load(t, `vrrp "S" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.10" }, sync_daemon = { interface = "eth1" } }`)
+	if err != nil || cfg.VRRP[0].PreemptDelay != DefaultSyncPreemptDelay {
+		t.Errorf("a vrrp with a sync daemon: preempt_delay %v (%v), want the default %s", cfg.VRRP[0].PreemptDelay, err, DefaultSyncPreemptDelay)
+	}
+	_, err = load(t, `sync_daemon { state = "master", interface = "eth1" }
+vrrp "S" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.10" }, sync_daemon = { interface = "eth1" } }`)
+	if err == nil || !strings.Contains(err.Error(), "keep the one that follows the role") {
+		t.Errorf("two sync daemon declarations: %v", err)
 	}
 	_, err = load(t, `vrrp "A" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.10" } }
 vrrp "B" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.11" } }`)

@@ -62,6 +62,7 @@ func (l *loader) resolveVRRP(cfg *model.Config) {
 	}
 	seenName := map[string]*decl{}
 	seenVRID := map[ifVRID]*decl{}
+	var syncer *decl // the vrrp whose sync daemon follows it
 	for _, d := range l.vrrps {
 		l.checkKeys(d, vrrpKeys, false)
 		if first := seenName[d.arg]; first != nil {
@@ -79,9 +80,30 @@ func (l *loader) resolveVRRP(cfg *model.Config) {
 			continue
 		}
 		seenVRID[k] = d
+		if v.Sync != nil {
+			if syncer != nil {
+				l.problem(d.valPos("sync_daemon"), "vrrp %q: a sync_daemon already follows vrrp %q (at %s); the kernel runs one master and one backup", d.arg, syncer.arg, syncer.pos)
+				continue
+			}
+			if len(cfg.SyncDaemons) > 0 {
+				l.problem(d.valPos("sync_daemon"), "vrrp %q has a sync_daemon, and sync_daemon { } declares one too; keep the one that follows the role", d.arg)
+				continue
+			}
+			if v.PreemptDelay == 0 && v.Preempt && d.opts.RawGetString("preempt_delay") == lua.LNil {
+				// A node coming back waits as backup, receiving the
+				// connections, before it takes the addresses back.
+				v.PreemptDelay = DefaultSyncPreemptDelay
+			}
+			syncer = d
+		}
 		cfg.VRRP = append(cfg.VRRP, v)
 	}
 }
+
+// DefaultSyncPreemptDelay is the preempt_delay of a vrrp with a
+// sync_daemon that does not set one: time for a node coming back to
+// receive the connection table as backup before it preempts.
+const DefaultSyncPreemptDelay = 10 * time.Second
 
 func (l *loader) resolveOneVRRP(d *decl) (model.VRRP, bool) {
 	n0 := len(l.problems)

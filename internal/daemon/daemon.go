@@ -113,6 +113,9 @@ type Daemon struct {
 	notify *notifier // systemd's (nil: not run by systemd)
 	// ann announces the services' addresses over BGP (bgp { }).
 	ann *announce.Announcer
+	// table is the kernel's table for the status and the metrics, read at
+	// most once a second.
+	table *sharedTable
 }
 
 type reloadRequest struct {
@@ -205,7 +208,8 @@ func Start(o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, &InputError{err}
 	}
-	d.metrics = metrics.New(d.engine, d.kernel, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus)
+	d.table = &sharedTable{k: d.kernel, maxAge: time.Second}
+	d.metrics = metrics.New(d.engine, d.table, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus)
 	d.reloads.Loaded(time.Now())
 	return d, nil
 }

@@ -28,7 +28,7 @@ func (d *Daemon) Status() status.Status {
 		out.Overrides = append(out.Overrides, o.String()+" (since "+status.Stamp(o.At)+")")
 	}
 	kernel := map[model.ServiceKey]*ipvs.Service{}
-	if table, err := d.kernel.Table(); err != nil {
+	if table, err := d.table.Table(); err != nil {
 		out.KernelError = err.Error()
 	} else {
 		for i := range table {

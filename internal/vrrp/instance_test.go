@@ -249,9 +249,13 @@ func TestElectionTieByAddress(t *testing.T) {
 		lo := l.start("198.18.0.1", Config{Priority: 100})
 		hi := l.start("198.18.0.2", Config{Priority: 100})
 		wait(10 * time.Second)
-		// Both time out together; the lower address yields.
+		// Both time out together. The lower address yields if it became
+		// master; or it heard the other's advertisement first and stayed.
 		want(t, hi, Master, "master down timer expired")
-		want(t, lo, Backup, "equal priority advertisement from higher address 198.18.0.2")
+		want(t, lo, Backup, "")
+		if r := lo.last().Reason; r != "startup" && r != "equal priority advertisement from higher address 198.18.0.2 (priority 100)" {
+			t.Errorf("lo's reason %q", r)
+		}
 	})
 }
 
@@ -474,4 +478,120 @@ func TestStateString(t *testing.T) {
 		}
 	}
 	_ = fmt.Sprint(Transition{})
+}
+
+// fakeClock is a Clock whose time moves only by Advance.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c      *fakeClock
+	ch     chan time.Time
+	at     time.Time
+	active bool
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, ch: make(chan time.Time, 1), at: c.now.Add(d), active: true}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.ch }
+
+// Stop and Reset drop a pending tick, like time.Timer since Go 1.23.
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.active
+	t.active = false
+	select {
+	case <-t.ch:
+	default:
+	}
+	return was
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.active
+	t.active, t.at = true, t.c.now.Add(d)
+	select {
+	case <-t.ch:
+	default:
+	}
+	return was
+}
+
+// Advance moves time on by d, firing the timers due in order; settle
+// runs after each, for the instances to act on it.
+func (c *fakeClock) Advance(d time.Duration, settle func()) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	for {
+		var next *fakeTimer
+		for _, t := range c.timers {
+			if t.active && !t.at.After(end) && (next == nil || t.at.Before(next.at)) {
+				next = t
+			}
+		}
+		if next == nil {
+			break
+		}
+		c.now = next.at
+		next.active = false
+		next.ch <- c.now
+		c.mu.Unlock()
+		settle()
+		c.mu.Lock()
+	}
+	c.now = end
+	c.mu.Unlock()
+	settle()
+}
+
+// TestFakeClock runs an instance on a Clock of the test's: its timers and
+// its transitions' times are the clock's. (synctest.Wait only lets the
+// instance's goroutine settle; no time passes in the bubble.)
+func TestFakeClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		defer l.stopAll()
+		clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		start := clock.Now()
+		bubble := time.Now()
+		a := l.start("198.18.0.1", Config{Priority: 100, Clock: clock})
+		mdi := MasterDownInterval(100, time.Second)
+		clock.Advance(mdi-time.Nanosecond, synctest.Wait)
+		want(t, a, Backup, "startup")
+		clock.Advance(time.Nanosecond, synctest.Wait)
+		want(t, a, Master, "master down timer expired")
+		if got := a.last().At; !got.Equal(start.Add(mdi)) {
+			t.Errorf("transition at %v, want %v", got, start.Add(mdi))
+		}
+		// It advertises every second of the fake clock.
+		rx := make(chan Received, 16)
+		l.mu.Lock()
+		l.ends = append(l.ends, &endpoint{lan: l, addr: netip.MustParseAddr("198.18.0.9"), rx: rx})
+		l.mu.Unlock()
+		clock.Advance(5*time.Second, synctest.Wait)
+		if len(rx) != 5 {
+			t.Errorf("%d advertisements in 5 s, want 5", len(rx))
+		}
+		if !time.Now().Equal(bubble) {
+			t.Errorf("the bubble's time moved: %v", time.Since(bubble))
+		}
+	})
 }

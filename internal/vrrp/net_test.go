@@ -19,6 +19,8 @@ import (
 	"github.com/mdlayher/ndp"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"go.uber.org/goleak"
+	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 
 	"github.com/luvs-lb/luvs/internal/testns"
@@ -40,7 +42,14 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	netSkip = skip
-	os.Exit(m.Run())
+	code = m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "vrrp tests: leaked goroutines:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func needNet(tb testing.TB) {
@@ -389,5 +398,165 @@ func TestNetFailover(t *testing.T) {
 				t.Errorf("%v on a: %v, on b: %v; want on b only", vip, a2.has(t, vip), b.has(t, vip))
 			}
 		})
+	}
+}
+
+// injector sends hand-made advertisements from the peer namespace.
+type injector struct {
+	p   *ipv4.PacketConn
+	ifi *net.Interface
+	src netip.Addr
+}
+
+func newInjector(t *testing.T, ns netns.NsHandle, dev, src string) *injector {
+	t.Helper()
+	var in *injector
+	inNS(t, ns, func() {
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c, err := net.ListenPacket("ip4:112", "0.0.0.0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		t.Cleanup(func() { c.Close() })
+		p := ipv4.NewPacketConn(c)
+		if err := p.SetMulticastInterface(ifi); err != nil {
+			t.Error(err)
+		}
+		in = &injector{p: p, ifi: ifi, src: netip.MustParseAddr(src)}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+	return in
+}
+
+// send sends b (a whole VRRP message) to dst with ttl.
+func (in *injector) send(t *testing.T, b []byte, dst netip.Addr, ttl int) {
+	t.Helper()
+	if err := in.p.SetMulticastTTL(ttl); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.p.SetTTL(ttl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.p.WriteTo(b, &ipv4.ControlMessage{Src: in.src.AsSlice(), IfIndex: in.ifi.Index}, &net.IPAddr{IP: dst.AsSlice()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNetReceiveChecks sends a master advertisements of priority 255 that
+// it must discard (TTL 254, bad checksum, other VRID) before one it must
+// obey.
+func TestNetReceiveChecks(t *testing.T) {
+	needNet(t)
+	ns := peerNS(t, "vrrpca", "vrrpcb", []string{"198.18.0.1/24"}, []string{"198.18.0.2/24"})
+	vip := netip.MustParseAddr("198.18.0.10")
+	a := openSide(t, "vrrpca", false, Config{Priority: 254, Addresses: []netip.Addr{vip}})
+	a.run(t)
+	waitState(t, a, Master, 2*time.Second)
+	in := newInjector(t, ns, "vrrpcb", "198.18.0.2")
+	adv := Advertisement{VRID: 51, Priority: 255, Interval: 100 * time.Millisecond, Addresses: []netip.Addr{vip}}
+	good, err := adv.Marshal(in.src, GroupIPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), good...)
+	bad[7] ^= 1
+	other := adv
+	other.VRID = 52
+	otherVRID, _ := other.Marshal(in.src, GroupIPv4)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		ttl  int
+	}{
+		{"TTL 254", good, 254},
+		{"TTL 1", good, 1},
+		{"bad checksum", bad, 255},
+		{"other VRID", otherVRID, 255},
+	} {
+		in.send(t, tc.b, GroupIPv4, tc.ttl)
+		time.Sleep(50 * time.Millisecond)
+		if s := a.inst.State(); s != Master {
+			t.Fatalf("after an advertisement with %s: a is %v (%+v), want Master", tc.name, s, a.last())
+		}
+	}
+	in.send(t, good, GroupIPv4, 255)
+	waitState(t, a, Backup, time.Second)
+	if r := a.last().Reason; r != "higher priority advertisement from 198.18.0.2 (priority 255 > 254)" {
+		t.Errorf("reason %q", r)
+	}
+}
+
+// TestNetUnicast runs two instances with unicast peers (no group joined)
+// and checks that the checksum keepalived used for unicast IPv4 before
+// 1.3.6 (the group as the pseudo-header's destination) is accepted.
+func TestNetUnicast(t *testing.T) {
+	needNet(t)
+	ns := peerNS(t, "vrrpua", "vrrpub", []string{"198.18.0.1/24"}, []string{"198.18.0.2/24"})
+	vip := netip.MustParseAddr("198.18.0.10")
+	pa, pb := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2")
+	open := func(dev string, prio uint8, peer netip.Addr) *side {
+		cfg := Config{Priority: prio, Addresses: []netip.Addr{vip}, Peers: []netip.Addr{peer}}
+		s := &side{name: dev, done: make(chan struct{})}
+		var err error
+		nc := NetConfig{Interface: dev, Unicast: true}
+		if s.tr, err = ListenNet(nc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.tr.Close() })
+		if s.am, err = NewNetAddresses(nc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.am.Close() })
+		if s.h, err = netlink.NewHandle(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.h.Close)
+		cfg.VRID, cfg.AdvertInterval = 51, 100*time.Millisecond
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.OnTransition = func(tr Transition) { s.mu.Lock(); s.trans = append(s.trans, tr); s.mu.Unlock() }
+		if s.inst, err = New(cfg, s.tr, s.am); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a := open("vrrpua", 200, pb)
+	var b *side
+	inNS(t, ns, func() { b = open("vrrpub", 100, pa) })
+	if t.Failed() {
+		t.FailNow()
+	}
+	a.run(t)
+	b.run(t)
+	waitState(t, a, Master, 2*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if st := b.inst.Status(); st.State != Backup || st.Master != pa {
+		t.Fatalf("b: %+v, want a backup of %v", st, pa)
+	}
+	if !a.has(t, vip) || b.has(t, vip) {
+		t.Fatalf("%v on a: %v, on b: %v; want on a only", vip, a.has(t, vip), b.has(t, vip))
+	}
+	// From b's address, priority 255, summed the old way: a yields.
+	in := newInjector(t, ns, "vrrpub", "198.18.0.2")
+	adv := Advertisement{VRID: 51, Priority: 255, Interval: 100 * time.Millisecond, Addresses: []netip.Addr{vip}}
+	old, err := adv.Marshal(pb, GroupIPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.send(t, old, pa, 255)
+	waitState(t, a, Backup, time.Second)
+	// The injected master falls silent; both are backups, and a's
+	// Master_Down_Interval, shorter than b's, makes it master again.
+	waitState(t, a, Master, 3*time.Second)
+	b.cancel()
+	<-b.done
+	if a.inst.State() != Master || !a.has(t, vip) {
+		t.Errorf("a: %+v, %v on it: %v", a.inst.Status(), vip, a.has(t, vip))
 	}
 }

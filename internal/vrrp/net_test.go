@@ -139,9 +139,14 @@ type side struct {
 
 func openSide(t *testing.T, dev string, v6 bool, cfg Config) *side {
 	t.Helper()
+	return openSideWith(t, NetConfig{Interface: dev, IPv6: v6, VirtualAddresses: cfg.Addresses}, cfg)
+}
+
+func openSideWith(t *testing.T, nc NetConfig, cfg Config) *side {
+	t.Helper()
+	dev := nc.Interface
 	s := &side{name: dev, done: make(chan struct{})}
 	var err error
-	nc := NetConfig{Interface: dev, IPv6: v6, VirtualAddresses: cfg.Addresses}
 	if s.tr, err = ListenNet(nc); err != nil {
 		t.Fatal(err)
 	}

@@ -42,23 +42,34 @@ func TestKeepalivedInterop(t *testing.T) {
 	if _, err := exec.LookPath("keepalived"); err != nil {
 		t.Skip("no keepalived:", err)
 	}
-	for _, unicast := range []bool{false, true} {
-		name := "multicast"
-		if unicast {
-			name = "unicast"
-		}
-		t.Run(name, func(t *testing.T) { testKeepalived(t, unicast) })
+	for _, tc := range []struct {
+		name        string
+		unicast, v6 bool
+	}{
+		{"IPv4", false, false},
+		{"IPv4 unicast", true, false},
+		{"IPv6", false, true},
+		{"IPv6 unicast", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testKeepalived(t, tc.unicast, tc.v6) })
 	}
 }
 
-func testKeepalived(t *testing.T, unicast bool) {
-	devA, devB := "vrrpka", "vrrpkb"
-	if unicast {
-		devA, devB = "vrrpkua", "vrrpkub"
-	}
-	ns := peerNS(t, devA, devB, []string{"198.18.0.1/24"}, []string{"198.18.0.2/24"})
+func testKeepalived(t *testing.T, unicast, v6 bool) {
+	devA, devB := "vrrpk4", "vrrpk4b"
 	vip := netip.MustParseAddr("198.18.0.10")
 	pa, pb := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2")
+	addrsA, addrsB := []string{"198.18.0.1/24"}, []string{"198.18.0.2/24"}
+	if v6 {
+		devA, devB = "vrrpk6", "vrrpk6b"
+		vip = netip.MustParseAddr("2001:db8::10")
+		pa, pb = netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fe80::2")
+		addrsA, addrsB = []string{"fe80::1/64", "2001:db8::1/64"}, []string{"fe80::2/64", "2001:db8::2/64"}
+	}
+	if unicast {
+		devA, devB = devA+"u", devB+"u"
+	}
+	ns := peerNS(t, devA, devB, addrsA, addrsB)
 	hb, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +80,7 @@ func testKeepalived(t *testing.T, unicast bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		as, err := hb.AddrList(l, netlink.FAMILY_V4)
+		as, err := hb.AddrList(l, netlink.FAMILY_ALL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +109,7 @@ vrrp_instance VI_1 {
   priority 150
   advert_int 0.1
 %s  virtual_ipaddress {
-    %v/32
+    %v
   }
 }
 `, devB, peer, vip)), 0o644); err != nil {
@@ -148,7 +159,8 @@ vrrp_instance VI_1 {
 
 	// Ours, of lower priority, stays its backup.
 	cfg := Config{Priority: 100, Addresses: []netip.Addr{vip}}
-	nc := NetConfig{Interface: devA, Unicast: unicast}
+	// keepalived sends IPv6 unicast advertisements with hop limit 64.
+	nc := NetConfig{Interface: devA, Unicast: unicast, IPv6: v6, AnyUnicastTTL: unicast && v6}
 	if unicast {
 		cfg.Peers = []netip.Addr{pb}
 	}
@@ -189,4 +201,3 @@ func openSideNet(t *testing.T, nc NetConfig, cfg Config) *side {
 	s := openSideWith(t, nc, cfg)
 	return s
 }
-

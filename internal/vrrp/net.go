@@ -34,6 +34,10 @@ type NetConfig struct {
 	VirtualAddresses []netip.Addr
 	// Unicast does not join the group: the instance has unicast Peers.
 	Unicast bool
+	// AnyUnicastTTL accepts unicast advertisements whatever their TTL
+	// (hop limit), against RFC 5798 §7.1: keepalived (2.2.7) sends IPv6
+	// unicast ones with the default hop limit, 64.
+	AnyUnicastTTL bool
 	// Log is nil for slog.Default().
 	Log *slog.Logger
 }
@@ -97,6 +101,8 @@ type NetTransport struct {
 	conn net.PacketConn
 	log  *slog.Logger
 	rx   chan Received
+	// anyUnicastTTL is NetConfig.AnyUnicastTTL.
+	anyUnicastTTL bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -125,7 +131,7 @@ func ListenNet(cfg NetConfig) (*NetTransport, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	t := &NetTransport{ifi: ifi, v6: cfg.IPv6, src: src, log: cfg.Log, rx: make(chan Received, 16), done: make(chan struct{})}
+	t := &NetTransport{ifi: ifi, v6: cfg.IPv6, src: src, log: cfg.Log, rx: make(chan Received, 16), done: make(chan struct{}), anyUnicastTTL: cfg.AnyUnicastTTL}
 	if err := t.open(cfg.Unicast); err != nil {
 		if t.conn != nil {
 			t.conn.Close()
@@ -258,6 +264,7 @@ func (t *NetTransport) read() {
 			return
 		}
 		if idx != t.ifi.Index {
+			t.log.Debug("vrrp: packet from another interface: discarded", "from", from, "ifindex", idx)
 			continue
 		}
 		ia, _ := from.(*net.IPAddr)
@@ -267,7 +274,7 @@ func (t *NetTransport) read() {
 		src, _ := netip.AddrFromSlice(ia.IP)
 		dst, _ := netip.AddrFromSlice(dstIP)
 		src, dst = src.Unmap(), dst.Unmap()
-		if ttl != TTL {
+		if ttl != TTL && !(t.anyUnicastTTL && !dst.IsMulticast()) {
 			t.log.Warn("vrrp: advertisement with TTL (hop limit) other than 255: discarded", "from", src, "ttl", ttl)
 			continue
 		}

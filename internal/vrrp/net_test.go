@@ -124,6 +124,14 @@ func peerNS(t *testing.T, a, b string, addrsA, addrsB []string) netns.NsHandle {
 	return ns
 }
 
+// testLog logs to stderr with -v, else nowhere.
+func testLog(side string) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", side)
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
 // side is one end's instance and its sockets.
 type side struct {
 	name   string
@@ -147,6 +155,7 @@ func openSideWith(t *testing.T, nc NetConfig, cfg Config) *side {
 	dev := nc.Interface
 	s := &side{name: dev, done: make(chan struct{})}
 	var err error
+	nc.Log = testLog(dev)
 	if s.tr, err = ListenNet(nc); err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +170,7 @@ func openSideWith(t *testing.T, nc NetConfig, cfg Config) *side {
 	t.Cleanup(s.h.Close)
 	cfg.VRID = 51
 	cfg.AdvertInterval = 100 * time.Millisecond
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", dev)
-	}
+	cfg.Log = testLog(dev)
 	cfg.OnTransition = func(tr Transition) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -510,7 +516,7 @@ func TestNetUnicast(t *testing.T) {
 		cfg := Config{Priority: prio, Addresses: []netip.Addr{vip}, Peers: []netip.Addr{peer}}
 		s := &side{name: dev, done: make(chan struct{})}
 		var err error
-		nc := NetConfig{Interface: dev, Unicast: true}
+		nc := NetConfig{Interface: dev, Unicast: true, Log: testLog(dev)}
 		if s.tr, err = ListenNet(nc); err != nil {
 			t.Fatal(err)
 		}

@@ -416,6 +416,11 @@ func (i *Instance) receive(r *Received) {
 		i.log.Debug("vrrp: advertisement from a host not a unicast peer: discarded", "from", src)
 		return
 	}
+	if r.Interval == 0 {
+		// Master_Down_Interval would be 0: the backups would flap.
+		i.log.Warn("vrrp: advertisement with a zero interval: discarded", "from", src)
+		return
+	}
 	if i.cfg.Priority == PriorityOwner {
 		// §7.1: the owner discards advertisements.
 		i.log.Debug("vrrp: advertisement received by the address owner: discarded", "from", src, "priority", r.Priority)

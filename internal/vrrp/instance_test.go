@@ -595,3 +595,19 @@ func TestFakeClock(t *testing.T) {
 		}
 	})
 }
+
+func TestZeroIntervalDiscarded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		defer l.stopAll()
+		a := l.start("198.18.0.1", Config{Priority: 100})
+		wait(5 * time.Second)
+		want(t, a, Master, "")
+		other := &endpoint{lan: l, addr: netip.MustParseAddr("198.18.0.8"), rx: make(chan Received, 4)}
+		if err := other.Send(&Advertisement{VRID: 1, Priority: 200, Addresses: []netip.Addr{vip}}, GroupIPv4); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		want(t, a, Master, "")
+	})
+}

@@ -91,7 +91,8 @@ func primaryAddr(h *netlink.Handle, l netlink.Link, v6 bool, virtual []netip.Add
 // NetTransport is a Transport over a raw IP socket (protocol 112) joined
 // to the group on one interface. Packets are sent with TTL (hop limit)
 // 255; those received with another, on another interface or failing
-// Unmarshal are discarded.
+// Unmarshal are discarded. Its owner closes it after the Instance's Run
+// returned.
 type NetTransport struct {
 	ifi  *net.Interface
 	v6   bool

@@ -2,6 +2,11 @@
 // advertisement's wire format (packet.go), the per virtual router state
 // machine (instance.go), and a transport over raw IP sockets with the
 // virtual addresses managed through netlink (net.go).
+//
+// It interoperates with keepalived (tested with 2.2.7 and vrrp_version 3,
+// IPv4 and IPv6, multicast and unicast_peer). There is no authentication
+// in VRRPv3, and no virtual MAC: the interface's own address answers for
+// the virtual addresses, as keepalived does without use_vmac.
 package vrrp
 
 import (

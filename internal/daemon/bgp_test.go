@@ -92,14 +92,3 @@ func TestBGPAnnouncements(t *testing.T) {
 		t.Errorf("speaker calls %s", sp.Events())
 	}
 }
-
-// TestVRRPNotRunYet: until the daemon runs VRRP, a configuration with a
-// vrrp declaration is refused rather than run without its failover.
-func TestVRRPNotRunYet(t *testing.T) {
-	l := newLab(t)
-	l.write(config("198.18.0.1:80") + `vrrp "VI_1" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { "198.18.0.1" } }` + "\n")
-	_, err := Start(l.options())
-	if err == nil || !strings.Contains(err.Error(), `vrrp "VI_1"`) || !strings.Contains(err.Error(), "does not run VRRP yet") {
-		t.Fatalf("Start = %v, want the vrrp refused", err)
-	}
-}

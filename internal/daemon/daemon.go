@@ -26,6 +26,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/control"
 	"github.com/luvs-lb/luvs/internal/crash"
 	"github.com/luvs-lb/luvs/internal/engine"
+	"github.com/luvs-lb/luvs/internal/failover"
 	"github.com/luvs-lb/luvs/internal/ipvs"
 	"github.com/luvs-lb/luvs/internal/luacheck"
 	"github.com/luvs-lb/luvs/internal/luaconf"
@@ -79,6 +80,9 @@ type Options struct {
 	// NewSpeaker makes the BGP speaker of a bgp { } declaration (nil:
 	// internal/bgp's).
 	NewSpeaker announce.NewSpeaker
+	// OpenVRRP opens the virtual router of a vrrp declaration (nil: on the
+	// real network).
+	OpenVRRP failover.Open
 }
 
 // InputError is a problem with what the operator gave: a flag or the
@@ -116,6 +120,8 @@ type Daemon struct {
 	// table is the kernel's table for the status and the metrics, read at
 	// most once a second.
 	table *sharedTable
+	// vrrp runs the virtual routers of the vrrp declarations.
+	vrrp *failover.Manager
 }
 
 type reloadRequest struct {
@@ -196,7 +202,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	}
 	d.ann = announce.New(d.log, o.NewSpeaker)
 	d.engine, err = engine.New(d.current.Config, engine.Options{
-		Routes:    d.ann,
+		Routes: d.ann, Serving: func(m map[model.ServiceKey]bool) { d.vrrp.Serving(m) },
 		DataPlane: d.kernel, Probers: o.Probers, Logger: d.log, RepairInterval: o.RepairInterval,
 		Owned: owned, Store: d.dir, CleanupOnExit: o.CleanupOnExit,
 		Overrides: overrides, OverrideStore: d.dir, LuaHooks: d.hooks.Fire,
@@ -208,6 +214,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, &InputError{err}
 	}
+	d.vrrp = failover.New(d.log, d.engine, o.OpenVRRP)
 	d.table = &sharedTable{k: d.kernel, maxAge: time.Second}
 	d.metrics = metrics.New(d.engine, d.table, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus)
 	d.reloads.Loaded(time.Now())
@@ -223,11 +230,6 @@ func (d *Daemon) load() (*luaconf.Result, error) {
 			return nil, &InputError{fmt.Errorf("%s: %d problem(s), nothing applied:\n%w", d.opts.ConfigPath, len(ps.Errors()), err)}
 		}
 		return nil, &InputError{err}
-	}
-	if v := res.Config.VRRP; len(v) > 0 {
-		// Not silently ignored: a pair would run without its failover.
-		res.Close()
-		return nil, &InputError{fmt.Errorf("%s: vrrp %q (at %s): luvs run does not run VRRP yet; keep keepalived for the virtual addresses (luvs import keepalived --keepalived-out)", d.opts.ConfigPath, v[0].Name, v[0].Where)}
 	}
 	for _, w := range res.Warnings {
 		d.log.Warn("config warning", "at", w.Pos.String(), "msg", w.Msg)
@@ -306,8 +308,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer done()
 		d.ann.Stop(stopCtx)
 	}()
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer crash.Guard(); defer wg.Done(); d.ann.Run(ctx) }()
+	// The virtual routers: a clean stop gives their addresses up at once
+	// (priority 0), so that the backup takes over within its skew time.
+	go func() { defer crash.Guard(); defer wg.Done(); d.vrrp.Run(ctx) }()
+	if vs := d.current.Config.VRRP; len(vs) > 0 {
+		go func() {
+			defer crash.Guard()
+			if err := d.vrrp.Configure(ctx, vs); err != nil {
+				d.log.Error("vrrp not started", "err", err)
+			}
+		}()
+	}
 	// A clean stop withdraws the announcements first and keeps serving for
 	// the shutdown delay, so that the routers move the flows away before
 	// the engine stops.
@@ -425,6 +438,11 @@ func (d *Daemon) reload(ctx context.Context, trigger string) error {
 	d.current.Close()
 	d.current = next
 	d.scripts = d.startScripts(ctx, d.current)
+	if err := d.vrrp.Configure(ctx, next.Config.VRRP); err != nil {
+		d.log.Error("reload: vrrp not fully applied", "err", err)
+		d.reloads.Done(time.Now(), err)
+		return fmt.Errorf("reload applied but for vrrp: %w", err)
+	}
 	d.reloads.Done(time.Now(), nil)
 	st := next.Config.State()
 	d.log.Info("reload applied", "trigger", trigger, "services", len(st.Services), "servers", st.DestCount(),

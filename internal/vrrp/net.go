@@ -38,6 +38,9 @@ type NetConfig struct {
 	// (hop limit), against RFC 5798 §7.1: keepalived (2.2.7) sends IPv6
 	// unicast ones with the default hop limit, 64.
 	AnyUnicastTTL bool
+	// PrefixLen gives the prefix length a virtual address is added with
+	// (198.18.0.10/24); one not listed is added as a host address.
+	PrefixLen map[netip.Addr]int
 	// Log is nil for slog.Default().
 	Log *slog.Logger
 }
@@ -305,15 +308,16 @@ func (t *NetTransport) read() {
 // or unsolicited neighbour advertisements from the interface's own MAC
 // address (no virtual MAC).
 type NetAddresses struct {
-	h    *netlink.Handle
-	link netlink.Link
-	ifi  *net.Interface
-	arp  *arp.Client
-	ndp  *ndp.Conn
+	h      *netlink.Handle
+	link   netlink.Link
+	ifi    *net.Interface
+	arp    *arp.Client
+	ndp    *ndp.Conn
+	prefix map[netip.Addr]int
 }
 
 // NewNetAddresses opens the netlink and ARP or NDP sockets for the
-// interface of cfg (only its Interface and IPv6 are used).
+// interface of cfg (only its Interface, IPv6 and PrefixLen are used).
 func NewNetAddresses(cfg NetConfig) (*NetAddresses, error) {
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -324,7 +328,7 @@ func NewNetAddresses(cfg NetConfig) (*NetAddresses, error) {
 		h.Close()
 		return nil, err
 	}
-	m := &NetAddresses{h: h, link: l, ifi: ifi}
+	m := &NetAddresses{h: h, link: l, ifi: ifi, prefix: cfg.PrefixLen}
 	if cfg.IPv6 {
 		c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
 		if err == nil {
@@ -358,7 +362,11 @@ func NewNetAddresses(cfg NetConfig) (*NetAddresses, error) {
 
 func (m *NetAddresses) nlAddr(a netip.Addr) *netlink.Addr {
 	a = a.Unmap()
-	na := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(a.BitLen(), a.BitLen())}}
+	bits := a.BitLen()
+	if n, ok := m.prefix[a]; ok && n > 0 && n <= bits {
+		bits = n
+	}
+	na := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(bits, a.BitLen())}}
 	if a.Is6() {
 		na.Flags = unix.IFA_F_NODAD
 	}

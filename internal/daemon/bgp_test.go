@@ -2,12 +2,17 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/announce/announcetest"
+	"github.com/luvs-lb/luvs/internal/failover"
+	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/vrrp"
 )
 
 const bgpConfig = `bgp { asn = 65001, router_id = "198.18.10.1", shutdown_delay = "400ms",
@@ -90,5 +95,39 @@ func TestBGPAnnouncements(t *testing.T) {
 	}
 	if !strings.HasSuffix(sp.Events(), "withdraw 198.18.0.1/32; stop") {
 		t.Errorf("speaker calls %s", sp.Events())
+	}
+}
+
+// fixedRouter is a VRRP virtual router that is master from the start.
+type fixedRouter struct{}
+
+func (fixedRouter) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (fixedRouter) SetPriority(uint8) error      { return nil }
+func (fixedRouter) Status() vrrp.Status {
+	return vrrp.Status{State: vrrp.Master, Priority: 150, Master: netip.MustParseAddr("198.18.100.11")}
+}
+
+// TestVRRPStatus: the daemon runs the vrrp declarations and shows them in
+// the status (JSON and text) and the metrics.
+func TestVRRPStatus(t *testing.T) {
+	l := newLab(t)
+	l.write(config("198.18.0.1:80") + `vrrp "VI_1" { interface = "eth0", virtual_router_id = 51, priority = 150, virtual_addresses = { "198.18.0.1" } }` + "\n")
+	o := l.options()
+	o.OpenVRRP = func(model.VRRP, func(vrrp.Transition), *slog.Logger) (failover.Router, func(), error) {
+		return fixedRouter{}, func() {}, nil
+	}
+	d, _ := l.start(o)
+	waitFor(t, "the virtual router in the status", func() bool { return len(statusOf(t, d).VRRP) == 1 })
+	v := statusOf(t, d).VRRP[0]
+	if v.Name != "VI_1" || v.State != "master" || v.Priority != 150 || v.VRID != 51 || v.Master != "198.18.100.11" {
+		t.Errorf("status %+v", v)
+	}
+	if text := statusOf(t, d).Text(); !strings.Contains(text, "VI_1  eth0       51    master") {
+		t.Errorf("text status:\n%s", text)
+	}
+	rec := httptest.NewRecorder()
+	d.metrics.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `luvs_vrrp_master{interface="eth0",vrid="51",vrrp="VI_1"} 1`) {
+		t.Errorf("metrics lack the virtual router:\n%s", rec.Body.String())
 	}
 }

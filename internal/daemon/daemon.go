@@ -216,7 +216,7 @@ func Start(o Options) (_ *Daemon, err error) {
 	}
 	d.vrrp = failover.New(d.log, d.engine, o.OpenVRRP)
 	d.table = &sharedTable{k: d.kernel, maxAge: time.Second}
-	d.metrics = metrics.New(d.engine, d.table, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus)
+	d.metrics = metrics.New(d.engine, d.table, &d.reloads, metrics.Build{Version: o.Version, Revision: o.Revision}).WithBGP(d.bgpStatus).WithVRRP(d.vrrpStatus)
 	d.reloads.Loaded(time.Now())
 	return d, nil
 }

@@ -36,6 +36,7 @@ func (d *Daemon) Status() status.Status {
 		}
 	}
 	out.BGP = d.bgpStatus()
+	out.VRRP = d.vrrpStatus()
 	for _, sv := range d.engine.View() {
 		out.Services = append(out.Services, serviceStatus(sv, kernel[sv.Key]))
 	}
@@ -92,6 +93,15 @@ func serviceStatus(sv engine.ServiceView, k *ipvs.Service) status.ServiceStatus 
 
 func rates(s ipvs.Stats) status.Rates {
 	return status.Rates{Connections: s.CPS, InPackets: s.InPPS, OutPackets: s.OutPPS, InBytes: s.InBPS, OutBytes: s.OutBPS}
+}
+
+// vrrpStatus is the virtual routers' state.
+func (d *Daemon) vrrpStatus() []status.VRRPStatus {
+	var out []status.VRRPStatus
+	for _, v := range d.vrrp.Status() {
+		out = append(out, status.VRRPStatus(v))
+	}
+	return out
 }
 
 // bgpStatus is the speaker's peers and the services' announcements (nil

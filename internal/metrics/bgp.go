@@ -47,3 +47,31 @@ func (m *Metrics) WithBGP(get func() *status.BGPStatus) *Metrics {
 	m.reg.MustRegister(bgpCollector{get})
 	return m
 }
+
+var (
+	descVRRPMaster   = prometheus.NewDesc("luvs_vrrp_master", "1 while this director is the VRRP virtual router's master.", []string{"vrrp", "interface", "vrid"}, nil)
+	descVRRPPriority = prometheus.NewDesc("luvs_vrrp_priority", "The VRRP virtual router's priority in effect (after tracking).", []string{"vrrp", "interface", "vrid"}, nil)
+)
+
+// vrrpCollector reports the VRRP virtual routers.
+type vrrpCollector struct{ get func() []status.VRRPStatus }
+
+func (c vrrpCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descVRRPMaster
+	ch <- descVRRPPriority
+}
+
+func (c vrrpCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, v := range c.get() {
+		labels := []string{v.Name, v.Interface, strconv.Itoa(int(v.VRID))}
+		ch <- prometheus.MustNewConstMetric(descVRRPMaster, prometheus.GaugeValue, b2f(v.State == "master"), labels...)
+		ch <- prometheus.MustNewConstMetric(descVRRPPriority, prometheus.GaugeValue, float64(v.Priority), labels...)
+	}
+}
+
+// WithVRRP adds the VRRP virtual routers' series, read from get on each
+// scrape.
+func (m *Metrics) WithVRRP(get func() []status.VRRPStatus) *Metrics {
+	m.reg.MustRegister(vrrpCollector{get})
+	return m
+}

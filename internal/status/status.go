@@ -23,7 +23,9 @@ type Status struct {
 	KernelError string   `json:"kernel_error,omitempty"`
 	Overrides   []string `json:"overrides"`
 	// BGP is the BGP speaker; nil without a bgp declaration.
-	BGP      *BGPStatus      `json:"bgp,omitempty"`
+	BGP *BGPStatus `json:"bgp,omitempty"`
+	// VRRP are the VRRP virtual routers.
+	VRRP     []VRRPStatus    `json:"vrrp,omitempty"`
 	Services []ServiceStatus `json:"services"`
 }
 
@@ -34,6 +36,19 @@ type BGPStatus struct {
 	RouterID      string               `json:"router_id"`
 	Peers         []PeerStatus         `json:"peers"`
 	Announcements []AnnouncementStatus `json:"announcements"`
+}
+
+// VRRPStatus is one VRRP virtual router.
+type VRRPStatus struct {
+	Name      string   `json:"name"`
+	Interface string   `json:"interface"`
+	VRID      uint8    `json:"virtual_router_id"`
+	State     string   `json:"state"`    // initialize, backup, master, fault
+	Priority  uint8    `json:"priority"` // in effect, after tracking
+	Base      uint8    `json:"configured_priority"`
+	Master    string   `json:"master,omitempty"` // the master's address, if known
+	Reason    string   `json:"reason,omitempty"` // of the last change
+	Addresses []string `json:"virtual_addresses"`
 }
 
 // PeerStatus is one BGP session.

@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -26,6 +27,19 @@ func (s Status) Text() string {
 		for _, o := range s.Overrides {
 			fmt.Fprintf(&b, "  %s\n", o)
 		}
+	}
+	if len(s.VRRP) > 0 {
+		b.WriteString("\nvrrp:\n")
+		tw := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  NAME\tINTERFACE\tVRID\tSTATE\tPRIORITY\tMASTER\tADDRESSES\tDETAIL")
+		for _, v := range s.VRRP {
+			prio := strconv.Itoa(int(v.Priority))
+			if v.Priority != v.Base {
+				prio = fmt.Sprintf("%d → %d", v.Base, v.Priority)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.Interface, v.VRID, v.State, prio, dash(v.Master), strings.Join(v.Addresses, " "), dash(v.Reason))
+		}
+		tw.Flush()
 	}
 	if g := s.BGP; g != nil {
 		fmt.Fprintf(&b, "\nbgp: AS %d, router id %s\n", g.ASN, g.RouterID)

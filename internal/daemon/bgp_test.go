@@ -102,7 +102,7 @@ func TestBGPAnnouncements(t *testing.T) {
 type fixedRouter struct{}
 
 func (fixedRouter) Run(ctx context.Context) error { <-ctx.Done(); return nil }
-func (fixedRouter) SetPriority(uint8) error      { return nil }
+func (fixedRouter) SetPriority(uint8) error       { return nil }
 func (fixedRouter) Status() vrrp.Status {
 	return vrrp.Status{State: vrrp.Master, Priority: 150, Master: netip.MustParseAddr("198.18.100.11")}
 }

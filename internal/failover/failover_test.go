@@ -129,7 +129,7 @@ func TestManager(t *testing.T) {
 		{Name: "VI_1", Interface: "eth0", VRID: 51, Priority: 150, AdvertInterval: time.Second, Preempt: true,
 			Addresses:     []netip.Prefix{netip.MustParsePrefix("198.18.0.10/32")},
 			TrackServices: []model.ServiceKey{web, tls}, TrackWeight: -60,
-			Sync:          &model.SyncDaemon{Interface: "eth1", SyncID: 51}},
+			Sync: &model.SyncDaemon{Interface: "eth1", SyncID: 51}},
 		{Name: "VI_2", Interface: "eth0", VRID: 52, Priority: 100, AdvertInterval: time.Second, Preempt: true,
 			Addresses:     []netip.Prefix{netip.MustParsePrefix("198.18.0.11/32")},
 			TrackServices: []model.ServiceKey{web}},

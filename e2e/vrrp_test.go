@@ -3,12 +3,16 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/testbed"
+	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
 // vrrpVIP is the pair's virtual address, on the lan of the ECMP lab (its
@@ -164,4 +168,142 @@ func TestVRRPPair(t *testing.T) {
 		took = waitFor(t, "director1 master again once its servers are back", 10*time.Second, master(d1))
 		t.Logf("director1's servers back: master again %s later", took.Round(time.Millisecond))
 	})
+}
+
+// keepalivedVRRP is keepalived 2.2.7's side of a mixed pair: VRRPv3, the
+// same virtual router as vrrpDirectorConfig's (no tracking, no sync).
+const keepalivedVRRP = `global_defs {
+  router_id luvs-e2e
+  vrrp_version 3
+  vrrp_garp_master_delay 0
+}
+vrrp_instance VI_1 {
+  interface eth0
+  state BACKUP
+  virtual_router_id 51
+  priority %d
+  advert_int 0.3
+  preempt_delay 1
+  virtual_ipaddress {
+    198.18.100.100/32
+  }
+}
+`
+
+// luvsVRRPOnly is luvs's side of a mixed pair.
+const luvsVRRPOnly = `
+defaults { scheduler = "rr", forward = "dr", check = tcp { interval = "300ms", timeout = "200ms", rise = 1, fall = 2 } }
+virtual_server "198.18.100.100:80" {
+  real_server "198.18.100.21:80" {}, real_server "198.18.100.22:80" {}, real_server "198.18.100.23:80" {},
+}
+vrrp "VI_1" {
+  interface = "eth0", virtual_router_id = 51, priority = %d, advert_interval = "300ms",
+  virtual_addresses = { "198.18.100.100" }, preempt_delay = "1s",
+}
+`
+
+// TestVRRPWithKeepalived: a pair of luvs and keepalived 2.2.7 elects the
+// higher priority one, whichever it is; when the master's process is
+// killed the other takes the address over within 3 x advert_interval +
+// skew, and the master preempts back when it returns. (Killing keepalived's
+// parent process makes its VRRP child stop cleanly, with a priority 0
+// advertisement: luvs then takes over within its skew time.)
+func TestVRRPWithKeepalived(t *testing.T) {
+	needKernel(t)
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		if os.Getenv("LUVS_KEEPALIVED_REQUIRED") == "1" {
+			t.Fatal("LUVS_KEEPALIVED_REQUIRED=1 but keepalived is not in PATH")
+		}
+		t.Skip("keepalived not in PATH (start the VM with LUVS_VM_EXTRA_BINARIES=keepalived)")
+	}
+	for _, tc := range []struct {
+		name                string
+		luvsPrio, kaPrio    int
+		luvsIsMasterAtFirst bool
+	}{
+		{"luvs master", 150, 100, true},
+		{"keepalived master", 100, 150, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab := testbed.NewECMPLab(t, 2, 3)
+			dl, dk := lab.Directors[0], lab.Directors[1]
+			for _, rs := range lab.Servers {
+				lab.Run(rs.NS, "ip", "addr", "add", vrrpVIP.String()+"/32", "dev", "lo")
+				rs.Stop()
+				rs.VIPs = append(rs.VIPs, vrrpVIP)
+				if err := rs.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			holds := func(d *testbed.Director) bool {
+				return strings.Contains(d.Run("ip", "-4", "addr", "show", "dev", "eth0"), " "+vrrpVIP.String()+"/32 ")
+			}
+			only := func(d, other *testbed.Director) func() bool {
+				return func() bool { return holds(d) && !holds(other) }
+			}
+			luvsCfg := writeConfig(t, fmt.Sprintf(luvsVRRPOnly, tc.luvsPrio))
+			kaConf := filepath.Join(t.TempDir(), "keepalived.conf")
+			if err := os.WriteFile(kaConf, []byte(fmt.Sprintf(keepalivedVRRP, tc.kaPrio)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			startKA := func(tt *testing.T) *exec.Cmd {
+				dir := tt.TempDir()
+				cmd := exec.Command("ip", "netns", "exec", dk.NS, "keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
+					"--dont-respawn", "--use-file", kaConf, "--pid", filepath.Join(dir, "k.pid"), "--vrrp_pid", filepath.Join(dir, "v.pid"))
+				var logs testlog.Buffer
+				cmd.Stdout, cmd.Stderr = &logs, &logs
+				if err := cmd.Start(); err != nil {
+					tt.Fatal(err)
+				}
+				tt.Cleanup(func() {
+					cmd.Process.Signal(syscall.SIGTERM)
+					cmd.Wait()
+					if tt.Failed() {
+						tt.Logf("keepalived logs:\n%s", logs.String())
+					}
+				})
+				return cmd
+			}
+			// keepalived runs only VRRP there: luvs apply sets its director's
+			// table, the same services.
+			table := writeConfig(t, luvsVRRPOnly[:strings.Index(luvsVRRPOnly, "vrrp ")])
+			dk.Run("luvs", "apply", table)
+			ka := startKA(t)
+			ld := startDaemonIn(t, dl.NS, luvsCfg)
+			first, second := dl, dk
+			if !tc.luvsIsMasterAtFirst {
+				first, second = dk, dl
+			}
+			took := waitFor(t, first.Name+" master", 20*time.Second, only(first, second))
+			t.Logf("%s master %s after both started", first.Name, took.Round(time.Millisecond))
+			c := lab.HTTPClient(2 * time.Second)
+			if _, err := testbed.Get(c, "http://"+vrrpVIP.String()+"/"); err != nil {
+				t.Errorf("a request through the master: %v", err)
+			}
+			// Kill the master's process.
+			if tc.luvsIsMasterAtFirst {
+				ld.cmd.Process.Signal(syscall.SIGKILL)
+				<-ld.done
+			} else {
+				ka.Process.Signal(syscall.SIGKILL)
+				ka.Wait()
+			}
+			took = waitFor(t, second.Name+" taking the address", 10*time.Second, func() bool { return holds(second) })
+			t.Logf("kill -9 of the master (%s): %s took the address %s later", first.Name, second.Name, took.Round(time.Millisecond))
+			if took > 2*time.Second {
+				t.Errorf("takeover took %s, want about 1.1 s (3 x 300 ms + skew)", took)
+			}
+			if _, err := testbed.Get(c, "http://"+vrrpVIP.String()+"/"); err != nil {
+				t.Errorf("a request after the takeover: %v", err)
+			}
+			// The master comes back and preempts.
+			if tc.luvsIsMasterAtFirst {
+				startDaemonIn(t, dl.NS, luvsCfg)
+			} else {
+				startKA(t)
+			}
+			took = waitFor(t, first.Name+" master again", 20*time.Second, only(first, second))
+			t.Logf("%s back: master again %s later (preempt_delay 1 s)", first.Name, took.Round(time.Millisecond))
+		})
+	}
 }

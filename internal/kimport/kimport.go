@@ -1350,7 +1350,7 @@ func (c *conv) skip(b *keepalived.RawBlock) {
 	why := "not part of the LVS configuration"
 	switch {
 	case strings.HasPrefix(b.Keyword, "vrrp_"):
-		why = "luvs does not run VRRP yet"
+		why = "the import does not translate VRRP yet: see vrrp in config.md"
 	case b.Keyword == "global_defs":
 		why = "its keys other than the LVS ones"
 	case strings.HasPrefix(b.Keyword, "bfd_"):

@@ -19,6 +19,25 @@ import (
 // router reaches it by ARP: the master's gratuitous ARP moves it).
 var vrrpVIP = netip.MustParseAddr("198.18.100.100")
 
+// serveVRRPVIP gives the lab's real servers the pair's address (direct
+// routing: on lo, without ARP replies) and has them serve on it.
+func serveVRRPVIP(t *testing.T, lab *testbed.ECMPLab) {
+	t.Helper()
+	for _, rs := range lab.Servers {
+		lab.Run(rs.NS, "ip", "addr", "add", vrrpVIP.String()+"/32", "dev", "lo")
+		rs.Stop()
+		rs.VIPs = append(rs.VIPs, vrrpVIP)
+		if err := rs.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// holds reports whether director d has the pair's address on its eth0.
+func holds(d *testbed.Director) bool {
+	return strings.Contains(d.Run("ip", "-4", "addr", "show", "dev", "eth0"), " "+vrrpVIP.String()+"/32 ")
+}
+
 // vrrpDirectorConfig is a director of the pair: the same services (direct
 // routing to the lab's three real servers) and one virtual router whose
 // priority drops by 60 while the web service has no live server, with the
@@ -53,16 +72,7 @@ func TestVRRPPair(t *testing.T) {
 	needKernel(t)
 	lab := testbed.NewECMPLab(t, 2, 3)
 	d1, d2 := lab.Directors[0], lab.Directors[1]
-	for _, rs := range lab.Servers {
-		// Direct routing: the real servers hold the pair's address too,
-		// and serve on it.
-		lab.Run(rs.NS, "ip", "addr", "add", vrrpVIP.String()+"/32", "dev", "lo")
-		rs.Stop()
-		rs.VIPs = append(rs.VIPs, vrrpVIP)
-		if err := rs.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serveVRRPVIP(t, lab)
 	lab.StartEcho(7000)
 	parent := t
 	configs := map[*testbed.Director]string{
@@ -70,9 +80,6 @@ func TestVRRPPair(t *testing.T) {
 		d2: writeConfig(t, fmt.Sprintf(vrrpDirectorConfig, 100)),
 	}
 	daemons := map[*testbed.Director]*daemon{d1: startDaemonIn(t, d1.NS, configs[d1]), d2: startDaemonIn(t, d2.NS, configs[d2])}
-	holds := func(d *testbed.Director) bool {
-		return strings.Contains(d.Run("ip", "-4", "addr", "show", "dev", "eth0"), " "+vrrpVIP.String()+"/32 ")
-	}
 	master := func(d *testbed.Director) func() bool {
 		return func() bool {
 			other := d1
@@ -227,17 +234,7 @@ func TestVRRPWithKeepalived(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			lab := testbed.NewECMPLab(t, 2, 3)
 			dl, dk := lab.Directors[0], lab.Directors[1]
-			for _, rs := range lab.Servers {
-				lab.Run(rs.NS, "ip", "addr", "add", vrrpVIP.String()+"/32", "dev", "lo")
-				rs.Stop()
-				rs.VIPs = append(rs.VIPs, vrrpVIP)
-				if err := rs.Start(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			holds := func(d *testbed.Director) bool {
-				return strings.Contains(d.Run("ip", "-4", "addr", "show", "dev", "eth0"), " "+vrrpVIP.String()+"/32 ")
-			}
+			serveVRRPVIP(t, lab)
 			only := func(d, other *testbed.Director) func() bool {
 				return func() bool { return holds(d) && !holds(other) }
 			}

@@ -12,18 +12,12 @@ import (
 	"github.com/luvs-lb/luvs/internal/announce"
 	"github.com/luvs-lb/luvs/internal/announce/announcetest"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/poll"
 )
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	poll.Until(t, what, 3*time.Second, cond)
 }
 
 func announced(sp *announcetest.Speaker) string {

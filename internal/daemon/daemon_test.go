@@ -18,6 +18,7 @@ import (
 	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/poll"
 	"github.com/luvs-lb/luvs/internal/statedir"
 	"github.com/luvs-lb/luvs/internal/testlog"
 )
@@ -99,14 +100,7 @@ func (l *lab) start(o Options) (*Daemon, func()) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	poll.Until(t, what, 5*time.Second, cond)
 }
 
 func config(services ...string) string {

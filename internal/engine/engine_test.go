@@ -12,6 +12,7 @@ import (
 
 	"github.com/luvs-lb/luvs/internal/fakeipvs"
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/poll"
 	"github.com/luvs-lb/luvs/internal/testlog"
 )
 
@@ -70,14 +71,7 @@ func testConfig(onFail model.OnFail, quorum int, sorry bool) *model.Config {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	poll.Until(t, what, 3*time.Second, cond)
 }
 
 func start(t *testing.T, cfg *model.Config, k *fakeKernel, p *fakeProbes, logs io.Writer) *Engine {

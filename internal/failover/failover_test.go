@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/luvs-lb/luvs/internal/model"
+	"github.com/luvs-lb/luvs/internal/poll"
 	"github.com/luvs-lb/luvs/internal/vrrp"
 )
 
@@ -86,14 +87,7 @@ func (e *fakeEngine) sync() string {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	poll.Until(t, what, 3*time.Second, cond)
 }
 
 // TestManager: a router's priority follows its tracked services (weight

@@ -33,6 +33,7 @@ func newImportCmd() *cobra.Command {
 // newImportKeepalivedCmd is `luvs import keepalived FILE`.
 func newImportKeepalivedCmd() *cobra.Command {
 	var out, keepOut string
+	var vrrp bool
 	cmd := &cobra.Command{
 		Use:   "keepalived FILE",
 		Short: "Convert a keepalived.conf (its LVS part) to a luvs Lua configuration",
@@ -44,24 +45,28 @@ Settings that can be dropped harmlessly are reported as warnings.
 
 The VRRP and other global parts are listed on standard error; they stay
 with keepalived: --keepalived-out writes them, without the LVS part, as a
-keepalived.conf to keep running next to luvs. See migrating.md in
+keepalived.conf to keep running next to luvs. With --vrrp the vrrp_instance
+blocks become luvs vrrp declarations instead (luvs speaks VRRPv3 only: a
+keepalived peer needs vrrp_version 3), an lvs_sync_daemon that follows one
+becomes its sync_daemon, and what luvs cannot do is reported. See migrating.md in
 /usr/share/doc/luvs (docs/ of the source) for the details.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return importKeepalived(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], out, keepOut)
+			return importKeepalived(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], out, keepOut, kimport.Options{VRRP: vrrp})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "-", "write the Lua configuration to FILE (- for standard output)")
 	cmd.Flags().StringVar(&keepOut, "keepalived-out", "", "write the VRRP and global blocks, for keepalived, to FILE")
+	cmd.Flags().BoolVar(&vrrp, "vrrp", false, "translate the vrrp_instance blocks into luvs vrrp declarations (VRRPv3)")
 	return cmd
 }
 
-func importKeepalived(stdout, stderr io.Writer, file, out, keepOut string) error {
+func importKeepalived(stdout, stderr io.Writer, file, out, keepOut string, opt kimport.Options) error {
 	cfg, err := keepalived.ParseFile(file, keepalived.Options{})
 	if err != nil {
 		return importErrors(file, err)
 	}
-	res, err := kimport.Import(cfg)
+	res, err := kimport.ImportWith(cfg, opt)
 	if err != nil {
 		return importErrors(file, err)
 	}
@@ -79,7 +84,7 @@ func importKeepalived(stdout, stderr io.Writer, file, out, keepOut string) error
 		fmt.Fprintln(stderr, "luvs check of the imported configuration:", w)
 	}
 	if keepOut != "" {
-		if err := os.WriteFile(keepOut, []byte(kimport.KeepalivedPart(cfg)), 0o644); err != nil {
+		if err := os.WriteFile(keepOut, []byte(kimport.KeepalivedPart(cfg, res.Translated...)), 0o644); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ func TestImportKeepalived(t *testing.T) {
 	if err != nil || !strings.Contains(string(lua), `virtual_server "192.0.2.10:80" {`) {
 		t.Fatalf("output %v:\n%s", err, lua)
 	}
-	if !strings.Contains(notes.String(), "director.conf:8: vrrp_instance VI_WEB left to keepalived (the import does not translate VRRP yet: see vrrp in config.md)\n") {
+	if !strings.Contains(notes.String(), "director.conf:8: vrrp_instance VI_WEB left to keepalived (--vrrp translates it into luvs's VRRPv3)\n") {
 		t.Errorf("stderr lacks the VRRP note:\n%s", notes.String())
 	}
 	k, err := os.ReadFile(keep)

@@ -38,20 +38,38 @@ type Result struct {
 	// Skipped are the blocks left to keepalived (VRRP, global_defs, ...),
 	// one note each.
 	Skipped keepalived.Errors
+	// Translated are the blocks of keepalived's VRRP part that became
+	// vrrp declarations (Options.VRRP): KeepalivedPart leaves them out.
+	Translated []*keepalived.RawBlock
 }
 
 // Import maps cfg to a luvs configuration. The error, if any, is a
 // keepalived.Errors listing every construct luvs cannot express; the
 // Result is nil then.
-func Import(cfg *keepalived.Config) (*Result, error) {
-	c := &conv{cfg: cfg, used: map[keepalived.Pos]bool{}}
+func Import(cfg *keepalived.Config) (*Result, error) { return ImportWith(cfg, Options{}) }
+
+// Options choose what the import translates.
+type Options struct {
+	// VRRP translates the vrrp_instance blocks into vrrp declarations (and
+	// an lvs_sync_daemon that follows one into its sync_daemon) instead of
+	// leaving them to keepalived. luvs speaks VRRPv3 only.
+	VRRP bool
+}
+
+// ImportWith is Import with options.
+func ImportWith(cfg *keepalived.Config, opt Options) (*Result, error) {
+	c := &conv{cfg: cfg, opts: opt, used: map[keepalived.Pos]bool{}}
 	lua := c.run()
 	if len(c.errs) > 0 {
 		sortErrs(c.errs)
 		return nil, c.errs
 	}
 	sortErrs(c.warns)
-	return &Result{Lua: lua, Warnings: c.warns, Skipped: c.skipped}, nil
+	res := &Result{Lua: lua, Warnings: c.warns, Skipped: c.skipped}
+	for _, v := range c.vrrps {
+		res.Translated = append(res.Translated, v.block)
+	}
+	return res, nil
 }
 
 func sortErrs(es keepalived.Errors) {
@@ -65,6 +83,8 @@ func sortErrs(es keepalived.Errors) {
 
 type conv struct {
 	cfg                  *keepalived.Config
+	opts                 Options
+	vrrps                []vrrpOut
 	errs, warns, skipped keepalived.Errors
 	used                 map[keepalived.Pos]bool // comments written
 	groupFuncs           map[string]int
@@ -202,8 +222,13 @@ func (c *conv) run() string {
 		}
 	}
 	c.global()
+	if c.opts.VRRP {
+		c.translateVRRP()
+	}
 	for _, b := range cfg.Skipped {
-		c.skip(b)
+		if !c.translated(b) {
+			c.skip(b)
+		}
 	}
 
 	// Hoist: check timing into servers, checks into services, then all
@@ -250,6 +275,9 @@ func (c *conv) run() string {
 	for _, s := range services {
 		w.WriteString("\n")
 		c.writeService(&w, s, def)
+	}
+	for _, v := range c.vrrps {
+		w.WriteString("\n" + v.lua)
 	}
 	return w.String()
 }
@@ -1289,7 +1317,7 @@ func (c *conv) writeGlobal(w *strings.Builder) {
 			w.WriteString("timeouts { " + strings.Join(parts, ", ") + " }\n")
 		}
 	}
-	if sd := g.SyncDaemon; sd != nil {
+	if sd := g.SyncDaemon; sd != nil && !c.followsTranslated(sd) {
 		w.WriteString("\n-- lvs_sync_daemon: keepalived runs the master sync daemon while its VRRP\n")
 		if sd.Instance != "" {
 			fmt.Fprintf(w, "-- instance %s is MASTER and the backup one otherwise; luvs does not follow\n", sd.Instance)
@@ -1324,6 +1352,17 @@ func (c *conv) writeGlobal(w *strings.Builder) {
 	}
 }
 
+// followsTranslated reports whether sync daemon sd follows a vrrp_instance
+// that became a vrrp declaration (which then holds it).
+func (c *conv) followsTranslated(sd *keepalived.SyncDaemon) bool {
+	for _, v := range c.vrrps {
+		if sd.Instance != "" && v.block.Name == sd.Instance {
+			return true
+		}
+	}
+	return false
+}
+
 // vrid finds virtual_router_id of a vrrp_instance.
 func (c *conv) vrid(name string) (int, bool) {
 	for _, b := range c.cfg.Skipped {
@@ -1349,8 +1388,10 @@ func (c *conv) skip(b *keepalived.RawBlock) {
 	}
 	why := "not part of the LVS configuration"
 	switch {
+	case b.Keyword == "vrrp_instance":
+		why = "--vrrp translates it into luvs's VRRPv3"
 	case strings.HasPrefix(b.Keyword, "vrrp_"):
-		why = "the import does not translate VRRP yet: see vrrp in config.md"
+		why = "luvs's vrrp does not do it yet"
 	case b.Keyword == "global_defs":
 		why = "its keys other than the LVS ones"
 	case strings.HasPrefix(b.Keyword, "bfd_"):
@@ -1363,7 +1404,8 @@ func (c *conv) skip(b *keepalived.RawBlock) {
 // skipped blocks (keepalived.Render), with script_user and
 // enable_script_security put back in global_defs (the parser takes them as
 // LVS keys, but the VRRP scripts need them too).
-func KeepalivedPart(cfg *keepalived.Config) string {
+// Blocks in except (Result.Translated) are left out.
+func KeepalivedPart(cfg *keepalived.Config, except ...*keepalived.RawBlock) string {
 	g := &cfg.Global
 	var extra []*keepalived.Node
 	if g.ScriptUser != nil {
@@ -1376,7 +1418,7 @@ func KeepalivedPart(cfg *keepalived.Config) string {
 	if g.EnableScriptSecurity.Set && g.EnableScriptSecurity.Value {
 		extra = append(extra, &keepalived.Node{Pos: g.EnableScriptSecurity.Pos, Key: "enable_script_security"})
 	}
-	blocks := slices.Clone(cfg.Skipped)
+	blocks := slices.DeleteFunc(slices.Clone(cfg.Skipped), func(b *keepalived.RawBlock) bool { return slices.Contains(except, b) })
 	if len(extra) > 0 {
 		i := slices.IndexFunc(blocks, func(b *keepalived.RawBlock) bool { return b.Keyword == "global_defs" })
 		if i < 0 {

@@ -252,7 +252,7 @@ func TestDirector(t *testing.T) {
 	}
 	wantNotes := []string{
 		"testdata/director.conf:2: global_defs left to keepalived (its keys other than the LVS ones)",
-		"testdata/director.conf:8: vrrp_instance VI_WEB left to keepalived (the import does not translate VRRP yet: see vrrp in config.md)",
+		"testdata/director.conf:8: vrrp_instance VI_WEB left to keepalived (--vrrp translates it into luvs's VRRPv3)",
 	}
 	if !slices.Equal(notes, wantNotes) {
 		t.Errorf("notes = %q, want %q", notes, wantNotes)

@@ -200,3 +200,18 @@ func TestPageBGP(t *testing.T) {
 		}
 	}
 }
+
+// TestPageVRRP: the page shows each virtual router's state, priority
+// (configured → in effect) and master.
+func TestPageVRRP(t *testing.T) {
+	st := sample()
+	st.VRRP = []VRRPStatus{{Name: "VI_1", Interface: "eth0", VRID: 51, State: "master", Priority: 90, Base: 150,
+		Master: "198.18.100.11", Reason: "master down timer expired", Addresses: []string{"198.18.100.100/32"}}}
+	body, _ := get(t, Handler(func() Status { return st }, testStates), "/")
+	for _, want := range []string{`<section id="vrrp">`, "<td>VI_1</td><td>eth0</td>", `<span class="st st-up">master</span>`,
+		"150 → 90", "<td>198.18.100.11</td>", "198.18.100.100/32", "master down timer expired"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

@@ -58,6 +58,7 @@ vrrp "VI_1" {
   virtual_addresses = { "198.18.100.100" }, preempt_delay = "1s",
   track = { services = { "198.18.100.100:80" }, weight = -60 },
   sync_daemon = { interface = "eth0", id = 51 },
+  notify_master = { "/bin/sh", "-c", "echo $LUVS_EVENT $LUVS_NAME >> %s" },
 }
 `
 
@@ -75,9 +76,10 @@ func TestVRRPPair(t *testing.T) {
 	serveVRRPVIP(t, lab)
 	lab.StartEcho(7000)
 	parent := t
+	events := map[*testbed.Director]string{d1: filepath.Join(t.TempDir(), "events"), d2: filepath.Join(t.TempDir(), "events")}
 	configs := map[*testbed.Director]string{
-		d1: writeConfig(t, fmt.Sprintf(vrrpDirectorConfig, 150)),
-		d2: writeConfig(t, fmt.Sprintf(vrrpDirectorConfig, 100)),
+		d1: writeConfig(t, fmt.Sprintf(vrrpDirectorConfig, 150, events[d1])),
+		d2: writeConfig(t, fmt.Sprintf(vrrpDirectorConfig, 100, events[d2])),
 	}
 	daemons := map[*testbed.Director]*daemon{d1: startDaemonIn(t, d1.NS, configs[d1]), d2: startDaemonIn(t, d2.NS, configs[d2])}
 	master := func(d *testbed.Director) func() bool {
@@ -138,6 +140,10 @@ func TestVRRPPair(t *testing.T) {
 		if failed > 0 && last > took+time.Second {
 			t.Errorf("requests failed until %s after the kill, past the takeover at %s", last, took)
 		}
+		waitFor(t, "director2's notify_master", 5*time.Second, func() bool {
+			b, _ := os.ReadFile(events[d2])
+			return string(b) == "master VI_1\n"
+		})
 		ans, err := conn.Say("after the takeover")
 		if err != nil || ans != rs+": after the takeover" {
 			t.Errorf("the long-lived connection after the takeover: %q, %v (want %s)", ans, err, rs)

@@ -12,9 +12,9 @@ import (
 
 // Event is a change of health that runs a configured hook:
 // notify_up/notify_down of a real server, quorum_up/quorum_down of a
-// service.
+// service, or a VRRP virtual router's change of state (Service zero).
 type Event struct {
-	Kind    string // "up", "down", "quorum_up", "quorum_down"
+	Kind    string // "up", "down", "quorum_up", "quorum_down"; "master", "backup", "fault"
 	Service model.ServiceKey
 	Server  model.DestKey // zero for quorum events
 	Name    string        // the server's (or service's) name label
@@ -25,6 +25,24 @@ type Event struct {
 	// User and Group run the program (empty: luvs's user); from the
 	// configuration's scripts { }.
 	User, Group string
+}
+
+// ServiceName is the service's name as hooks see it ("" for a VRRP
+// event).
+func (ev Event) ServiceName() string {
+	if ev.Service == (model.ServiceKey{}) {
+		return ""
+	}
+	return ev.Service.String()
+}
+
+// Fire runs the hook of ev (a VRRP change of state) as the engine runs its
+// own: programs in their own goroutine, Lua functions in the
+// configuration's runtime. It does not wait for the hook.
+func (e *Engine) Fire(ev Event) {
+	if !e.call(func() { e.hook(ev) }) {
+		e.log.Warn("hook not run: the engine is stopped", "event", ev.Kind, "name", ev.Name)
+	}
 }
 
 // HookTimeout bounds one run of a notify program.
@@ -58,7 +76,7 @@ func RunHook(ev Event, log *slog.Logger) {
 	if ev.Server.Addr.IsValid() {
 		server = ev.Server.String()
 	}
-	attrs := []any{"event", ev.Kind, "service", ev.Service.String(), "program", ev.Hook.Argv[0]}
+	attrs := []any{"event", ev.Kind, "service", ev.ServiceName(), "program", ev.Hook.Argv[0]}
 	var cred *syscall.Credential
 	if ev.User != "" {
 		var err error
@@ -68,7 +86,7 @@ func RunHook(ev Event, log *slog.Logger) {
 		}
 	}
 	start := time.Now()
-	r := proc.RunAs(ctx, cred, ev.Hook.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.Service.String(),
+	r := proc.RunAs(ctx, cred, ev.Hook.Argv, "LUVS_EVENT="+ev.Kind, "LUVS_SERVICE="+ev.ServiceName(),
 		"LUVS_SERVER="+server, "LUVS_NAME="+ev.Name, "LUVS_REASON="+ev.Reason)
 	attrs = append(attrs, "took", time.Since(start).Round(time.Millisecond))
 	if server != "" {

@@ -21,14 +21,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/vrrp"
 )
 
-// Engine is where the sync daemons that follow a role are set
-// (engine.Engine).
+// Engine is where the sync daemons that follow a role are set and the
+// notify hooks run (engine.Engine).
 type Engine interface {
 	SetFollowedSync(daemons []model.SyncDaemon, why string) error
+	Fire(ev engine.Event)
 }
 
 // Router is a running virtual router (a *vrrp.Instance).
@@ -319,6 +321,7 @@ func (m *Manager) retrack(why string) {
 			m.log.Warn("vrrp gives the mastership up: a tracked item fails", "vrrp", r.cfg.Name, "failing", fault, "why", why)
 			m.stop(r)
 			r.faulted, r.fault = true, fault
+			m.notify(r, "fault", r.cfg.NotifyFault, "tracked item failing: "+fault)
 		case fault == "" && r.faulted:
 			m.log.Info("vrrp back: its tracked items are well", "vrrp", r.cfg.Name, "why", why)
 			if err := m.start(context.Background(), r); err != nil {
@@ -342,6 +345,20 @@ func (m *Manager) transitioned(t transition) {
 	}
 	m.log.Info("vrrp state changed", "vrrp", t.name, "state", t.From.String()+" → "+t.To.String(), "reason", t.Reason)
 	m.syncRole("vrrp " + t.name + " became " + t.To.String())
+	switch t.To {
+	case vrrp.Master:
+		m.notify(r, "master", r.cfg.NotifyMaster, t.Reason)
+	case vrrp.Backup:
+		m.notify(r, "backup", r.cfg.NotifyBackup, t.Reason)
+	}
+}
+
+// notify runs router r's hook for a change of state.
+func (m *Manager) notify(r *router, kind string, h model.Hook, reason string) {
+	if h.IsZero() || m.engine == nil {
+		return
+	}
+	m.engine.Fire(engine.Event{Kind: kind, Name: r.cfg.Name, Reason: reason, Hook: h})
 }
 
 // syncRole sets the sync daemon that follows a router's role.

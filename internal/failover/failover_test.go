@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/luvs-lb/luvs/internal/engine"
 	"github.com/luvs-lb/luvs/internal/model"
 	"github.com/luvs-lb/luvs/internal/poll"
 	"github.com/luvs-lb/luvs/internal/vrrp"
@@ -62,10 +63,23 @@ func (f *fakeRouter) priority() uint8 {
 	return f.prio
 }
 
-// fakeEngine records the followed sync daemons.
+// fakeEngine records the followed sync daemons and the hooks fired.
 type fakeEngine struct {
-	mu   sync.Mutex
-	last string
+	mu    sync.Mutex
+	last  string
+	fired []string
+}
+
+func (e *fakeEngine) Fire(ev engine.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fired = append(e.fired, ev.Kind+" "+ev.Name+" "+strings.Join(ev.Hook.Argv, " "))
+}
+
+func (e *fakeEngine) hooks() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.Join(e.fired, "; ")
 }
 
 func (e *fakeEngine) SetFollowedSync(ds []model.SyncDaemon, why string) error {
@@ -126,7 +140,9 @@ func TestManager(t *testing.T) {
 			Sync: &model.SyncDaemon{Interface: "eth1", SyncID: 51}},
 		{Name: "VI_2", Interface: "eth0", VRID: 52, Priority: 100, AdvertInterval: time.Second, Preempt: true,
 			Addresses:     []netip.Prefix{netip.MustParsePrefix("198.18.0.11/32")},
-			TrackServices: []model.ServiceKey{web}},
+			TrackServices: []model.ServiceKey{web},
+			NotifyMaster:  model.Hook{Argv: []string{"/bin/m"}}, NotifyBackup: model.Hook{Argv: []string{"/bin/b"}},
+			NotifyFault: model.Hook{Argv: []string{"/bin/f"}}},
 	}
 	if err := m.Configure(ctx, vs); err != nil {
 		t.Fatal(err)
@@ -147,6 +163,9 @@ func TestManager(t *testing.T) {
 		}
 		return false
 	})
+	if h := eng.hooks(); h != "fault VI_2 /bin/f" {
+		t.Errorf("hooks fired: %q, want VI_2's notify_fault", h)
+	}
 	m.Serving(map[model.ServiceKey]bool{web: false, tls: false})
 	eventually(t, "VI_1 at 30", func() bool { return get("VI_1").priority() == 30 })
 	old := get("VI_2")
@@ -154,6 +173,8 @@ func TestManager(t *testing.T) {
 	eventually(t, "VI_1 back at 150", func() bool { return get("VI_1").priority() == 150 })
 	eventually(t, "VI_2 started again", func() bool { r := get("VI_2"); return r != old && r.Status().State == vrrp.Backup })
 
+	get("VI_2").become(vrrp.Master)
+	eventually(t, "VI_2's notify_master", func() bool { return strings.HasSuffix(eng.hooks(), "master VI_2 /bin/m") })
 	get("VI_1").become(vrrp.Backup)
 	eventually(t, "the backup sync daemon again", func() bool { return eng.sync() == "backup eth1" })
 

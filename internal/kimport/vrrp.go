@@ -183,6 +183,20 @@ func (c *conv) vrrpInstance(b *keepalived.RawBlock, version int) (string, bool) 
 				trackWeight = w
 				track = append(track, luaString(t.Key))
 			}
+		case "notify_master", "notify_backup", "notify_fault":
+			switch {
+			case len(n.Args) == 0:
+				c.errorf(n.Pos, "%s needs a script", n.Key)
+			case len(n.Args) > 1:
+				c.errorf(n.Pos, "%s with a user is not supported by luvs yet (scripts { user } sets who runs the programs)", n.Key)
+			default:
+				argv, err := SplitCommand(n.Args[0])
+				if err != nil {
+					c.errorf(n.Pos, "%s: %v", n.Key, err)
+				} else {
+					add("%s = %s", n.Key, luaArgv(argv))
+				}
+			}
 		default:
 			if why, ok := vrrpDropped[n.Key]; ok {
 				c.warnf(n.Pos, "vrrp_instance %s: %s dropped: %s", b.Name, n.Key, why)

@@ -22,6 +22,7 @@ vrrp_instance VI_1 {
   priority 150
   advert_int 0.5
   nopreempt
+  notify_master "/usr/local/bin/became master"
   authentication {
     auth_type PASS
     auth_pass secret
@@ -71,6 +72,9 @@ func TestImportVRRP(t *testing.T) {
 	if v.Sync == nil || v.Sync.Interface != "eth1" || v.Sync.SyncID != 51 || len(c.SyncDaemons) != 0 {
 		t.Errorf("sync daemon: in vrrp %+v, global %+v\n%s", v.Sync, c.SyncDaemons, res.Lua)
 	}
+	if fmt.Sprint(v.NotifyMaster.Argv) != "[/usr/local/bin/became master]" {
+		t.Errorf("notify_master %+v", v.NotifyMaster)
+	}
 	if !strings.Contains(res.Lua, "-- The pair's address.\nvrrp \"VI_1\" {") {
 		t.Errorf("the comment is not kept:\n%s", res.Lua)
 	}
@@ -78,7 +82,7 @@ func TestImportVRRP(t *testing.T) {
 	for _, w := range res.Warnings {
 		warns = append(warns, w.Error())
 	}
-	for _, want := range []string{"k.conf:8: warning: vrrp_instance VI_1: state dropped", "k.conf:14: warning: vrrp_instance VI_1: authentication dropped: VRRPv3 has no authentication"} {
+	for _, want := range []string{"k.conf:8: warning: vrrp_instance VI_1: state dropped", "k.conf:15: warning: vrrp_instance VI_1: authentication dropped: VRRPv3 has no authentication"} {
 		if !strings.Contains(strings.Join(warns, "\n"), want) {
 			t.Errorf("warnings lack %q:\n%s", want, strings.Join(warns, "\n"))
 		}
@@ -94,14 +98,14 @@ func TestImportVRRP(t *testing.T) {
 
 	// What luvs cannot do is an error, every one at its line; VRRPv2 is a
 	// warning to set vrrp_version 3 on the keepalived side.
-	bad := strings.NewReplacer("  vrrp_version 3\n", "", "  nopreempt\n", "  nopreempt\n  notify_master /bin/true\n  use_vmac\n",
+	bad := strings.NewReplacer("  vrrp_version 3\n", "", "  nopreempt\n", "  nopreempt\n  notify /bin/true\n  use_vmac\n",
 		"    198.18.100.101\n", "    198.18.100.101 label eth0:1\n").Replace(vrrpConf) + "vrrp_script chk {\n  script /bin/true\n}\n"
 	cfg, err = keepalived.Parse("k.conf", []byte(bad), keepalived.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = ImportWith(cfg, Options{VRRP: true})
-	for _, want := range []string{"notify_master is not supported by luvs yet", "use_vmac is not supported by luvs yet",
+	for _, want := range []string{"notify is not supported by luvs yet", "use_vmac is not supported by luvs yet",
 		"198.18.100.101 label eth0:1: options other than the interface", "vrrp_script is not supported by luvs yet"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)

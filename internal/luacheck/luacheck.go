@@ -249,7 +249,7 @@ func (ru *run) what() string {
 // attrs are the run's log attributes.
 func (ru *run) attrs() []any {
 	if ev := ru.hook; ev != nil {
-		a := []any{"event", ev.Kind, "service", ev.Service.String()}
+		a := []any{"event", ev.Kind, "service", ev.ServiceName()}
 		if ev.Server.Addr.IsValid() {
 			a = append(a, "server", ev.Server.String())
 		}
@@ -286,7 +286,7 @@ func (r *Runner) startHook(ctx context.Context, ev engine.Event) {
 	if fn == nil {
 		// (an event queued before a reload whose configuration dropped it)
 		r.log.Warn("Lua hook not run: the configuration in force has no such function",
-			"event", ev.Kind, "service", ev.Service.String(), "at", ev.Hook.Where)
+			"event", ev.Kind, "service", ev.ServiceName(), "at", ev.Hook.Where)
 		return
 	}
 	ru := r.newRun(ctx, fn, &run{hook: &ev, where: ev.Hook.Where, timeout: r.hookTimeout})
@@ -296,7 +296,7 @@ func (r *Runner) startHook(ctx context.Context, ev engine.Event) {
 		server = ev.Server.String()
 	}
 	t := r.L.NewTable()
-	for _, f := range [][2]string{{"event", ev.Kind}, {"service", ev.Service.String()}, {"server", server},
+	for _, f := range [][2]string{{"event", ev.Kind}, {"service", ev.ServiceName()}, {"server", server},
 		{"name", ev.Name}, {"reason", ev.Reason}} {
 		t.RawSetString(f[0], lua.LString(f[1]))
 	}
@@ -681,7 +681,7 @@ func (q *HookQueue) Fire(ev engine.Event) {
 	case q.ch <- ev:
 	default:
 		q.log.Warn("Lua hook dropped: too many hooks waiting for the Lua runtime", "event", ev.Kind,
-			"service", ev.Service.String(), "at", ev.Hook.Where, "queue", cap(q.ch))
+			"service", ev.ServiceName(), "at", ev.Hook.Where, "queue", cap(q.ch))
 	}
 }
 
@@ -700,7 +700,7 @@ func (q *HookQueue) Discard() {
 		select {
 		case ev := <-q.ch:
 			q.log.Warn("Lua hook not run: the configuration in force has no Lua functions", "event", ev.Kind,
-				"service", ev.Service.String(), "at", ev.Hook.Where)
+				"service", ev.ServiceName(), "at", ev.Hook.Where)
 		default:
 			return
 		}

@@ -146,7 +146,8 @@ vrrp "VI_1" {
   track = { services = { "198.18.0.10:80" }, interfaces = { "eth1" }, weight = -60 },
   sync_daemon = { interface = "eth1", id = 51 },
 }
-vrrp "VI_6" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { "2001:db8::10" }, preempt = false }
+vrrp "VI_6" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { "2001:db8::10" }, preempt = false,
+  notify_master = { "/usr/local/bin/page", "master" }, notify_fault = function(ev) log.warn(ev.name) end }
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +165,8 @@ vrrp "VI_6" { interface = "eth0", virtual_router_id = 51, virtual_addresses = { 
 		t.Errorf("VI_1 sync %+v", v.Sync)
 	}
 	w := cfg.VRRP[1]
-	if w.Priority != 100 || w.AdvertInterval != time.Second || w.Preempt || w.Family() != model.IPv6 || w.Sync != nil {
+	if w.Priority != 100 || w.AdvertInterval != time.Second || w.Preempt || w.Family() != model.IPv6 || w.Sync != nil ||
+		len(w.NotifyMaster.Argv) != 2 || w.NotifyFault.Func == "" || !w.NotifyBackup.IsZero() {
 		t.Errorf("VI_6 %+v", w)
 	}
 	cfg, err = load(t, `vrrp "S" { interface = "eth0", virtual_router_id = 7, virtual_addresses = { "198.18.0.10" }, sync_daemon = { interface = "eth1" } }`)

@@ -14,7 +14,8 @@ import (
 // Keys of a vrrp declaration and of its track and sync_daemon tables.
 var (
 	vrrpKeys = []string{"interface", "virtual_router_id", "priority", "advert_interval", "virtual_addresses",
-		"preempt", "preempt_delay", "accept", "unicast_peers", "track", "sync_daemon"}
+		"preempt", "preempt_delay", "accept", "unicast_peers", "track", "sync_daemon",
+		"notify_master", "notify_backup", "notify_fault"}
 	trackKeys    = []string{"services", "interfaces", "weight"}
 	vrrpSyncKeys = []string{"interface", "id", "maxlen", "group", "port", "ttl"}
 )
@@ -175,6 +176,9 @@ func (l *loader) resolveOneVRRP(d *decl) (model.VRRP, bool) {
 			v.Peers = append(v.Peers, a)
 		}
 	}
+	v.NotifyMaster = l.hook(c, "notify_master")
+	v.NotifyBackup = l.hook(c, "notify_backup")
+	v.NotifyFault = l.hook(c, "notify_fault")
 	if t, td := c.get("track"); td != nil {
 		if tt, ok := t.(*lua.LTable); ok {
 			l.resolveTrack(l.nested("track", tt, td.valPos("track")), &v)

@@ -31,8 +31,12 @@ type VRRP struct {
 	TrackWeight     int
 	// Sync is a connection-sync daemon that follows the role: master
 	// while master, backup otherwise (its State is ignored); nil: none.
-	Sync  *SyncDaemon
-	Where string
+	Sync *SyncDaemon
+	// NotifyMaster, NotifyBackup and NotifyFault run when the router
+	// becomes master, backup, or gives the mastership up (keepalived's
+	// notify_master, notify_backup, notify_fault).
+	NotifyMaster, NotifyBackup, NotifyFault Hook
+	Where                                   string
 }
 
 // Family is the family of the virtual router's addresses.

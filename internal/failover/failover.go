@@ -63,6 +63,9 @@ type Manager struct {
 	routers map[string]*router
 	serving map[model.ServiceKey]bool
 	links   map[string]bool
+	// told is the set of followed sync daemons last given to the engine
+	// (nil before the first).
+	told []model.SyncDaemon
 }
 
 type transition struct {
@@ -142,7 +145,7 @@ func NetOpen(v model.VRRP, onTransition func(vrrp.Transition), log *slog.Logger)
 func (m *Manager) call(ctx context.Context, fn func()) bool {
 	done := make(chan struct{})
 	select {
-	case m.reqs <- func() { fn(); close(done) }:
+	case m.reqs <- func() { fn(); m.publish(); close(done) }: // Status shows the change on return
 		<-done
 		return true
 	case <-ctx.Done():
@@ -375,11 +378,17 @@ func (m *Manager) syncRole(why string) {
 		}
 		daemons = append(daemons, d)
 	}
-	if m.engine != nil {
-		if err := m.engine.SetFollowedSync(daemons, why); err != nil {
-			m.log.Warn("sync daemon not set", "err", err)
-		}
+	if daemons == nil {
+		daemons = []model.SyncDaemon{}
 	}
+	if m.engine == nil || (m.told != nil && slices.Equal(daemons, m.told)) {
+		return // unchanged: the engine need not look at the kernel again
+	}
+	if err := m.engine.SetFollowedSync(daemons, why); err != nil {
+		m.log.Warn("sync daemon not set", "err", err)
+		return
+	}
+	m.told = daemons
 }
 
 // pollLinks reads the tracked interfaces' state; true when one changed.

@@ -2,7 +2,6 @@ package luaconf
 
 import (
 	"net/netip"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -131,10 +130,7 @@ func (l *loader) resolveSyncDaemon(d *decl) (model.SyncDaemon, bool) {
 	} else if d.opts.RawGetString("state") == lua.LNil {
 		l.problem(d.tablePos(), `sync_daemon needs state = "master" or "backup"`)
 	}
-	if v, _, ok := l.line(c, "interface"); ok {
-		if v == "" || len(v) > 15 || strings.ContainsAny(v, "/ ") {
-			l.problem(d.valPos("interface"), "interface %q is not a network interface name", v)
-		}
+	if v, ok := l.interfaceName(c, "interface", "interface"); ok {
 		sd.Interface = v
 	} else if d.opts.RawGetString("interface") == lua.LNil {
 		l.problem(d.tablePos(), `sync_daemon needs interface = "eth0" (where the sync messages go)`)

@@ -40,13 +40,16 @@ func (l *loader) vrrpFn(L *lua.LState) int {
 	return 1
 }
 
+// validIfName reports whether s can name a network interface (IFNAMSIZ).
+func validIfName(s string) bool { return s != "" && len(s) <= 15 && !strings.ContainsAny(s, "/ ") }
+
 // interfaceName reads a network interface name.
 func (l *loader) interfaceName(c chain, key, what string) (string, bool) {
 	v, d, ok := l.line(c, key)
 	if !ok {
 		return "", false
 	}
-	if v == "" || len(v) > 15 || strings.ContainsAny(v, "/ ") {
+	if !validIfName(v) {
 		l.problem(d.valPos(key), "%s %q is not a network interface name", what, v)
 		return "", false
 	}
@@ -224,7 +227,7 @@ func (l *loader) resolveTrack(d *decl, v *model.VRRP) {
 	}
 	if list, id, ok := decode(l, c, "interfaces", func(x any) ([]string, error) { return value.Strings("interfaces", x) }); ok {
 		for _, s := range list {
-			if s == "" || len(s) > 15 || strings.ContainsAny(s, "/ ") {
+			if !validIfName(s) {
 				l.problem(id.valPos("interfaces"), "track interfaces: %q is not a network interface name", s)
 				continue
 			}

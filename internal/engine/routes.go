@@ -26,6 +26,7 @@ type Announcement struct {
 	Services []model.ServiceKey
 	// Reason says why it is withdrawn ("TCP 198.18.0.10:80: quorum lost").
 	Reason string
+	attrs  model.Announce // the first service's, without its Prefixes
 }
 
 // serving reports whether service i of the configuration can take traffic, for its
@@ -71,7 +72,9 @@ func (e *Engine) announcements() []Announcement {
 			if !ok {
 				j = len(out)
 				index[p] = j
-				out = append(out, Announcement{Prefix: p, Announced: true})
+				attrs := *sc.Announce
+				attrs.Prefixes = nil
+				out = append(out, Announcement{Prefix: p, Announced: true, attrs: attrs})
 			}
 			a := &out[j]
 			a.Services = append(a.Services, sc.ServiceKey)
@@ -88,19 +91,6 @@ func (e *Engine) announcements() []Announcement {
 	return out
 }
 
-// attrsOf is the first announcing service's Announce for prefix p.
-func (e *Engine) attrsOf(p netip.Prefix) model.Announce {
-	for i := range e.cfg.Services {
-		sc := &e.cfg.Services[i]
-		if slices.Contains(sc.AnnouncedPrefixes(), p) {
-			a := *sc.Announce
-			a.Prefixes = nil
-			return a
-		}
-	}
-	return model.Announce{}
-}
-
 // updateRoutes tells Options.Routes the prefixes to announce when they
 // changed, logging each announce and withdraw with its reason.
 func (e *Engine) updateRoutes() {
@@ -108,17 +98,18 @@ func (e *Engine) updateRoutes() {
 		return
 	}
 	want := map[netip.Prefix]model.Announce{}
-	anns := e.announcements()
-	for _, a := range anns {
-		services := make([]string, len(a.Services))
-		for i, k := range a.Services {
-			services[i] = k.String()
-		}
+	announced := map[netip.Prefix]bool{} // by some service, served or not
+	for _, a := range e.announcements() {
+		announced[a.Prefix] = true
 		_, was := e.routes[a.Prefix]
 		switch {
 		case a.Announced:
-			want[a.Prefix] = e.attrsOf(a.Prefix)
+			want[a.Prefix] = a.attrs
 			if !was {
+				services := make([]string, len(a.Services))
+				for i, k := range a.Services {
+					services[i] = k.String()
+				}
 				e.log.Info("announcing virtual address", "prefix", a.Prefix.String(), "services", strings.Join(services, ", "))
 			}
 		case was:
@@ -126,7 +117,7 @@ func (e *Engine) updateRoutes() {
 		}
 	}
 	for p := range e.routes {
-		if _, kept := want[p]; !kept && !slices.ContainsFunc(anns, func(a Announcement) bool { return a.Prefix == p }) {
+		if _, kept := want[p]; !kept && !announced[p] {
 			e.log.Info("withdrawing virtual address", "prefix", p.String(), "reason", "no service announces it any more")
 		}
 	}
